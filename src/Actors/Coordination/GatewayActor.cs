@@ -1,0 +1,167 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using AkkaKv.Configuration;
+using AkkaKv.Protocol;
+using AkkaKv.Ring;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Coordination;
+
+/// <summary>
+/// A node's front door (<c>/user/kv-gateway</c>): validates each client request and hands it to a
+/// fresh coordinator child. It follows membership and reachability from cluster events, and learns
+/// from finished coordinators which node hosts which slot, so coordinators skip unreachable
+/// replicas at once instead of waiting for a timeout.
+/// </summary>
+public sealed class GatewayActor : ReceiveActor
+{
+    public const string Name = "kv-gateway";
+
+    private readonly KvSettings _settings;
+    private readonly IActorRef _region;
+    private readonly Partitioner _partitioner;
+    private readonly Dictionary<Address, string> _nodeByAddress = new();
+    private ImmutableHashSet<string> _unreachable = ImmutableHashSet<string>.Empty;
+    private readonly Dictionary<SlotId, string> _slotNodes = new();
+    private long _nextRequestId;
+
+    public GatewayActor(KvSettings settings, IActorRef region)
+    {
+        _settings = settings;
+        _region = region;
+        _partitioner = new Partitioner(settings.PartitionCount);
+
+        Receive<Get>(OnGet);
+        Receive<Put>(p => OnWrite(p, p.Value, p.Context));
+        Receive<Delete>(d => OnWrite(d, null, d.Context));
+        Receive<GetStatus>(_ => Context.ActorOf(Props.Create(() => new StatusCollector(_settings, _region, Sender))));
+        Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
+        Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
+        Receive<ClusterEvent.IMemberEvent>(_ => Refresh());
+        Receive<ClusterEvent.IReachabilityEvent>(_ => Refresh());
+    }
+
+    public static Props PropsFor(KvSettings settings, IActorRef region) => Props.Create(() => new GatewayActor(settings, region));
+
+    protected override void PreStart() =>
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+
+    private void Refresh() => OnClusterState(Cluster.Get(Context.System).State);
+
+    private void OnClusterState(ClusterEvent.CurrentClusterState state)
+    {
+        foreach (var m in state.Members)
+            if (RingAllocationStrategy.NodeNameOf(m) is { } name) _nodeByAddress[m.Address] = name;
+        _unreachable = state.Unreachable.Select(m => RingAllocationStrategy.NodeNameOf(m)).OfType<string>().ToImmutableHashSet();
+    }
+
+    private ClusterView ViewOf(int partition) => new(
+        Enumerable.Range(0, _settings.ReplicationFactor)
+            .Select(i => (i, node: _slotNodes.GetValueOrDefault(new SlotId(partition, i))))
+            .Where(x => x.node is not null)
+            .ToImmutableDictionary(x => x.i, x => x.node!),
+        _unreachable);
+
+    private bool Validate(IKvRequest request, Bytes? value, bool isWrite, out ResolvedOptions? options)
+    {
+        options = null;
+        var error = Limits.CheckKey(request.Key, _settings) ?? (isWrite && value is not null ? Limits.CheckValue(value, _settings) : null);
+        if (error is null) options = ResolvedOptions.Resolve(request.Options, _settings, out error);
+        if (error is null) return true;
+        Sender.Tell(new RequestFailed(request.Key ?? Bytes.Empty, error, 0, 0));
+        return false;
+    }
+
+    private void OnGet(Get get)
+    {
+        if (!Validate(get, null, isWrite: false, out var options)) return;
+        var partition = _partitioner.PartitionOf(get.Key);
+        var id = ++_nextRequestId;
+        var replyTo = Sender;
+        var view = ViewOf(partition);
+        Context.ActorOf(Props.Create(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view)));
+    }
+
+    private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
+    {
+        if (!Validate(request, value, isWrite: true, out var options)) return;
+        VersionVector? context = null;
+        if (contextText is not null)
+        {
+            if (!CausalContext.TryDecode(contextText, out var decoded))
+            {
+                Sender.Tell(new RequestFailed(request.Key, "the causal context is malformed: pass back the context string of a get unchanged", 0, 0));
+                return;
+            }
+            context = decoded;
+        }
+        var partition = _partitioner.PartitionOf(request.Key);
+        var id = ++_nextRequestId;
+        var replyTo = Sender;
+        var view = ViewOf(partition);
+        Context.ActorOf(Props.Create(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view)));
+    }
+}
+
+/// <summary>Builds one <see cref="NodeStatus"/> from cluster state and sharding stats, then stops.</summary>
+internal sealed class StatusCollector : ReceiveActor, IWithTimers
+{
+    private readonly KvSettings _settings;
+    private readonly IActorRef _replyTo;
+    private readonly IActorRef _region;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public StatusCollector(KvSettings settings, IActorRef region, IActorRef replyTo)
+    {
+        _settings = settings;
+        _replyTo = replyTo;
+        _region = region;
+        Receive<ClusterShardingStats>(stats => Reply(stats));
+        Receive<CoordinatorTimeout>(_ => Reply(null));
+    }
+
+    protected override void PreStart()
+    {
+        _region.Tell(new GetClusterShardingStats(_settings.RequestTimeout));
+        Timers.StartSingleTimer("timeout", CoordinatorTimeout.Overall, _settings.RequestTimeout + TimeSpan.FromSeconds(1));
+    }
+
+    private void Reply(ClusterShardingStats? stats)
+    {
+        var cluster = Cluster.Get(Context.System);
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var nodeByAddress = state.Members.ToDictionary(m => m.Address, m => RingAllocationStrategy.NodeNameOf(m) ?? m.Address.ToString());
+        var members = state.Members.Select(m => new MemberInfo(
+            nodeByAddress[m.Address], m.Address.ToString(), m.Status.ToString(), !unreachable.Contains(m.Address)));
+        var owners = new Dictionary<SlotId, string>();
+        if (stats is not null)
+            foreach (var (address, region) in stats.Regions)
+            {
+                var node = nodeByAddress.GetValueOrDefault(address.HasLocalScope ? cluster.SelfAddress : address, address.ToString());
+                foreach (var shard in region.Stats.Keys)
+                    if (SlotId.TryParse(shard, out var slot)) owners[slot] = node;
+            }
+        var total = _settings.PartitionCount * _settings.ReplicationFactor;
+        var coLocated = SlotPlacement.CountCoLocatedPartitions(owners);
+        var upNodes = state.Members.Count(m => m.Status == MemberStatus.Up);
+        string? warning = null;
+        if (stats is null) warning = "sharding stats did not arrive in time; slot counts are missing";
+        else if (upNodes < _settings.ReplicationFactor)
+            warning = $"only {upNodes} member(s) are Up, fewer than N={_settings.ReplicationFactor}: replicas of a partition share nodes, and a node failure can take out several replicas at once";
+        else if (coLocated > 0)
+            warning = $"{coLocated} partition(s) have replicas sharing a node; they spread out again at the next rebalance";
+        _replyTo.Tell(new NodeStatus(_settings.NodeName, ValueList.From(members), _settings.PartitionCount, _settings.ReplicationFactor,
+            _settings.VirtualNodesPerNode,
+            ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
+            total - owners.Count, coLocated, warning));
+        Context.Stop(Self);
+    }
+}

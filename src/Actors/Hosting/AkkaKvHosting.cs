@@ -1,0 +1,81 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using AkkaKv.Configuration;
+using AkkaKv.Coordination;
+using AkkaKv.Replica;
+using AkkaKv.Sharding;
+using Microsoft.Data.Sqlite;
+
+namespace AkkaKv.Hosting;
+
+/// <summary>Registry key of the replica shard region.</summary>
+public sealed class ReplicaRegion;
+
+/// <summary>Registry key of the node's gateway actor.</summary>
+public sealed class KvGateway;
+
+/// <summary>Wires one AkkaKv node into an Akka.Hosting builder: the Host process and the multi-node specs use exactly this.</summary>
+public static class AkkaKvHosting
+{
+    public const string RegionName = "replica";
+
+    /// <summary>The full HOCON of a node: the extra overrides, then node name and data dir, then the shipped defaults.</summary>
+    public static Config NodeConfig(NodeOptions node) =>
+        ConfigurationFactory.ParseString(node.ExtraHocon ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(
+                $"akka-kv.node-name = \"{node.NodeName}\"\nakka-kv.data-dir = \"{node.DataDir.Replace("\\", "/")}\""))
+            .WithFallback(ConfigurationFactory.ParseString(KvConfig.StoreHocon))
+            .WithFallback(ConfigurationFactory.ParseString(KvConfig.ClusterHocon));
+
+    public static string SqliteConnectionString(string dataDir) =>
+        new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkakv.db"), Pooling = true }.ToString();
+
+    /// <summary>
+    /// Creates the data dir and turns on SQLite's write-ahead log (a property of the file, so once
+    /// is enough): WAL doubles journal throughput and keeps reads from blocking the writer.
+    /// </summary>
+    public static void PrepareSqlite(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        using var connection = new SqliteConnection(SqliteConnectionString(dataDir));
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.ExecuteNonQuery();
+    }
+
+    public static AkkaConfigurationBuilder WithAkkaKvNode(this AkkaConfigurationBuilder builder, NodeOptions node, TimeProvider? time = null)
+    {
+        var config = NodeConfig(node);
+        var settings = KvSettings.FromConfig(config);
+        PrepareSqlite(node.DataDir);
+        var clock = time ?? TimeProvider.System;
+        return builder
+            .AddHocon(config, HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [settings.NodeRole],
+                SeedNodes = node.Seeds.Select(NodeOptions.AddressOf).ToArray(),
+            })
+            .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
+            .WithActors(async (system, registry) =>
+            {
+                var region = await ClusterSharding.Get(system).StartAsync(
+                    RegionName,
+                    entityId => ReplicaActor.PropsFor(settings, entityId, clock),
+                    ClusterShardingSettings.Create(system),
+                    new SlotMessageExtractor(),
+                    new RingAllocationStrategy(settings),
+                    StopReplica.Instance);
+                registry.Register<ReplicaRegion>(region);
+                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
+                registry.Register<KvGateway>(gateway);
+            });
+    }
+}

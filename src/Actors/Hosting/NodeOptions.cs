@@ -1,0 +1,21 @@
+namespace AkkaKv.Hosting;
+
+/// <summary>What makes one node process: its stable name, where it listens, whom it joins, where it keeps data.</summary>
+public sealed record NodeOptions
+{
+    public required string NodeName { get; init; }
+    /// <summary>Bind address for Akka remoting. Loopback unless told otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>Akka remoting port (0: any free port).</summary>
+    public int Port { get; init; }
+    /// <summary>Seed nodes as host:port. Empty: the node forms a cluster on its own.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+    /// <summary>Data directory; the SQLite journal is <c>{DataDir}/akkakv.db</c>.</summary>
+    public required string DataDir { get; init; }
+    /// <summary>Extra HOCON applied over the defaults (tests use it to shrink Q or timeouts).</summary>
+    public string? ExtraHocon { get; init; }
+
+    public const string SystemName = "akkakv";
+
+    public static string AddressOf(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+}

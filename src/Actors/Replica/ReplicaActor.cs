@@ -1,0 +1,143 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaKv.Configuration;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+/// <summary>
+/// One replica slot of one partition (sharded entity <c>"{p}/{i}"</c>), persistent in this node's
+/// journal. It acknowledges a write only from the persist handler, i.e. after the event is in the
+/// journal. Versions are minted only here: the counter advances in memory at once, so concurrent
+/// puts never share a dot, while reads see only durable state.
+/// </summary>
+public sealed class ReplicaActor : UntypedPersistentActor
+{
+    private readonly KvSettings _settings;
+    private readonly SlotId _slot;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ReplicaState _state = ReplicaState.Empty;
+    private long _minted;
+    private int _eventsSinceSnapshot;
+
+    public ReplicaActor(KvSettings settings, SlotId slot, TimeProvider time, Random random)
+    {
+        _settings = settings;
+        _slot = slot;
+        _time = time;
+        _random = random;
+    }
+
+    public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time) =>
+        Props.Create(() => new ReplicaActor(settings, SlotId.Parse(entityId), time, new Random()));
+
+    public static string PersistenceIdOf(SlotId slot) => $"replica-{slot.Partition}-{slot.Index}";
+
+    public override string PersistenceId => PersistenceIdOf(_slot);
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: ReplicaSnapshot s }:
+                _state = ReplicaState.FromSnapshot(s);
+                break;
+            case RecoveryCompleted:
+                _minted = _state.Counter;
+                if (_state.ActorId is null)
+                {
+                    var id = ReplicaState.NewActorId(_settings.NodeName, _slot.Index, _random);
+                    // Persist (not PersistAsync): commands wait until the actor id is durable.
+                    Persist(new ReplicaIncarnated(id), e => _state = _state.Apply(e));
+                }
+                break;
+            case ReplicaIncarnated or SiblingsMerged:
+                _state = _state.Apply(message);
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case ReplicaPut put:
+                HandlePut(put);
+                break;
+            case ReplicaMerge merge:
+                HandleMerge(merge);
+                break;
+            case ReplicaRead read:
+                Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
+                break;
+            case StopReplica:
+                Context.Stop(Self);
+                break;
+            case SaveSnapshotSuccess ok:
+                DeleteMessages(ok.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure fail:
+                _log.Warning(fail.Cause, "replica {0}: snapshot failed; recovery replays more events", _slot);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                _log.Warning("replica {0}: cleanup after snapshot failed: {1}", _slot, message);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandlePut(ReplicaPut put)
+    {
+        var actorId = _state.ActorId!;
+        _minted = Math.Max(_minted, _state.Counter) + 1;
+        var dot = new Dot(actorId, _minted);
+        var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var replyTo = Sender;
+        PersistAsync(evt, e =>
+        {
+            _state = _state.Apply(e);
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(e.Key)));
+            AfterEvent();
+        });
+    }
+
+    private void HandleMerge(ReplicaMerge merge)
+    {
+        var current = _state.Get(merge.Key);
+        var replyTo = Sender;
+        if (current.Merge(merge.Siblings).Equals(current))
+        {
+            // Nothing new: already durable here, no event needed.
+            if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
+            return;
+        }
+        PersistAsync(new SiblingsMerged(merge.Key, merge.Siblings), e =>
+        {
+            _state = _state.Apply(e);
+            if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
+            AfterEvent();
+        });
+    }
+
+    private void AfterEvent()
+    {
+        if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_state.ToSnapshot());
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "replica {0}: journal write failed at seqNr {1}; the write was not acknowledged, the replica restarts from its journal", _slot, sequenceNr);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+}

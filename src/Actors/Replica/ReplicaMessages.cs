@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using AkkaKv.Serialization;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+// The replica-to-coordinator protocol: internal, never seen by clients.
+
+/// <summary>A command for one replica slot; the shard region routes it by <see cref="Slot"/>.</summary>
+public sealed record SlotEnvelope(SlotId Slot, IReplicaCommand Command) : IKvMessage;
+
+public interface IReplicaCommand : IKvMessage
+{
+    long RequestId { get; }
+}
+
+/// <summary>
+/// Sent to the put's coordinating replica, the only place a version is minted. A null
+/// <see cref="Context"/> is a blind write: it supersedes what this replica holds.
+/// A null <see cref="Value"/> is a tombstone.
+/// </summary>
+public sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context) : IReplicaCommand;
+
+/// <summary>Merge these siblings (replication of a put, or read repair) and persist the result.</summary>
+public sealed record ReplicaMerge(long RequestId, Bytes Key, SiblingSet Siblings, bool AckWanted) : IReplicaCommand;
+
+public sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
+
+/// <summary>The coordinating replica minted and persisted the version; <see cref="Siblings"/> is the key's set after it.</summary>
+public sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;
+
+public sealed record ReplicaMergeDone(long RequestId, SlotId Slot, string Node) : IKvMessage;
+
+public sealed record ReplicaReadResult(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;
+
+/// <summary>Sharding's hand-off stop message: lets in-flight persists finish before the slot moves.</summary>
+public sealed record StopReplica : IKvMessage
+{
+    public static readonly StopReplica Instance = new();
+}
+
+// Persisted events and snapshot.
+
+/// <summary>
+/// First event of a replica's journal on one node: the actor id under which it mints versions.
+/// A fresh journal (new node, or storage lost) gets a fresh random epoch, so a replica never
+/// reuses a counter it may have handed out before (Riak's kv679).
+/// </summary>
+public sealed record ReplicaIncarnated(string ActorId) : IKvMessage;
+
+/// <summary>The siblings merged into a key's set. Applying it is a merge: order-insensitive.</summary>
+public sealed record SiblingsMerged(Bytes Key, SiblingSet Siblings) : IKvMessage;
+
+public sealed record ReplicaSnapshot(string ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys) : IKvMessage;

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+/// <summary>
+/// The durable state of one replica slot, as recovered from its journal: the key → sibling set
+/// map, the actor id it mints under, and the highest counter it has persisted. Pure: the actor
+/// only routes events through <see cref="Apply"/>.
+/// </summary>
+public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys)
+{
+    public static readonly ReplicaState Empty = new(null, 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty);
+
+    public SiblingSet Get(Bytes key) => Keys.GetValueOrDefault(key) ?? SiblingSet.Empty;
+
+    public ReplicaState Apply(object evt) => evt switch
+    {
+        ReplicaIncarnated e => this with { ActorId = e.ActorId },
+        SiblingsMerged e => ApplyMerge(e),
+        _ => throw new ArgumentException($"unknown replica event {evt.GetType().Name}", nameof(evt)),
+    };
+
+    private ReplicaState ApplyMerge(SiblingsMerged e)
+    {
+        var merged = Get(e.Key).Merge(e.Siblings);
+        var counter = ActorId is null ? Counter : Math.Max(Counter, e.Siblings.MaxCounterOf(ActorId));
+        return this with { Counter = counter, Keys = Keys.SetItem(e.Key, merged) };
+    }
+
+    public ReplicaSnapshot ToSnapshot() => new(ActorId ?? "", Counter, Keys);
+
+    public static ReplicaState FromSnapshot(ReplicaSnapshot s) =>
+        new(s.ActorId.Length == 0 ? null : s.ActorId, s.Counter, s.Keys);
+
+    /// <summary>
+    /// The event for a put minted here as <paramref name="dot"/>: a blind put (null context)
+    /// supersedes every version this replica holds for the key.
+    /// </summary>
+    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs)
+    {
+        var past = context ?? Get(key).Context;
+        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs)]));
+    }
+
+    /// <summary>An actor id for a fresh journal: <c>"{node}/{slot}.{epoch}"</c>.</summary>
+    public static string NewActorId(string node, int slotIndex, Random random) =>
+        $"{node}/{slotIndex}.{random.Next():x8}";
+}

@@ -1,0 +1,186 @@
+using Akka.Actor;
+using Akka.Serialization;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+
+namespace AkkaKv.Serialization;
+
+/// <summary>
+/// The store's one serializer, for every <see cref="IKvMessage"/>: client protocol, replica
+/// protocol, persisted events and snapshots. Hand-written binary with a one- or two-letter
+/// manifest per type. Manifests and field order are a storage format: never change or reuse
+/// one; add new ones.
+/// </summary>
+public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = 4711;
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) => ManifestOf(o);
+
+    /// <summary>The manifest of any store message.</summary>
+    public static string ManifestOf(object o) => o switch
+    {
+        Get => "G",
+        Put => "P",
+        Delete => "D",
+        GetSuccess => "GS",
+        NotFound => "NF",
+        WriteSuccess => "WS",
+        RequestFailed => "RF",
+        GetStatus => "ST",
+        NodeStatus => "NS",
+        SlotEnvelope => "E",
+        ReplicaPut => "RP",
+        ReplicaMerge => "RM",
+        ReplicaRead => "RR",
+        ReplicaPutDone => "PD",
+        ReplicaMergeDone => "MD",
+        ReplicaReadResult => "RD",
+        StopReplica => "SR",
+        ReplicaIncarnated => "I",
+        SiblingsMerged => "M",
+        ReplicaSnapshot => "SS",
+        _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        var w = new KvWriter();
+        Write(w, obj);
+        return w.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var r = new KvReader(bytes);
+        return Read(r, manifest);
+    }
+
+    private static void WriteReports(KvWriter w, ValueList<ReplicaReport> reports)
+    {
+        w.WriteInt(reports.Count);
+        foreach (var rep in reports) { w.WriteInt(rep.Slot); w.WriteString(rep.Node); w.WriteByte((byte)rep.State); }
+    }
+
+    private static ValueList<ReplicaReport> ReadReports(KvReader r)
+    {
+        var n = r.ReadInt();
+        var list = new List<ReplicaReport>();
+        for (var i = 0; i < n; i++) list.Add(new ReplicaReport(r.ReadInt(), r.ReadString(), (ReplicaReadState)r.ReadByte()));
+        return ValueList.From(list);
+    }
+
+    private static void Write(KvWriter w, object obj)
+    {
+        switch (obj)
+        {
+            case Get m: w.WriteBytes(m.Key); w.WriteOptions(m.Options); break;
+            case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case GetSuccess m:
+                w.WriteBytes(m.Key);
+                w.WriteInt(m.Values.Count);
+                foreach (var v in m.Values) w.WriteBytes(v);
+                w.WriteString(m.Context);
+                WriteReports(w, m.Replicas);
+                break;
+            case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
+            case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); break;
+            case RequestFailed m: w.WriteBytes(m.Key); w.WriteString(m.Reason); w.WriteInt(m.Acks); w.WriteInt(m.Required); break;
+            case GetStatus: break;
+            case NodeStatus m:
+                w.WriteString(m.Node);
+                w.WriteInt(m.Members.Count);
+                foreach (var mi in m.Members) { w.WriteString(mi.Node); w.WriteString(mi.Address); w.WriteString(mi.Status); w.WriteBool(mi.Reachable); }
+                w.WriteInt(m.Partitions); w.WriteInt(m.ReplicationFactor); w.WriteInt(m.VirtualNodes);
+                w.WriteInt(m.SlotsPerNode.Count);
+                foreach (var (node, count) in m.SlotsPerNode) { w.WriteString(node); w.WriteInt(count); }
+                w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteNullableString(m.Warning);
+                break;
+            case SlotEnvelope m:
+                w.WriteSlot(m.Slot);
+                var inner = (IKvMessage)m.Command;
+                w.WriteString(ManifestOf(inner));
+                Write(w, inner);
+                break;
+            case ReplicaPut m:
+                w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteNullableBytes(m.Value);
+                w.WriteBool(m.Context is not null);
+                if (m.Context is not null) w.WriteVector(m.Context);
+                break;
+            case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
+            case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
+            case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
+            case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
+            case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
+            case StopReplica: break;
+            case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
+            case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case ReplicaSnapshot m:
+                w.WriteString(m.ActorId); w.WriteVarLong(m.Counter);
+                w.WriteVarULong((ulong)m.Keys.Count);
+                foreach (var (k, v) in m.Keys) { w.WriteBytes(k); w.WriteSiblings(v); }
+                break;
+            default: throw new ArgumentException($"KvSerializer cannot serialize {obj.GetType().FullName}", nameof(obj));
+        }
+    }
+
+    private static object Read(KvReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            case "G": return new Get(r.ReadBytes(), r.ReadOptions());
+            case "P": return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "GS":
+            {
+                var key = r.ReadBytes();
+                var n = r.ReadInt();
+                var values = new List<Bytes>();
+                for (var i = 0; i < n; i++) values.Add(r.ReadBytes());
+                return new GetSuccess(key, ValueList.From(values), r.ReadString(), ReadReports(r));
+            }
+            case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
+            case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString());
+            case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt());
+            case "ST": return GetStatus.Instance;
+            case "NS":
+            {
+                var node = r.ReadString();
+                var mc = r.ReadInt();
+                var members = new List<MemberInfo>();
+                for (var i = 0; i < mc; i++) members.Add(new MemberInfo(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadBool()));
+                int q = r.ReadInt(), n = r.ReadInt(), v = r.ReadInt();
+                var sc = r.ReadInt();
+                var slots = new List<KeyValuePair<string, int>>();
+                for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadNullableString());
+            }
+            case "E":
+            {
+                var slot = r.ReadSlot();
+                var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
+                return new SlotEnvelope(slot, inner);
+            }
+            case "RP":
+            {
+                var id = r.ReadVarLong();
+                var key = r.ReadBytes();
+                var value = r.ReadNullableBytes();
+                var context = r.ReadBool() ? r.ReadVector() : null;
+                return new ReplicaPut(id, key, value, context);
+            }
+            case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
+            case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
+            case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
+            case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
+            case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
+            case "SR": return StopReplica.Instance;
+            case "I": return new ReplicaIncarnated(r.ReadString());
+            case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());
+            case "SS": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap());
+            default: throw new FormatException($"KvSerializer: unknown manifest '{manifest}'");
+        }
+    }
+}
