@@ -27,8 +27,8 @@ public sealed record KvSettings
 
     public const string Section = "akka-kv";
 
-    /// <summary>The role that carries a member's stable node name: <c>kv-node:{name}</c>.</summary>
-    public const string NodeRolePrefix = "kv-node:";
+    /// <summary>The role that carries a member's stable node name: <c>kv-node-{name}</c>.</summary>
+    public const string NodeRolePrefix = "kv-node-";
 
     public string NodeRole => NodeRolePrefix + NodeName;
 

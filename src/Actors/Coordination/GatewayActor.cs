@@ -27,6 +27,7 @@ public sealed class GatewayActor : ReceiveActor
     private ImmutableHashSet<string> _unreachable = ImmutableHashSet<string>.Empty;
     private readonly Dictionary<SlotId, string> _slotNodes = new();
     private long _nextRequestId;
+    private bool _warmedUp;
 
     public GatewayActor(KvSettings settings, IActorRef region)
     {
@@ -59,6 +60,21 @@ public sealed class GatewayActor : ReceiveActor
         foreach (var m in state.Members)
             if (RingAllocationStrategy.NodeNameOf(m) is { } name) _nodeByAddress[m.Address] = name;
         _unreachable = state.Unreachable.Select(m => RingAllocationStrategy.NodeNameOf(m)).OfType<string>().ToImmutableHashSet();
+        WarmUp(state);
+    }
+
+    /// <summary>
+    /// Once N members are Up, start every replica slot (as Riak starts all vnodes), so that slots
+    /// are placed on distinct nodes up front and the first request to a partition does not pay
+    /// for allocation and journal recovery.
+    /// </summary>
+    private void WarmUp(ClusterEvent.CurrentClusterState state)
+    {
+        if (_warmedUp || state.Members.Count(m => m.Status == MemberStatus.Up) < _settings.ReplicationFactor) return;
+        _warmedUp = true;
+        for (var p = 0; p < _settings.PartitionCount; p++)
+            for (var i = 0; i < _settings.ReplicationFactor; i++)
+                _region.Tell(new ShardRegion.StartEntity(new SlotId(p, i).ToString()));
     }
 
     private ClusterView ViewOf(int partition) => new(

@@ -30,7 +30,8 @@ public static class AkkaKvHosting
             .WithFallback(ConfigurationFactory.ParseString(
                 $"akka-kv.node-name = \"{node.NodeName}\"\nakka-kv.data-dir = \"{node.DataDir.Replace("\\", "/")}\""))
             .WithFallback(ConfigurationFactory.ParseString(KvConfig.StoreHocon))
-            .WithFallback(ConfigurationFactory.ParseString(KvConfig.ClusterHocon));
+            .WithFallback(ConfigurationFactory.ParseString(KvConfig.ClusterHocon))
+            .WithFallback(KvConfig.Serialization);
 
     public static string SqliteConnectionString(string dataDir) =>
         new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkakv.db"), Pooling = true }.ToString();
@@ -76,6 +77,8 @@ public static class AkkaKvHosting
                 registry.Register<ReplicaRegion>(region);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
                 registry.Register<KvGateway>(gateway);
+                // No seeds: this node starts a new cluster on its own.
+                if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });
     }
 }

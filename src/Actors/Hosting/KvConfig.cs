@@ -17,10 +17,8 @@ public static class KvConfig
     public static readonly string StoreHocon = Resource("akka-kv.conf");
     public static readonly string ClusterHocon = Resource("cluster.conf");
 
+    public static readonly string SerializationHocon = Resource("serialization.conf");
+
     /// <summary>Just the serializer bindings: what a client ActorSystem needs to talk to a node.</summary>
-    public static Config Serialization => ConfigurationFactory.ParseString(ClusterHocon).GetConfig("akka.actor") is { } actor
-        ? ConfigurationFactory.ParseString("akka.actor {}").WithFallback(ConfigurationFactory.ParseString(
-            "akka.actor { serializers = " + actor.GetValue("serializers") + "\nserialization-bindings = " + actor.GetValue("serialization-bindings")
-            + "\nserialization-identifiers = " + actor.GetValue("serialization-identifiers") + " }"))
-        : throw new InvalidOperationException("cluster.conf has no akka.actor section");
+    public static Config Serialization => ConfigurationFactory.ParseString(SerializationHocon);
 }

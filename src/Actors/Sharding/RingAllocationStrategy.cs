@@ -31,7 +31,7 @@ public sealed class RingAllocationStrategy : IActorSystemDependentAllocationStra
 
     private Cluster ClusterOrThrow => _cluster ?? throw new InvalidOperationException("the allocation strategy was used before Start");
 
-    /// <summary>The stable node name a member carries in its <c>kv-node:</c> role, if any.</summary>
+    /// <summary>The stable node name a member carries in its <c>kv-node-</c> role, if any.</summary>
     public static string? NodeNameOf(Member member) =>
         member.Roles.FirstOrDefault(r => r.StartsWith(KvSettings.NodeRolePrefix, StringComparison.Ordinal))?[KvSettings.NodeRolePrefix.Length..];
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Local AkkaKv cluster on 127.0.0.1: three node processes n1..n3 (remoting ports 4001..4003),
+# each with its own SQLite journal under ./data/<node>.
+#   ./cluster.sh start          build, start n1 n2 n3, wait until all are members
+#   ./cluster.sh stop           stop every node this script started (by PID)
+#   ./cluster.sh start-node n2  (re)start one node with the same name, port and data dir
+#   ./cluster.sh kill n2        kill -9 one node (to try failures)
+#   ./cluster.sh status         the cluster as node n1..n3 sees it
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+NODES=(n1 n2 n3)
+SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
+
+port_of() { echo $((4000 + ${1#n})); }
+
+build() {
+  if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f 2>/dev/null | head -1)" ]]; then
+    echo "building the node and the CLI (Release)..."
+    dotnet build src/Host/AkkaKv.Host.csproj -c Release -o .build/host -v quiet -nologo >/dev/null
+    dotnet build src/Client/Cli/AkkaKv.Cli.csproj -c Release -o .build/cli -v quiet -nologo >/dev/null
+  fi
+}
+
+alive() { [[ -f "data/$1/pid" ]] && kill -0 "$(cat "data/$1/pid")" 2>/dev/null; }
+
+start_node() {
+  local n=$1 port; port=$(port_of "$n")
+  if alive "$n"; then echo "$n already running (pid $(cat data/$n/pid))"; return; fi
+  mkdir -p "data/$n"
+  nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" "${SEEDS[@]}" --data-dir "data/$n" \
+    >>"data/$n/node.log" 2>&1 < /dev/null &
+  echo $! > "data/$n/pid"
+  echo "started $n (pid $!) on 127.0.0.1:$port, data in $ROOT/data/$n, log data/$n/node.log"
+}
+
+wait_up() {
+  local n=$1 deadline=$((SECONDS + 90))
+  local lines; lines=$(wc -l < "data/$n/node.log")
+  until tail -n +"$((${2:-0} + 1))" "data/$n/node.log" | grep -q "member up"; do
+    if ! alive "$n"; then echo "$n exited; see data/$n/node.log:"; tail -20 "data/$n/node.log"; exit 1; fi
+    if (( SECONDS > deadline )); then echo "$n did not join within 90 s; see data/$n/node.log"; exit 1; fi
+    sleep 0.5
+  done
+}
+
+case "${1:-}" in
+  start)
+    build
+    declare -A offsets
+    for n in "${NODES[@]}"; do mkdir -p "data/$n"; touch "data/$n/node.log"; offsets[$n]=$(wc -l < "data/$n/node.log"); start_node "$n"; done
+    for n in "${NODES[@]}"; do wait_up "$n" "${offsets[$n]}"; done
+    echo
+    echo "AkkaKv cluster is up: n1 127.0.0.1:4001, n2 127.0.0.1:4002, n3 127.0.0.1:4003"
+    echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
+    echo "stop:  ./cluster.sh stop"
+    ;;
+  start-node)
+    build
+    n=${2:?node name}; mkdir -p "data/$n"; touch "data/$n/node.log"; off=$(wc -l < "data/$n/node.log")
+    start_node "$n"; wait_up "$n" "$off"; echo "$n is up"
+    ;;
+  kill)
+    n=${2:?node name}
+    if alive "$n"; then kill -9 "$(cat data/$n/pid)"; echo "killed $n (pid $(cat data/$n/pid))"; rm -f "data/$n/pid"; else echo "$n is not running"; fi
+    ;;
+  stop)
+    for n in "${NODES[@]}"; do
+      if alive "$n"; then kill "$(cat data/$n/pid)"; echo "stopping $n (pid $(cat data/$n/pid))"; fi
+    done
+    for n in "${NODES[@]}"; do
+      if [[ -f data/$n/pid ]]; then
+        pid=$(cat "data/$n/pid"); deadline=$((SECONDS + 20))
+        while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+        rm -f "data/$n/pid"
+      fi
+    done
+    echo "stopped"
+    ;;
+  status)
+    "$ROOT/akkakv" status
+    ;;
+  *)
+    sed -n '2,9p' "$0"; exit 2
+    ;;
+esac

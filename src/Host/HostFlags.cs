@@ -1,0 +1,63 @@
+using System.Globalization;
+using AkkaKv.Hosting;
+
+namespace AkkaKv.Host;
+
+/// <summary>
+/// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
+/// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR, AKKAKV_CONFIG);
+/// a flag wins over its variable.
+/// </summary>
+public static class HostFlags
+{
+    public const string Usage = """
+        usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
+
+          --name      stable node name (required); a restart with the same name and data dir is the same node
+          --host      bind address for Akka remoting (default 127.0.0.1)
+          --port      Akka remoting port (default 0: any free port)
+          --seed      a seed node host:port, repeatable; none: this node starts a new cluster
+          --data-dir  where the node keeps its SQLite journal (default ./data/<name>)
+          --config    a HOCON file applied over the defaults (e.g. akka-kv.request.w = 3)
+        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG
+        """;
+
+    public static NodeOptions Parse(string[] args, Func<string, string?> env)
+    {
+        string? name = env("AKKAKV_NAME"), host = env("AKKAKV_HOST"), port = env("AKKAKV_PORT"), dataDir = env("AKKAKV_DATA_DIR"), config = env("AKKAKV_CONFIG");
+        var seeds = new List<string>();
+        var envSeeds = env("AKKAKV_SEEDS");
+        var flagSeeds = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--name": name = Value(); break;
+                case "--host": host = Value(); break;
+                case "--port": port = Value(); break;
+                case "--seed": flagSeeds.Add(Value()); break;
+                case "--data-dir": dataDir = Value(); break;
+                case "--config": config = Value(); break;
+                default: throw new ArgumentException($"unknown flag '{args[i]}'");
+            }
+        }
+        seeds.AddRange(flagSeeds.Count > 0 ? flagSeeds : (envSeeds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--name is required (a stable node name such as n1)");
+        var portNumber = 0;
+        if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber) || portNumber > 65535))
+            throw new ArgumentException($"--port '{port}' is not a port number");
+        foreach (var seed in seeds)
+            if (seed.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out _)))
+                throw new ArgumentException($"--seed '{seed}' must be host:port");
+        return new NodeOptions
+        {
+            NodeName = name,
+            Host = host ?? "127.0.0.1",
+            Port = portNumber,
+            Seeds = seeds,
+            DataDir = dataDir ?? Path.Combine("data", name),
+            ExtraHocon = config is null ? null : File.ReadAllText(config),
+        };
+    }
+}

@@ -1,0 +1,46 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using AkkaKv.Hosting;
+using AkkaKv.Host;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+NodeOptions node;
+try
+{
+    if (args.Contains("--help") || args.Contains("-h")) { Console.WriteLine(HostFlags.Usage); return 0; }
+    node = HostFlags.Parse(args, Environment.GetEnvironmentVariable);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"akkakv-node: {e.Message}");
+    Console.Error.WriteLine(HostFlags.Usage);
+    return 2;
+}
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddAkka(NodeOptions.SystemName, (akka, _) => akka.WithAkkaKvNode(node));
+
+using var host = builder.Build();
+try
+{
+    await host.StartAsync();
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {e.GetBaseException().Message}");
+    return 1;
+}
+
+var system = host.Services.GetRequiredService<ActorSystem>();
+var cluster = Cluster.Get(system);
+var self = cluster.SelfAddress;
+Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/kv-gateway), data in {Path.GetFullPath(node.DataDir)}");
+cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
+await host.WaitForShutdownAsync();
+return 0;

@@ -1,0 +1,112 @@
+using Akka.Configuration;
+using AkkaKv.Configuration;
+using AkkaKv.Hosting;
+using Xunit;
+
+namespace AkkaKv.Tests.Core;
+
+public sealed class KvSettingsTests
+{
+    [Fact]
+    public void A_node_started_with_only_a_name_and_data_dir_gets_every_documented_default()
+    {
+        var s = KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "/tmp/x" }));
+        Assert.Equal("n1", s.NodeName);
+        Assert.Equal("/tmp/x", s.DataDir);
+        Assert.Equal(256, s.PartitionCount);
+        Assert.Equal(128, s.VirtualNodesPerNode);
+        Assert.Equal(3, s.ReplicationFactor);
+        Assert.Equal(2, s.DefaultR);
+        Assert.Equal(2, s.DefaultW);
+        Assert.True(s.DefaultSloppy);
+        Assert.Equal(TimeSpan.FromSeconds(5), s.RequestTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), s.CoordinatingReplicaTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), s.ReadRepairWindow);
+        Assert.Equal(1024, s.MaxKeyBytes);
+        Assert.Equal(1048576, s.MaxValueBytes);
+        Assert.Equal(1000, s.SnapshotEvery);
+        Assert.Equal(64, s.MaxSlotsPerRebalance);
+        Assert.Equal("kv-node:n1", s.NodeRole);
+    }
+
+    [Fact]
+    public void Extra_hocon_overrides_the_defaults()
+    {
+        var s = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(
+            "akka-kv.ring.partitions = 16\nakka-kv.request.timeout = 300ms\nakka-kv.request.coordinating-replica-timeout = 100ms\nakka-kv.request.sloppy = off"));
+        Assert.Equal(16, s.PartitionCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), s.RequestTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), s.CoordinatingReplicaTimeout);
+        Assert.False(s.DefaultSloppy);
+        Assert.Equal(3, s.ReplicationFactor);
+    }
+
+    [Fact]
+    public void A_windows_data_dir_is_given_with_forward_slashes()
+    {
+        var s = KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = @"C:\data\n1" }));
+        Assert.Equal("C:/data/n1", s.DataDir);
+    }
+
+    [Theory]
+    [InlineData("akka-kv.request.w = 4", "request.w")]
+    [InlineData("akka-kv.request.w = 0", "request.w")]
+    [InlineData("akka-kv.request.r = 4", "request.r")]
+    [InlineData("akka-kv.ring.partitions = 100", "ring.partitions")]
+    [InlineData("akka-kv.ring.partitions = 1", "ring.partitions")]
+    [InlineData("akka-kv.ring.virtual-nodes = 0", "ring.virtual-nodes")]
+    [InlineData("akka-kv.replication.n = 0", "replication.n")]
+    [InlineData("akka-kv.request.timeout = 0s", "request.timeout")]
+    [InlineData("akka-kv.request.coordinating-replica-timeout = 10s", "request.coordinating-replica-timeout")]
+    [InlineData("akka-kv.request.read-repair-window = -1s", "request.read-repair-window")]
+    [InlineData("akka-kv.limits.max-key-bytes = 0", "limits.max-key-bytes")]
+    [InlineData("akka-kv.limits.max-value-bytes = -1", "limits.max-value-bytes")]
+    [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
+    [InlineData("akka-kv.sharding.max-slots-per-rebalance = 0", "sharding.max-slots-per-rebalance")]
+    public void An_invalid_setting_stops_the_node_with_a_message_naming_the_key(string hocon, string key)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
+        Assert.Contains(key, e.Message);
+        Assert.StartsWith("akka-kv: ", e.Message);
+    }
+
+    [Fact]
+    public void W_greater_than_N_is_refused_naming_both()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.request.w = 4")));
+        Assert.Equal("akka-kv: request.w must be in [1, N=3], got 4", e.Message);
+    }
+
+    [Fact]
+    public void A_partition_count_that_is_not_a_power_of_two_is_refused()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.ring.partitions = 100")));
+        Assert.Equal("akka-kv: ring.partitions must be a power of two >= 2, got 100", e.Message);
+    }
+
+    [Fact]
+    public void A_node_without_a_name_is_refused()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(nodeName: "")));
+        Assert.Contains("node-name", e.Message);
+    }
+
+    [Theory]
+    [InlineData("n 1")]
+    [InlineData("n/1")]
+    [InlineData("n:1")]
+    [InlineData("n,1")]
+    public void A_node_name_with_a_separator_character_is_refused(string name)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(nodeName: name)));
+        Assert.Contains("node-name", e.Message);
+        Assert.Contains(name, e.Message);
+    }
+
+    [Fact]
+    public void A_config_without_the_akka_kv_section_is_refused()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(ConfigurationFactory.ParseString("akka.loglevel = INFO")));
+        Assert.Contains("akka-kv", e.Message);
+    }
+}

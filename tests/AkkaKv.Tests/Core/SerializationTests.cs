@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaKv.Coordination;
+using AkkaKv.Hosting;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Serialization;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+using Xunit;
+
+namespace AkkaKv.Tests.Core;
+
+/// <summary>One ActorSystem with just the store's serializer bindings, shared by the serialization tests.</summary>
+public sealed class SerializationSystemFixture : IDisposable
+{
+    public ActorSystem System { get; } = ActorSystem.Create("t", KvConfig.Serialization);
+    public void Dispose() => System.Dispose();
+}
+
+public sealed class SerializationTests(SerializationSystemFixture fixture) : IClassFixture<SerializationSystemFixture>
+{
+    private static Bytes B(string s) => Bytes.FromUtf8(s);
+
+    private static readonly SiblingSet Siblings = SiblingSet.Of(
+    [
+        new Sibling(new Dot("n1/0.0badf00d", 3), VersionVector.Empty.With(new Dot("n2/1.00000001", 2)), B("left"), 1_700_000_000_000),
+        new Sibling(new Dot("n2/1.00000001", 4), VersionVector.Empty.With(new Dot("n2/1.00000001", 2)), null, 1_700_000_000_001),
+        new Sibling(new Dot("n3/2.ffffffff", 1), VersionVector.Empty, Bytes.From([0, 0xFF, 0xC3]), -5),
+    ]);
+
+    private static readonly string Context = CausalContext.Encode(Siblings.Context);
+
+    private static readonly ValueList<ReplicaReport> AllReportStates = ValueList.From(
+        Enum.GetValues<ReplicaReadState>().Select((state, i) => new ReplicaReport(i, $"n{i}", state)));
+
+    /// <summary>Sample messages: at least one of every concrete <see cref="IKvMessage"/> type, with the optional parts both set and unset.</summary>
+    private static readonly IReadOnlyDictionary<string, object> Samples = new Dictionary<string, object>
+    {
+        ["Get with default options"] = new Get(B("k"), RequestOptions.Default),
+        ["Get with every option set"] = new Get(Bytes.From([0, 1, 255]), new RequestOptions(1, 3, TimeSpan.FromMilliseconds(1500.5), false)),
+        ["Put blind"] = new Put(B("k"), B("v"), null, RequestOptions.Default),
+        ["Put with context and empty value"] = new Put(B("k"), Bytes.Empty, Context, new RequestOptions(W: 3, Sloppy: true)),
+        ["Delete blind"] = new Delete(B("k"), null, RequestOptions.Default),
+        ["Delete with context"] = new Delete(B("k"), Context, new RequestOptions(Timeout: TimeSpan.FromSeconds(2))),
+        ["GetSuccess with siblings"] = new GetSuccess(B("k"), ValueList.From([B("a"), Bytes.Empty, B("b")]), Context, AllReportStates),
+        ["GetSuccess with no reports"] = new GetSuccess(B("k"), ValueList.From([B("a")]), "", ValueList<ReplicaReport>.Empty),
+        ["NotFound"] = new NotFound(B("k"), "", ValueList<ReplicaReport>.Empty),
+        ["NotFound after a delete"] = new NotFound(B("k"), Context, AllReportStates),
+        ["WriteSuccess"] = new WriteSuccess(B("k"), 2, Context),
+        ["RequestFailed"] = new RequestFailed(B("k"), "timed out after 5000 ms with 1 of W=2 durable acks ✓", 1, 2),
+        ["GetStatus"] = GetStatus.Instance,
+        ["NodeStatus"] = new NodeStatus("n1",
+            ValueList.From([new MemberInfo("n1", "akka.tcp://akkakv@127.0.0.1:4053", "Up", true), new MemberInfo("n2", "akka.tcp://akkakv@127.0.0.1:4054", "Leaving", false)]),
+            256, 3, 128, ValueList.From([KeyValuePair.Create("n1", 384), KeyValuePair.Create("n2", 384)]), 0, 0, null),
+        ["NodeStatus with warning"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 16, 3, 8,
+            ValueList<KeyValuePair<string, int>>.Empty, 48, 16, "only 1 member: replicas share nodes"),
+        ["SlotEnvelope of ReplicaPut"] = new SlotEnvelope(new SlotId(12, 2), new ReplicaPut(42, B("k"), B("v"), Siblings.Context)),
+        ["SlotEnvelope of blind delete"] = new SlotEnvelope(new SlotId(0, 0), new ReplicaPut(-1, B("k"), null, null)),
+        ["SlotEnvelope of ReplicaMerge"] = new SlotEnvelope(new SlotId(255, 1), new ReplicaMerge(7, B("k"), Siblings, true)),
+        ["SlotEnvelope of ReplicaRead"] = new SlotEnvelope(new SlotId(3, 0), new ReplicaRead(long.MaxValue, B("k"))),
+        ["ReplicaPut"] = new ReplicaPut(long.MinValue, B("k"), B("v"), VersionVector.Empty),
+        ["ReplicaMerge"] = new ReplicaMerge(8, B("k"), SiblingSet.Empty, false),
+        ["ReplicaRead"] = new ReplicaRead(0, B("k")),
+        ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings),
+        ["ReplicaMergeDone"] = new ReplicaMergeDone(2, new SlotId(3, 1), "n3"),
+        ["ReplicaReadResult"] = new ReplicaReadResult(3, new SlotId(3, 2), "n1", Siblings),
+        ["ReplicaReadResult of nothing"] = new ReplicaReadResult(4, new SlotId(3, 2), "n1", SiblingSet.Empty),
+        ["StopReplica"] = StopReplica.Instance,
+        ["ReplicaIncarnated"] = new ReplicaIncarnated("n1/0.0badf00d"),
+        ["SiblingsMerged"] = new SiblingsMerged(B("k"), Siblings),
+        ["ReplicaSnapshot"] = new ReplicaSnapshot("n1/0.0badf00d", 17,
+            ImmutableSortedDictionary<Bytes, SiblingSet>.Empty.Add(B("k"), Siblings).Add(Bytes.From([0]), SiblingSet.Empty)),
+        ["ReplicaSnapshot of an empty replica"] = new ReplicaSnapshot("", 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty),
+    };
+
+    public static TheoryData<string> SampleNames => new(Samples.Keys);
+
+    private static void AssertSameMessage(object expected, object actual)
+    {
+        Assert.IsType(expected.GetType(), actual);
+        if (expected is ReplicaSnapshot s)
+        {
+            // ReplicaSnapshot's Keys is an ImmutableSortedDictionary, which compares by reference: compare its content.
+            var a = (ReplicaSnapshot)actual;
+            Assert.Equal(s.ActorId, a.ActorId);
+            Assert.Equal(s.Counter, a.Counter);
+            Assert.Equal(s.Keys.Keys, a.Keys.Keys);
+            foreach (var (k, v) in s.Keys) Assert.Equal(v, a.Keys[k]);
+        }
+        else Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleNames))]
+    public void Every_store_message_is_carried_by_KvSerializer_and_comes_back_equal(string name)
+    {
+        var message = Samples[name];
+        var serializer = fixture.System.Serialization.FindSerializerFor(message);
+        var kv = Assert.IsType<KvSerializer>(serializer);
+        Assert.Equal(KvSerializer.Id, kv.Identifier);
+
+        var manifest = kv.Manifest(message);
+        var bytes = kv.ToBinary(message);
+        AssertSameMessage(message, kv.FromBinary(bytes, manifest));
+        // The same through Akka's own lookup by serializer id, as remoting and persistence do it.
+        AssertSameMessage(message, fixture.System.Serialization.Deserialize(bytes, kv.Identifier, manifest));
+    }
+
+    [Fact]
+    public void Every_message_type_of_the_store_has_a_roundtrip_sample()
+    {
+        var types = typeof(IKvMessage).Assembly.GetTypes()
+            .Where(t => typeof(IKvMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToList();
+        Assert.NotEmpty(types);
+        var sampled = Samples.Values.Select(m => m.GetType()).ToHashSet();
+        Assert.All(types, t => Assert.True(sampled.Contains(t), $"{t.FullName} has no serialization sample"));
+        Assert.All(types.Where(t => t.Namespace is "AkkaKv.Protocol" or "AkkaKv.Replica"), t => Assert.Contains(t, sampled));
+    }
+
+    [Fact]
+    public void Manifests_are_distinct_per_message_type()
+    {
+        var byType = Samples.Values.GroupBy(m => m.GetType()).ToDictionary(g => g.Key, g => KvSerializer.ManifestOf(g.First()));
+        Assert.Equal(byType.Count, byType.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void Messages_of_other_types_are_not_handed_to_KvSerializer()
+    {
+        Assert.IsNotType<KvSerializer>(fixture.System.Serialization.FindSerializerFor("just a string"));
+        Assert.Throws<ArgumentException>(() => KvSerializer.ManifestOf("just a string"));
+    }
+
+    [Fact]
+    public void A_frame_with_an_unknown_manifest_is_refused()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        var e = Assert.Throws<FormatException>(() => kv.FromBinary([], "??"));
+        Assert.Contains("??", e.Message);
+    }
+
+    [Fact]
+    public void A_truncated_frame_is_refused_with_FormatException()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        foreach (var (name, message) in Samples)
+        {
+            var manifest = kv.Manifest(message);
+            var bytes = kv.ToBinary(message);
+            for (var len = 0; len < bytes.Length; len++)
+            {
+                var prefix = bytes[..len];
+                var ex = Record.Exception(() => kv.FromBinary(prefix, manifest));
+                Assert.True(ex is FormatException, $"{name}: a frame cut to {len} of {bytes.Length} bytes gave {ex?.GetType().Name ?? "no exception"}");
+            }
+        }
+    }
+}
