@@ -35,23 +35,31 @@ public sealed record KvSettings
     public static KvSettings FromConfig(Config root)
     {
         var c = root.GetConfig(Section) ?? throw new ConfigurationException($"missing HOCON section '{Section}'");
+        T Read<T>(string key, Func<string, T> read)
+        {
+            try { return read(key); }
+            catch (Exception e) when (e is not ConfigurationException)
+            {
+                throw new ConfigurationException($"akka-kv.{key}: '{c.GetString(key, "")}' is not a valid value ({e.Message})");
+            }
+        }
         var s = new KvSettings
         {
             NodeName = c.GetString("node-name", ""),
             DataDir = c.GetString("data-dir", "data"),
-            PartitionCount = c.GetInt("ring.partitions"),
-            VirtualNodesPerNode = c.GetInt("ring.virtual-nodes"),
-            ReplicationFactor = c.GetInt("replication.n"),
-            DefaultR = c.GetInt("request.r"),
-            DefaultW = c.GetInt("request.w"),
-            DefaultSloppy = c.GetBoolean("request.sloppy"),
-            RequestTimeout = c.GetTimeSpan("request.timeout"),
-            CoordinatingReplicaTimeout = c.GetTimeSpan("request.coordinating-replica-timeout"),
-            ReadRepairWindow = c.GetTimeSpan("request.read-repair-window"),
-            MaxKeyBytes = c.GetInt("limits.max-key-bytes"),
-            MaxValueBytes = c.GetInt("limits.max-value-bytes"),
-            SnapshotEvery = c.GetInt("replica.snapshot-every"),
-            MaxSlotsPerRebalance = c.GetInt("sharding.max-slots-per-rebalance"),
+            PartitionCount = Read("ring.partitions", k => c.GetInt(k)),
+            VirtualNodesPerNode = Read("ring.virtual-nodes", k => c.GetInt(k)),
+            ReplicationFactor = Read("replication.n", k => c.GetInt(k)),
+            DefaultR = Read("request.r", k => c.GetInt(k)),
+            DefaultW = Read("request.w", k => c.GetInt(k)),
+            DefaultSloppy = Read("request.sloppy", k => c.GetBoolean(k)),
+            RequestTimeout = Read("request.timeout", k => c.GetTimeSpan(k)),
+            CoordinatingReplicaTimeout = Read("request.coordinating-replica-timeout", k => c.GetTimeSpan(k)),
+            ReadRepairWindow = Read("request.read-repair-window", k => c.GetTimeSpan(k)),
+            MaxKeyBytes = Read("limits.max-key-bytes", k => c.GetInt(k)),
+            MaxValueBytes = Read("limits.max-value-bytes", k => c.GetInt(k)),
+            SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
+            MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
         };
         s.Validate();
         return s;

@@ -100,7 +100,7 @@ public sealed class KvReader(byte[] data)
     }
 
     public long ReadVarLong() { var u = ReadVarULong(); return (long)(u >> 1) ^ -(long)(u & 1); }
-    public int ReadInt() => checked((int)ReadVarLong());
+    public int ReadInt() { var v = ReadVarLong(); return v is < int.MinValue or > int.MaxValue ? throw new FormatException("integer out of range") : (int)v; }
     public long ReadFixedLong() { var v = BinaryPrimitives.ReadInt64LittleEndian(Take(8)); return v; }
 
     private ReadOnlySpan<byte> Take(int count)
@@ -122,7 +122,13 @@ public sealed class KvReader(byte[] data)
     {
         var count = ReadLength();
         var entries = new List<KeyValuePair<string, long>>(Math.Min(count, 1024));
-        for (var i = 0; i < count; i++) entries.Add(KeyValuePair.Create(ReadString(), ReadVarLong()));
+        for (var i = 0; i < count; i++)
+        {
+            var actor = ReadString();
+            var counter = ReadVarLong();
+            if (counter < 0) throw new FormatException("negative version counter");
+            entries.Add(KeyValuePair.Create(actor, counter));
+        }
         return VersionVector.Of(entries);
     }
 

@@ -68,8 +68,8 @@ public sealed class HashRingTests(ITestOutputHelper output)
             {
                 var x = PreferenceList.For(p, t.N, a, partitioner);
                 var y = PreferenceList.For(p, t.N, b, partitioner);
-                Assert.Equal(x.Primaries, y.Primaries);
-                Assert.Equal(x.Fallbacks, y.Fallbacks);
+                Assert.Equal(x.Primaries.ToArray(), y.Primaries.ToArray());
+                Assert.Equal(x.Fallbacks.ToArray(), y.Fallbacks.ToArray());
             }
         }, iter: 300, print: Print, writeLine: output.WriteLine);
     }

@@ -20,13 +20,13 @@ public sealed class KvSettingsTests
         Assert.Equal(2, s.DefaultW);
         Assert.True(s.DefaultSloppy);
         Assert.Equal(TimeSpan.FromSeconds(5), s.RequestTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(1), s.CoordinatingReplicaTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), s.CoordinatingReplicaTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), s.ReadRepairWindow);
         Assert.Equal(1024, s.MaxKeyBytes);
         Assert.Equal(1048576, s.MaxValueBytes);
         Assert.Equal(1000, s.SnapshotEvery);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
-        Assert.Equal("kv-node:n1", s.NodeRole);
+        Assert.Equal(KvSettings.NodeRolePrefix + "n1", s.NodeRole);
     }
 
     [Fact]
@@ -58,7 +58,6 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.replication.n = 0", "replication.n")]
     [InlineData("akka-kv.request.timeout = 0s", "request.timeout")]
     [InlineData("akka-kv.request.coordinating-replica-timeout = 10s", "request.coordinating-replica-timeout")]
-    [InlineData("akka-kv.request.read-repair-window = -1s", "request.read-repair-window")]
     [InlineData("akka-kv.limits.max-key-bytes = 0", "limits.max-key-bytes")]
     [InlineData("akka-kv.limits.max-value-bytes = -1", "limits.max-value-bytes")]
     [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
@@ -68,6 +67,16 @@ public sealed class KvSettingsTests
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
         Assert.Contains(key, e.Message);
         Assert.StartsWith("akka-kv: ", e.Message);
+    }
+
+    [Theory]
+    [InlineData("akka-kv.request.read-repair-window = -1s", "request.read-repair-window")]
+    [InlineData("akka-kv.request.timeout = soon", "request.timeout")]
+    [InlineData("akka-kv.request.w = two", "request.w")]
+    public void A_value_that_does_not_parse_stops_the_node_with_a_message_naming_the_key(string hocon, string key)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
+        Assert.Contains(key, e.Message);
     }
 
     [Fact]

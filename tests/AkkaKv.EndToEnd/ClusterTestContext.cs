@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using AkkaKv.Client;
+using Xunit.Abstractions;
+
+namespace AkkaKv.EndToEnd;
+
+/// <summary>
+/// Starts, kills (-9) and restarts N real <c>akkakv-node</c> processes on ephemeral loopback
+/// ports, each with its own data dir under a temp folder (like Garnet's ClusterTestContext).
+/// Kills only the processes it started, by PID; deletes its temp folder on dispose.
+/// </summary>
+public sealed class ClusterTestContext : IAsyncDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly Dictionary<string, Process> _processes = new();
+    private readonly string? _extraHocon;
+
+    public string Root { get; }
+    public IReadOnlyList<string> Names { get; }
+    public IReadOnlyDictionary<string, int> Ports { get; }
+
+    public ClusterTestContext(ITestOutputHelper output, int nodes, string? extraHocon = null)
+    {
+        _output = output;
+        _extraHocon = extraHocon;
+        Root = Path.Combine(Path.GetTempPath(), "akkakv-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Root);
+        Names = Enumerable.Range(1, nodes).Select(i => $"n{i}").ToList();
+        Ports = Names.ToDictionary(n => n, _ => FreePort());
+        if (extraHocon is not null) File.WriteAllText(Path.Combine(Root, "extra.conf"), extraHocon);
+    }
+
+    public IEnumerable<string> Endpoints => Names.Select(Endpoint);
+    public string Endpoint(string node) => $"127.0.0.1:{Ports[node]}";
+    public string DataDir(string node) => Path.Combine(Root, node);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string HostDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AkkaKv.sln"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("cannot find the repository root (AkkaKv.sln) above " + AppContext.BaseDirectory);
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        var dll = Path.Combine(dir.FullName, "src", "Host", "bin", configuration, "net10.0", "akkakv-node.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Host first", dll);
+    }
+
+    public void Start(string node)
+    {
+        var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--data-dir", DataDir(node) };
+        foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
+        if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + node);
+        var log = Path.Combine(Root, node + ".log");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (this) File.AppendAllText(log, e.Data + "\n"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (this) File.AppendAllText(log, e.Data + "\n"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[node] = process;
+        _output.WriteLine($"started {node} pid {process.Id} on {Endpoint(node)}");
+    }
+
+    public void StartAll() { foreach (var n in Names) Start(n); }
+
+    /// <summary>kill -9: no shutdown hooks, no flush; what the journal had is all there is.</summary>
+    public void Kill(string node)
+    {
+        var process = _processes[node];
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+        _processes.Remove(node);
+        _output.WriteLine($"killed {node} (pid {process.Id})");
+    }
+
+    public KvClient Client(params string[] nodes) => new((nodes.Length == 0 ? Names : nodes).Select(Endpoint));
+
+    /// <summary>Polls <paramref name="node"/>'s status until it sees every expected member Up and reachable.</summary>
+    public async Task WaitForMembersAsync(string node, IReadOnlyCollection<string> expected, TimeSpan timeout)
+    {
+        await using var client = Client(node);
+        var deadline = Stopwatch.StartNew();
+        string last = "(no answer)";
+        while (deadline.Elapsed < timeout)
+        {
+            try
+            {
+                var status = await client.StatusAsync();
+                var up = status.Members.Where(m => m.Status == "Up" && m.Reachable).Select(m => m.Node).ToHashSet();
+                last = string.Join(",", status.Members.Select(m => $"{m.Node}:{m.Status}:{(m.Reachable ? "ok" : "unreachable")}"));
+                last += $"; unallocated slots {status.UnallocatedSlots}, co-located partitions {status.CoLocatedPartitions}";
+                // Settled: every member Up and reachable, every replica slot placed, none sharing a node.
+                if (expected.All(up.Contains) && status.Members.Count == expected.Count
+                    && status.UnallocatedSlots == 0 && status.CoLocatedPartitions == 0) return;
+            }
+            catch (KvUnavailableException) { }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"{node} did not see members [{string.Join(",", expected)}] Up within {timeout}; last view: {last}; logs in {Root}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (node, process) in _processes)
+        {
+            try { process.Kill(entireProcessTree: true); await process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+            process.Dispose();
+        }
+        _processes.Clear();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
