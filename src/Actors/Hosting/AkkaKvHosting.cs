@@ -62,7 +62,7 @@ public static class AkkaKvHosting
             .WithClustering(new ClusterOptions
             {
                 Roles = [settings.NodeRole],
-                SeedNodes = node.Seeds.Select(NodeOptions.AddressOf).ToArray(),
+                SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, node.Protocol)).ToArray(),
             })
             .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
             .WithActors(async (system, registry) =>

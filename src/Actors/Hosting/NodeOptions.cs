@@ -15,7 +15,10 @@ public sealed record NodeOptions
     /// <summary>Extra HOCON applied over the defaults (tests use it to shrink Q or timeouts).</summary>
     public string? ExtraHocon { get; init; }
 
+    /// <summary>Akka remoting protocol: <c>akka.tcp</c>, or <c>akka.trttl.tcp</c> when tests apply the throttle adapter.</summary>
+    public string Protocol { get; init; } = "akka.tcp";
+
     public const string SystemName = "akkakv";
 
-    public static string AddressOf(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+    public static string AddressOf(string hostPort, string protocol = "akka.tcp") => $"{protocol}://{SystemName}@{hostPort}";
 }

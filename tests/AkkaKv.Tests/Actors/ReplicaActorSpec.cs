@@ -1,0 +1,428 @@
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaKv.Configuration;
+using AkkaKv.Hosting;
+using AkkaKv.Replica;
+using AkkaKv.Sharding;
+using AkkaKv.Tests.Core;
+using AkkaKv.Versioning;
+using Microsoft.Data.Sqlite;
+using Xunit;
+using Xunit.Abstractions;
+using static AkkaKv.Tests.Core.CoreTestSupport;
+
+namespace AkkaKv.Tests.Actors;
+
+/// <summary>
+/// A replica slot against the real journal: Akka.Persistence.Sql on a SQLite file in a fresh
+/// temp dir per test, events and snapshots through KvSerializer, as on a node.
+/// </summary>
+public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const string EntityId = "5/0";
+    private static readonly SlotId Slot = new(5, 0);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    private readonly string _dir;
+    private readonly KvSettings _settings = DefaultSettings();
+    private long _nextRequestId;
+
+    public ReplicaActorSpec(ITestOutputHelper output) : this(NewDataDir(), output) { }
+
+    private ReplicaActorSpec(string dir, ITestOutputHelper output) : base(SystemConfig(dir), "replica-spec", output) => _dir = dir;
+
+    private static string NewDataDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "akkakv-replica-spec-" + Guid.NewGuid().ToString("N"));
+        AkkaKvHosting.PrepareSqlite(dir);
+        return dir;
+    }
+
+    private static Config SystemConfig(string dir)
+    {
+        var connection = AkkaKvHosting.SqliteConnectionString(dir).Replace("\"", "\\\"");
+        return ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = local
+            akka.loglevel = INFO
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = on
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = on
+                }
+              }
+            }
+            """).WithFallback(KvConfig.Serialization);
+    }
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { /* best effort: a temp dir */ }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    // ---- helpers ----
+
+    private IActorRef StartReplica(KvSettings? settings = null) =>
+        Sys.ActorOf(ReplicaActor.PropsFor(settings ?? _settings, EntityId, TimeProvider.System));
+
+    private void StopAndAwaitTermination(IActorRef replica)
+    {
+        Watch(replica);
+        Sys.Stop(replica);
+        ExpectTerminated(replica, Wait);
+        Unwatch(replica);
+    }
+
+    private ReplicaPutDone Put(IActorRef replica, Bytes key, Bytes? value, VersionVector? context)
+    {
+        var id = ++_nextRequestId;
+        replica.Tell(new ReplicaPut(id, key, value, context), TestActor);
+        var done = ExpectMsg<ReplicaPutDone>(Wait);
+        Assert.Equal(id, done.RequestId);
+        return done;
+    }
+
+    private SiblingSet Read(IActorRef replica, Bytes key)
+    {
+        var id = ++_nextRequestId;
+        replica.Tell(new ReplicaRead(id, key), TestActor);
+        var result = ExpectMsg<ReplicaReadResult>(Wait);
+        Assert.Equal(id, result.RequestId);
+        Assert.Equal(Slot, result.Slot);
+        return result.Siblings;
+    }
+
+    private static string[] ValuesOf(SiblingSet set) => set.Values.Select(v => v.ToUtf8()).Order(StringComparer.Ordinal).ToArray();
+
+    private static Sibling Foreign(string actor, long counter, string? value, VersionVector? past = null) =>
+        new(new Dot(actor, counter), past ?? VersionVector.Empty, value is null ? null : B(value), 1_000);
+
+    private long Scalar(string sql)
+    {
+        using var connection = new SqliteConnection(AkkaKvHosting.SqliteConnectionString(_dir));
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("$pid", ReplicaActor.PersistenceIdOf(Slot));
+        return Convert.ToInt64(cmd.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    // ---- writes and reads ----
+
+    [Fact]
+    public void A_put_is_acknowledged_with_the_keys_sibling_set_holding_the_value()
+    {
+        var replica = StartReplica();
+
+        var done = Put(replica, B("k"), B("v1"), null);
+
+        Assert.Equal(Slot, done.Slot);
+        Assert.Equal("n1", done.Node);
+        var sibling = Assert.Single(done.Siblings.Siblings);
+        Assert.Equal(B("v1"), sibling.Value);
+        Assert.StartsWith("n1/0.", sibling.Dot.Actor);
+        Assert.Equal(1, sibling.Dot.Counter);
+    }
+
+    [Fact]
+    public void A_read_after_an_acknowledged_put_returns_the_value()
+    {
+        var replica = StartReplica();
+        var done = Put(replica, B("k"), B("v1"), null);
+
+        var read = Read(replica, B("k"));
+
+        Assert.Equal(done.Siblings, read);
+        Assert.Equal(["v1"], ValuesOf(read));
+    }
+
+    [Fact]
+    public void A_read_of_a_key_never_written_returns_an_empty_set()
+    {
+        var replica = StartReplica();
+        Put(replica, B("other"), B("v"), null);
+
+        Assert.True(Read(replica, B("missing")).IsEmpty);
+    }
+
+    [Fact]
+    public void Two_puts_carrying_the_same_context_both_survive_as_siblings_with_distinct_dots()
+    {
+        var replica = StartReplica();
+
+        Put(replica, B("k"), B("a"), VersionVector.Empty);
+        var second = Put(replica, B("k"), B("b"), VersionVector.Empty);
+
+        Assert.Equal(["a", "b"], ValuesOf(second.Siblings));
+        Assert.Equal(2, second.Siblings.Siblings.Select(s => s.Dot).Distinct().Count());
+        Assert.Equal(second.Siblings, Read(replica, B("k")));
+    }
+
+    [Fact]
+    public void A_put_carrying_the_context_of_a_read_supersedes_exactly_the_siblings_that_were_read()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("a"), VersionVector.Empty);
+        var both = Put(replica, B("k"), B("b"), VersionVector.Empty);
+
+        var resolved = Put(replica, B("k"), B("ab"), both.Siblings.Context);
+
+        Assert.Equal(["ab"], ValuesOf(resolved.Siblings));
+        Assert.Equal(3, Assert.Single(resolved.Siblings.Siblings).Dot.Counter);
+    }
+
+    [Fact]
+    public void A_blind_put_supersedes_the_value_the_replica_holds()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("old"), null);
+
+        var done = Put(replica, B("k"), B("new"), null);
+
+        Assert.Equal(["new"], ValuesOf(done.Siblings));
+        Assert.Equal(["new"], ValuesOf(Read(replica, B("k"))));
+    }
+
+    [Fact]
+    public void A_blind_put_also_supersedes_concurrent_siblings_the_replica_holds()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("a"), VersionVector.Empty);
+        Put(replica, B("k"), B("b"), VersionVector.Empty);
+
+        var done = Put(replica, B("k"), B("c"), null);
+
+        Assert.Equal(["c"], ValuesOf(done.Siblings));
+    }
+
+    [Fact]
+    public void A_delete_is_a_put_without_value_that_leaves_a_tombstone_reading_as_deleted()
+    {
+        var replica = StartReplica();
+        var written = Put(replica, B("k"), B("v"), null);
+
+        var deleted = Put(replica, B("k"), null, written.Siblings.Context);
+
+        var tombstone = Assert.Single(deleted.Siblings.Siblings);
+        Assert.True(tombstone.IsTombstone);
+        var read = Read(replica, B("k"));
+        Assert.False(read.IsEmpty);
+        Assert.True(read.IsDeleted);
+        Assert.Empty(read.Values);
+    }
+
+    [Fact]
+    public void Puts_to_different_keys_do_not_touch_each_other()
+    {
+        var replica = StartReplica();
+        Put(replica, B("a"), B("1"), null);
+        Put(replica, B("b"), B("2"), null);
+        Put(replica, B("a"), null, null);
+
+        Assert.True(Read(replica, B("a")).IsDeleted);
+        Assert.Equal(["2"], ValuesOf(Read(replica, B("b"))));
+    }
+
+    // ---- merges (replication and read repair) ----
+
+    [Fact]
+    public void A_merge_of_a_concurrent_sibling_set_keeps_both_versions_and_is_acknowledged_when_asked()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("local"), null);
+        var remote = SiblingSet.Of([Foreign("n2/1.0000beef", 1, "remote")]);
+
+        replica.Tell(new ReplicaMerge(77, B("k"), remote, AckWanted: true), TestActor);
+
+        var ack = ExpectMsg<ReplicaMergeDone>(Wait);
+        Assert.Equal(77, ack.RequestId);
+        Assert.Equal(Slot, ack.Slot);
+        Assert.Equal("n1", ack.Node);
+        var read = Read(replica, B("k"));
+        Assert.Equal(["local", "remote"], ValuesOf(read));
+    }
+
+    [Fact]
+    public void A_merge_of_a_set_that_supersedes_the_local_version_replaces_it()
+    {
+        var replica = StartReplica();
+        var local = Put(replica, B("k"), B("old"), null);
+        var newer = SiblingSet.Of([Foreign("n2/1.0000beef", 1, "newer", local.Siblings.Context)]);
+
+        replica.Tell(new ReplicaMerge(78, B("k"), newer, AckWanted: true), TestActor);
+        ExpectMsg<ReplicaMergeDone>(Wait);
+
+        Assert.Equal(newer, Read(replica, B("k")));
+    }
+
+    [Fact]
+    public void A_merge_that_brings_nothing_new_is_still_acknowledged()
+    {
+        var replica = StartReplica();
+        var local = Put(replica, B("k"), B("v"), null);
+
+        replica.Tell(new ReplicaMerge(79, B("k"), local.Siblings, AckWanted: true), TestActor);
+
+        Assert.Equal(79, ExpectMsg<ReplicaMergeDone>(Wait).RequestId);
+        Assert.Equal(local.Siblings, Read(replica, B("k")));
+    }
+
+    [Fact]
+    public void A_merge_without_ack_wanted_is_applied_silently()
+    {
+        var replica = StartReplica();
+        var remote = SiblingSet.Of([Foreign("n2/1.0000beef", 4, "repaired")]);
+
+        replica.Tell(new ReplicaMerge(80, B("k"), remote, AckWanted: false), TestActor);
+
+        // The read is answered after the merge is applied (AwaitAssert: the merge persists asynchronously).
+        AwaitAssert(() => Assert.Equal(remote, Read(replica, B("k"))), Wait);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    // ---- recovery ----
+
+    [Fact]
+    public void After_a_restart_with_the_same_entity_id_all_keys_recover_from_the_journal()
+    {
+        var replica = StartReplica();
+        Put(replica, B("plain"), B("v1"), null);
+        Put(replica, B("plain"), B("v2"), null);
+        Put(replica, B("siblings"), B("a"), VersionVector.Empty);
+        Put(replica, B("siblings"), B("b"), VersionVector.Empty);
+        var deleted = Put(replica, B("gone"), B("x"), null);
+        Put(replica, B("gone"), null, deleted.Siblings.Context);
+        replica.Tell(new ReplicaMerge(90, B("merged"), SiblingSet.Of([Foreign("n3/2.00000001", 3, "m")]), AckWanted: true), TestActor);
+        ExpectMsg<ReplicaMergeDone>(Wait);
+        var before = new[] { "plain", "siblings", "gone", "merged" }.ToDictionary(k => k, k => Read(replica, B(k)));
+
+        StopAndAwaitTermination(replica);
+        var recovered = StartReplica();
+
+        foreach (var (key, set) in before)
+            Assert.Equal(set, Read(recovered, B(key)));
+        Assert.Equal(["v2"], ValuesOf(before["plain"]));
+        Assert.Equal(["a", "b"], ValuesOf(before["siblings"]));
+        Assert.True(before["gone"].IsDeleted);
+    }
+
+    [Fact]
+    public void With_snapshots_every_3_events_all_of_10_puts_recover_after_the_journal_prefix_is_deleted()
+    {
+        var settings = _settings with { SnapshotEvery = 3 };
+        var replica = StartReplica(settings);
+        var expected = new Dictionary<string, SiblingSet>();
+        for (var i = 0; i < 10; i++)
+        {
+            var key = $"k{i % 4}";
+            expected[key] = Put(replica, B(key), B($"v{i}"), null).Siblings;
+        }
+        // Journal: ReplicaIncarnated (1) + 10 puts (2..11); snapshots after puts 3, 6, 9, i.e. at seqNr 10.
+        AwaitAssert(() =>
+        {
+            Assert.Equal(10, Scalar("SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $pid"));
+            Assert.Equal(0, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = $pid AND deleted = 0 AND sequence_number <= 10"));
+        }, Wait);
+
+        StopAndAwaitTermination(replica);
+        var recovered = StartReplica(settings);
+
+        foreach (var (key, set) in expected)
+            Assert.Equal(set, Read(recovered, B(key)));
+    }
+
+    [Fact]
+    public void A_put_after_recovery_mints_under_the_same_actor_id_with_a_higher_counter_than_any_before()
+    {
+        var replica = StartReplica();
+        var dots = new List<Dot>();
+        for (var i = 0; i < 4; i++)
+            dots.Add(Put(replica, B($"k{i}"), B("v"), VersionVector.Empty).Siblings.Siblings.Single().Dot);
+        StopAndAwaitTermination(replica);
+
+        var recovered = StartReplica();
+        var next = Put(recovered, B("k9"), B("after"), null).Siblings.Siblings.Single().Dot;
+
+        Assert.Single(dots.Select(d => d.Actor).Distinct());
+        Assert.Equal(dots[0].Actor, next.Actor);
+        Assert.True(next.Counter > dots.Max(d => d.Counter), $"counter {next.Counter} reuses one of {string.Join(", ", dots)}");
+        Assert.Equal(5, next.Counter);
+    }
+
+    [Fact]
+    public void A_put_after_recovery_from_a_snapshot_never_reuses_a_counter_even_when_the_newest_version_was_superseded()
+    {
+        var settings = _settings with { SnapshotEvery = 3 };
+        var replica = StartReplica(settings);
+        for (var i = 0; i < 10; i++)
+            Put(replica, B("k"), B($"v{i}"), VersionVector.Empty);
+        // A foreign version that supersedes every local one: the key no longer holds any local dot.
+        var local = Read(replica, B("k"));
+        var winner = SiblingSet.Of([Foreign("n2/1.0000beef", 1, "winner", local.Context)]);
+        replica.Tell(new ReplicaMerge(91, B("k"), winner, AckWanted: true), TestActor);
+        ExpectMsg<ReplicaMergeDone>(Wait);
+        var actor = local.Siblings[0].Dot.Actor;
+        AwaitAssert(() => Assert.True(Scalar("SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $pid") >= 10), Wait);
+        StopAndAwaitTermination(replica);
+
+        var recovered = StartReplica(settings);
+        var next = Put(recovered, B("other"), B("after"), null).Siblings.Siblings.Single().Dot;
+
+        Assert.Equal(actor, next.Actor);
+        Assert.Equal(11, next.Counter);
+    }
+
+    [Fact]
+    public void A_blind_put_after_recovery_supersedes_the_recovered_value()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("before"), null);
+        StopAndAwaitTermination(replica);
+
+        var recovered = StartReplica();
+        var done = Put(recovered, B("k"), B("after"), null);
+
+        Assert.Equal(["after"], ValuesOf(done.Siblings));
+    }
+
+    [Fact]
+    public void A_tombstone_recovers_and_still_reads_as_deleted()
+    {
+        var replica = StartReplica();
+        var written = Put(replica, B("k"), B("v"), null);
+        Put(replica, B("k"), null, written.Siblings.Context);
+        StopAndAwaitTermination(replica);
+
+        var read = Read(StartReplica(), B("k"));
+
+        Assert.True(read.IsDeleted);
+        Assert.False(read.IsEmpty);
+    }
+
+    [Fact]
+    public void The_stop_replica_hand_off_message_stops_the_replica_and_its_data_recovers()
+    {
+        var replica = StartReplica();
+        var done = Put(replica, B("k"), B("v"), null);
+        Watch(replica);
+
+        replica.Tell(StopReplica.Instance);
+
+        ExpectTerminated(replica, Wait);
+        Assert.Equal(done.Siblings, Read(StartReplica(), B("k")));
+    }
+}
