@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Persistence.Sql;
 using AkkaKv.Configuration;
 using AkkaKv.Hosting;
 using AkkaKv.Replica;
@@ -62,7 +63,9 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
                 }
               }
             }
-            """).WithFallback(KvConfig.Serialization);
+            """)
+            .WithFallback(KvConfig.Serialization)
+            .WithFallback(SqlPersistence.DefaultConfiguration);
     }
 
     protected override void AfterAll()
