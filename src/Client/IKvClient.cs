@@ -9,8 +9,12 @@ public sealed record KvGetResult(bool Found, IReadOnlyList<Bytes> Values, string
     public int Siblings => Values.Count;
 }
 
-/// <summary>The result of a put or delete: durable on <see cref="Acks"/> ≥ W replicas; <see cref="Context"/> covers the version written.</summary>
-public sealed record KvWriteResult(int Acks, string Context, string ServedBy);
+/// <summary>
+/// The result of a put or delete: durable on <see cref="Acks"/> ≥ W replicas. With one
+/// <see cref="Siblings"/>, <see cref="Context"/> covers exactly the version written; with more
+/// (concurrent writes exist), it is empty: read to see them before replacing them.
+/// </summary>
+public sealed record KvWriteResult(int Acks, string Context, int Siblings, string ServedBy);
 
 /// <summary>The store answered but could not do what was asked (invalid request, or quorum not reached in time).</summary>
 public sealed class KvRequestException(string reason, int acks, int required)

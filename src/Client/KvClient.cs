@@ -75,7 +75,7 @@ public sealed class KvClient : IKvClient
         var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken);
         return reply switch
         {
-            WriteSuccess s => new KvWriteResult(s.Acks, s.Context, node),
+            WriteSuccess s => new KvWriteResult(s.Acks, s.Context, s.Siblings, node),
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
         };

@@ -37,6 +37,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private bool _coordinated;
     private bool _replied;
     private string _resultContext = "";
+    private int _resultSiblings;
     private readonly Dictionary<SlotId, string> _seen = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -95,7 +96,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         if (_coordinated) return;
         _coordinated = true;
         Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
-        _resultContext = CausalContext.Encode(done.Siblings.Context);
+        _resultContext = CausalContext.Encode(done.Written);
+        _resultSiblings = done.Siblings.Count;
         _tally = _tally.Add(done.Slot.Index);
         for (var i = 0; i < _options.N; i++)
             if (i != done.Slot.Index)
@@ -108,7 +110,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         if (!_replied && _tally.Reached)
         {
             _replied = true;
-            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext));
+            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
         }
         if (_tally.Complete) Finish();
     }

@@ -59,8 +59,14 @@ public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Conte
 /// <summary>No live value: never written, or deleted (then <see cref="Context"/> is the tombstone's).</summary>
 public sealed record NotFound(Bytes Key, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;
 
-/// <summary>The write is durable on at least W replicas. <see cref="Context"/> covers the version just written.</summary>
-public sealed record WriteSuccess(Bytes Key, int Acks, string Context) : IWriteResponse;
+/// <summary>
+/// The write is durable on at least W replicas. <see cref="Siblings"/> is how many versions the
+/// coordinating replica holds for the key after the write. When it is 1, <see cref="Context"/>
+/// covers exactly the version just written, so a put passing it back replaces it. When it is
+/// more, concurrent writes exist: <see cref="Context"/> is empty (it supersedes nothing), and a
+/// client that wants to replace them reads first, to see what it replaces.
+/// </summary>
+public sealed record WriteSuccess(Bytes Key, int Acks, string Context, int Siblings) : IWriteResponse;
 
 /// <summary>
 /// The request was invalid or could not reach its quorum in time. For a write that timed out,

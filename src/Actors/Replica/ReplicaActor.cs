@@ -45,6 +45,7 @@ public sealed class ReplicaActor : UntypedPersistentActor
         {
             case SnapshotOffer { Snapshot: ReplicaSnapshot s }:
                 _state = ReplicaState.FromSnapshot(s);
+                _eventsSinceSnapshot = 0;
                 break;
             case RecoveryCompleted:
                 _minted = _state.Counter;
@@ -57,6 +58,9 @@ public sealed class ReplicaActor : UntypedPersistentActor
                 break;
             case ReplicaIncarnated or SiblingsMerged:
                 _state = _state.Apply(message);
+                // Replayed events count toward the next snapshot, so a replica restarted more
+                // often than every snapshot-every events still snapshots and recovery stays bounded.
+                _eventsSinceSnapshot++;
                 break;
         }
     }
@@ -105,7 +109,9 @@ public sealed class ReplicaActor : UntypedPersistentActor
         PersistAsync(evt, e =>
         {
             _state = _state.Apply(e);
-            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(e.Key)));
+            var result = _state.Get(e.Key);
+            var written = result.Count == 1 ? result.Context : VersionVector.Empty;
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
             AfterEvent();
         });
     }

@@ -27,8 +27,14 @@ public sealed record ReplicaMerge(long RequestId, Bytes Key, SiblingSet Siblings
 
 public sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
 
-/// <summary>The coordinating replica minted and persisted the version; <see cref="Siblings"/> is the key's set after it.</summary>
-public sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;
+/// <summary>
+/// The coordinating replica minted and persisted the version. <see cref="Siblings"/> is the key's
+/// whole set after it (what gets replicated). <see cref="Written"/> is a context the writer may
+/// pass back to supersede its own write: the set's context when the new version is the only
+/// sibling, else empty, because a version vector cannot cover the new version without also
+/// covering older concurrent versions of the same replica, which the writer never saw.
+/// </summary>
+public sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written) : IKvMessage;
 
 public sealed record ReplicaMergeDone(long RequestId, SlotId Slot, string Node) : IKvMessage;
 

@@ -86,7 +86,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 WriteReports(w, m.Replicas);
                 break;
             case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
-            case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); break;
+            case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); w.WriteInt(m.Siblings); break;
             case RequestFailed m: w.WriteBytes(m.Key); w.WriteString(m.Reason); w.WriteInt(m.Acks); w.WriteInt(m.Required); break;
             case GetStatus: break;
             case NodeStatus m:
@@ -111,7 +111,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
             case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
-            case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
+            case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written); break;
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
@@ -142,7 +142,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 return new GetSuccess(key, ValueList.From(values), r.ReadString(), ReadReports(r));
             }
             case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
-            case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString());
+            case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());
             case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt());
             case "ST": return GetStatus.Instance;
             case "NS":
@@ -173,7 +173,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             }
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
-            case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
+            case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;

@@ -65,6 +65,7 @@ try
         {
             var w = await client.PutAsync(Bytes.FromUtf8(positional[1]), Bytes.FromUtf8(positional[2]), flags.GetValueOrDefault("context"), Options());
             Console.WriteLine($"OK acks: {w.Acks}");
+            Console.WriteLine($"siblings: {w.Siblings}");
             Console.WriteLine($"context: {w.Context}");
             return 0;
         }
@@ -72,6 +73,7 @@ try
         {
             var w = await client.DeleteAsync(Bytes.FromUtf8(positional[1]), flags.GetValueOrDefault("context"), Options());
             Console.WriteLine($"OK acks: {w.Acks}");
+            Console.WriteLine($"siblings: {w.Siblings}");
             Console.WriteLine($"context: {w.Context}");
             return 0;
         }

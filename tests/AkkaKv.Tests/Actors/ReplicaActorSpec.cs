@@ -176,6 +176,22 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void The_context_a_put_returns_never_covers_a_concurrent_sibling_the_writer_did_not_see()
+    {
+        var replica = StartReplica();
+        var first = Put(replica, B("k"), B("a"), VersionVector.Empty);
+        var firstDot = first.Siblings.Siblings.Single().Dot;
+        Assert.True(first.Written.Covers(firstDot));
+
+        var second = Put(replica, B("k"), B("b"), VersionVector.Empty);
+        Assert.Equal(2, second.Siblings.Count);
+        Assert.False(second.Written.Covers(firstDot));
+        // Writing again with the returned context loses nothing the writer did not see.
+        Put(replica, B("k"), B("b2"), second.Written);
+        Assert.Contains("a", ValuesOf(Read(replica, B("k"))));
+    }
+
+    [Fact]
     public void A_put_carrying_the_context_of_a_read_supersedes_exactly_the_siblings_that_were_read()
     {
         var replica = StartReplica();
@@ -387,6 +403,48 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(actor, next.Actor);
         Assert.Equal(11, next.Counter);
+    }
+
+    [Fact]
+    public void A_replica_whose_snapshot_covers_its_whole_journal_recovers_and_continues_the_sequence()
+    {
+        var settings = _settings with { SnapshotEvery = 3 };
+        var replica = StartReplica(settings);
+        var written = Enumerable.Range(0, 3).Select(i => Put(replica, B($"k{i}"), B($"v{i}"), null)).ToArray();
+        // ReplicaIncarnated (1) + 3 puts: the snapshot at seqNr 4 covers every event.
+        AwaitAssert(() =>
+        {
+            Assert.Equal(4, Scalar("SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $pid"));
+            Assert.Equal(0, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = $pid AND deleted = 0"));
+        }, Wait);
+        StopAndAwaitTermination(replica);
+
+        var recovered = StartReplica(settings);
+        var next = Put(recovered, B("k0"), B("again"), null);
+        StopAndAwaitTermination(recovered);
+        var again = StartReplica(settings);
+
+        Assert.Equal(4, next.Siblings.Siblings.Single().Dot.Counter);
+        Assert.Equal(next.Siblings, Read(again, B("k0")));
+        Assert.Equal(written[2].Siblings, Read(again, B("k2")));
+    }
+
+    [Fact]
+    public void Events_replayed_at_recovery_count_toward_the_next_snapshot()
+    {
+        var settings = _settings with { SnapshotEvery = 3 };
+        var replica = StartReplica(settings);
+        Put(replica, B("a"), B("1"), null);
+        Put(replica, B("b"), B("2"), null);
+        StopAndAwaitTermination(replica);
+
+        // 2 events before the restart and 2 after: 4 >= snapshot-every, so a snapshot is due.
+        var recovered = StartReplica(settings);
+        Put(recovered, B("c"), B("3"), null);
+        Put(recovered, B("d"), B("4"), null);
+
+        AwaitAssert(() => Assert.True(Scalar("SELECT COUNT(*) FROM snapshot WHERE persistence_id = $pid") > 0,
+            "no snapshot after 4 events with snapshot-every = 3"), TimeSpan.FromSeconds(2));
     }
 
     [Fact]

@@ -1,0 +1,291 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaKv.Configuration;
+using AkkaKv.Coordination;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+using Xunit;
+using Xunit.Abstractions;
+using static AkkaKv.Tests.Actors.ActorSpecSupport;
+
+namespace AkkaKv.Tests.Actors;
+
+/// <summary>
+/// The put coordinator against scripted replicas: a probe stands in for the shard region and
+/// answers for each replica slot; another probe is the client.
+/// </summary>
+public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private const long RequestId = 42;
+    private const int Partition = 7;
+    private static readonly Bytes Key = Bytes.FromUtf8("k");
+    private static readonly Bytes Value = Bytes.FromUtf8("v");
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(3);
+
+    // The coordinating-replica timeout is 300 ms in the specs that script a fallback; the others
+    // wait longer, so that a CPU stall on a busy machine cannot trigger a fallback they do not script.
+    private readonly KvSettings _settings = Settings();
+    private readonly KvSettings _patient = Settings() with { CoordinatingReplicaTimeout = TimeSpan.FromSeconds(2) };
+    private readonly TestProbe _region;
+    private readonly TestProbe _client;
+    private readonly TestProbe _parent;
+
+    public PutCoordinatorSpec(ITestOutputHelper output) : base((Akka.Configuration.Config?)null, "put-coordinator-spec", output)
+    {
+        _region = CreateTestProbe("region");
+        _client = CreateTestProbe("client");
+        _parent = CreateTestProbe("gateway");
+    }
+
+    private IActorRef StartPut(ResolvedOptions? options = null, Bytes? value = null, bool delete = false,
+        VersionVector? context = null, ClusterView? view = null, bool fallbackAfter300Ms = false)
+    {
+        var o = options ?? Options();
+        var v = delete ? null : value ?? Value;
+        var settings = fallbackAfter300Ms ? _settings : _patient;
+        var region = _region.Ref;
+        var client = _client.Ref;
+        var cluster = view ?? ClusterView.Empty;
+        return _parent.ChildActorOf(Props.Create(() =>
+            new PutCoordinator(RequestId, Partition, Key, v, context, o, settings, region, client, cluster)));
+    }
+
+    /// <summary>The next command the coordinator sends through the region: to which slot, and what.</summary>
+    private (SlotId Slot, T Command, IActorRef Coordinator) ExpectCommand<T>() where T : IReplicaCommand
+    {
+        var envelope = _region.ExpectMsg<SlotEnvelope>(Wait);
+        var command = Assert.IsType<T>(envelope.Command);
+        Assert.Equal(RequestId, command.RequestId);
+        return (envelope.Slot, command, _region.LastSender);
+    }
+
+    /// <summary>The replica merges sent after the coordinating replica answered, by slot index.</summary>
+    private Dictionary<int, ReplicaMerge> ExpectMerges(int count)
+    {
+        var merges = new Dictionary<int, ReplicaMerge>();
+        for (var i = 0; i < count; i++)
+        {
+            var (slot, merge, _) = ExpectCommand<ReplicaMerge>();
+            Assert.Equal(Partition, slot.Partition);
+            Assert.True(merges.TryAdd(slot.Index, merge), $"slot {slot} got two merges");
+        }
+        return merges;
+    }
+
+    private static SiblingSet Minted(int slotIndex, long counter = 1, string value = "v") =>
+        Set(Version($"n{slotIndex + 1}/{slotIndex}.0000000{slotIndex}", counter, value));
+
+    private static ReplicaPutDone PutDone(int slotIndex, SiblingSet siblings, long requestId = RequestId) =>
+        new(requestId, new SlotId(Partition, slotIndex), $"n{slotIndex + 1}", siblings, siblings.Context);
+
+    private static ReplicaMergeDone MergeDone(int slotIndex, long requestId = RequestId) =>
+        new(requestId, new SlotId(Partition, slotIndex), $"n{slotIndex + 1}");
+
+    [Fact]
+    public void The_put_goes_first_to_slot_0_as_a_replica_put_carrying_key_value_and_context()
+    {
+        var context = VersionVector.Of([KeyValuePair.Create("n2/1.00000001", 3L)]);
+        StartPut(context: context);
+
+        var (slot, put, _) = ExpectCommand<ReplicaPut>();
+
+        Assert.Equal(new SlotId(Partition, 0), slot);
+        Assert.Equal(Key, put.Key);
+        Assert.Equal(Value, put.Value);
+        Assert.Equal(context, put.Context);
+    }
+
+    [Fact]
+    public void The_quorum_is_reached_with_the_coordinating_replica_and_one_merge_ack_and_the_client_gets_write_success_with_2_acks()
+    {
+        var coordinator = StartPut();
+        Watch(coordinator);
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        var minted = Minted(0);
+
+        from.Tell(PutDone(0, minted), _region.Ref);
+
+        var merges = ExpectMerges(2);
+        Assert.Equal([1, 2], merges.Keys.Order());
+        Assert.All(merges.Values, m =>
+        {
+            Assert.True(m.AckWanted);
+            Assert.Equal(Key, m.Key);
+            Assert.Equal(minted, m.Siblings);
+        });
+        _client.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        from.Tell(MergeDone(2), _region.Ref);
+
+        var success = _client.ExpectMsg<WriteSuccess>(Wait);
+        Assert.Equal(Key, success.Key);
+        Assert.Equal(2, success.Acks);
+        Assert.Equal(CausalContext.Encode(minted.Context), success.Context);
+
+        // The last replica acks: the coordinator reports what it saw to its parent and stops, with no second reply.
+        from.Tell(MergeDone(1), _region.Ref);
+        var seen = _parent.ExpectMsg<SlotsSeen>(Wait);
+        Assert.Equal(3, seen.Nodes.Count);
+        Assert.Equal("n1", seen.Nodes[new SlotId(Partition, 0)]);
+        ExpectTerminated(coordinator, Wait);
+        _client.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void With_W_1_the_client_gets_write_success_as_soon_as_the_coordinating_replica_has_the_version()
+    {
+        StartPut(Options(w: 1));
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+
+        Assert.Equal(1, _client.ExpectMsg<WriteSuccess>(Wait).Acks);
+        ExpectMerges(2);
+    }
+
+    [Fact]
+    public void When_only_the_coordinating_replica_acks_within_the_timeout_the_client_gets_request_failed_naming_1_of_W_2()
+    {
+        var coordinator = StartPut(Options(timeoutSeconds: 1));
+        Watch(coordinator);
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+        ExpectMerges(2);
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+
+        Assert.Equal(Key, failed.Key);
+        Assert.Equal(1, failed.Acks);
+        Assert.Equal(2, failed.Required);
+        Assert.Contains("1 of W=2", failed.Reason);
+        ExpectTerminated(coordinator, Wait);
+    }
+
+    [Fact]
+    public void Acks_from_the_same_slot_count_once_toward_W()
+    {
+        StartPut(Options(w: 3, timeoutSeconds: 1));
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+        ExpectMerges(2);
+
+        from.Tell(MergeDone(1), _region.Ref);
+        from.Tell(MergeDone(1), _region.Ref);
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Equal(2, failed.Acks);
+        Assert.Equal(3, failed.Required);
+        Assert.Contains("2 of W=3", failed.Reason);
+    }
+
+    [Fact]
+    public void Replies_that_belong_to_another_request_are_ignored()
+    {
+        StartPut(Options(timeoutSeconds: 1), fallbackAfter300Ms: true);
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+
+        from.Tell(PutDone(0, Minted(0), requestId: RequestId + 1), _region.Ref);
+        from.Tell(MergeDone(1, requestId: RequestId + 1), _region.Ref);
+        from.Tell(MergeDone(2, requestId: RequestId + 1), _region.Ref);
+
+        // Not coordinated by the foreign reply: the put moves on to slot 1 and no merge goes out.
+        var (slot, _, _) = ExpectCommand<ReplicaPut>();
+        Assert.Equal(1, slot.Index);
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Equal(0, failed.Acks);
+    }
+
+    [Fact]
+    public void When_the_coordinating_replica_is_silent_the_put_goes_to_slot_1_after_the_coordinating_replica_timeout()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        StartPut(fallbackAfter300Ms: true);
+        var (first, _, _) = ExpectCommand<ReplicaPut>();
+        Assert.Equal(0, first.Index);
+
+        var (second, put, from) = ExpectCommand<ReplicaPut>();
+
+        Assert.True(started.Elapsed >= CoordinatingReplicaTimeout, $"slot 1 was asked after {started.Elapsed.TotalMilliseconds} ms, before the coordinating-replica timeout");
+        Assert.Equal(new SlotId(Partition, 1), second);
+        Assert.Equal(Value, put.Value);
+
+        // Slot 1 coordinates: the merges go to the two other slots, including the silent slot 0.
+        var minted = Minted(1);
+        from.Tell(PutDone(1, minted), _region.Ref);
+        var merges = ExpectMerges(2);
+        Assert.Equal([0, 2], merges.Keys.Order());
+        from.Tell(MergeDone(2), _region.Ref);
+        var success = _client.ExpectMsg<WriteSuccess>(Wait);
+        Assert.Equal(2, success.Acks);
+        Assert.Equal(CausalContext.Encode(minted.Context), success.Context);
+    }
+
+    [Fact]
+    public void A_late_answer_from_a_replaced_coordinating_replica_neither_counts_nor_triggers_a_second_round_of_merges()
+    {
+        StartPut(Options(w: 3, timeoutSeconds: 1), fallbackAfter300Ms: true);
+        ExpectCommand<ReplicaPut>();
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(1, Minted(1)), _region.Ref);
+        ExpectMerges(2);
+
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Equal(1, failed.Acks);
+    }
+
+    [Fact]
+    public void A_slot_whose_node_is_known_unreachable_is_tried_as_coordinating_replica_last()
+    {
+        var view = new ClusterView(
+            ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
+            ImmutableHashSet.Create("n1"));
+        StartPut(Options(timeoutSeconds: 1.5), view: view, fallbackAfter300Ms: true);
+
+        var order = Enumerable.Range(0, 3).Select(_ => ExpectCommand<ReplicaPut>().Slot.Index).ToArray();
+
+        Assert.Equal([1, 2, 0], order);
+    }
+
+    [Fact]
+    public void When_nothing_answers_every_slot_is_tried_in_turn_and_the_client_gets_request_failed_with_0_acks_after_the_request_timeout()
+    {
+        var coordinator = StartPut(Options(timeoutSeconds: 1.5), fallbackAfter300Ms: true);
+        Watch(coordinator);
+
+        var tried = Enumerable.Range(0, 3).Select(_ => ExpectCommand<ReplicaPut>().Slot.Index).ToArray();
+        Assert.Equal([0, 1, 2], tried);
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Equal(0, failed.Acks);
+        Assert.Equal(2, failed.Required);
+        Assert.Contains("0 of W=2", failed.Reason);
+        Assert.Contains($"partition {Partition}", failed.Reason);
+        _parent.ExpectMsg<SlotsSeen>(Wait);
+        ExpectTerminated(coordinator, Wait);
+        // After the last slot nothing more is tried.
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_delete_is_coordinated_like_a_put_with_a_tombstone()
+    {
+        StartPut(delete: true);
+        var (_, put, from) = ExpectCommand<ReplicaPut>();
+        Assert.Null(put.Value);
+        var tombstone = Set(Version("n1/0.00000000", 2, null));
+
+        from.Tell(PutDone(0, tombstone), _region.Ref);
+        var merges = ExpectMerges(2);
+        from.Tell(MergeDone(1), _region.Ref);
+
+        Assert.All(merges.Values, m => Assert.True(m.Siblings.IsDeleted));
+        Assert.Equal(CausalContext.Encode(tombstone.Context), _client.ExpectMsg<WriteSuccess>(Wait).Context);
+    }
+}
