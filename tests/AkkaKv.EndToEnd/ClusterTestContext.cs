@@ -104,7 +104,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
                 last += $"; unallocated slots {status.UnallocatedSlots}, co-located partitions {status.CoLocatedPartitions}";
                 // Settled: every member Up and reachable, every replica slot placed, none sharing a node.
                 if (expected.All(up.Contains) && status.Members.Count == expected.Count
-                    && status.UnallocatedSlots == 0 && status.CoLocatedPartitions == 0) return;
+                    && status.UnallocatedSlots == 0 && status.CoLocatedPartitions == 0 && status.MisplacedSlots == 0) return;
             }
             catch (KvUnavailableException) { }
             await Task.Delay(500);

@@ -23,7 +23,8 @@ public sealed class GatewayActor : ReceiveActor
     private readonly KvSettings _settings;
     private readonly IActorRef _region;
     private readonly Partitioner _partitioner;
-    private readonly Dictionary<Address, string> _nodeByAddress = new();
+    private readonly Dictionary<Address, Member> _members = new();
+    private readonly HashSet<Address> _unreachableAddresses = new();
     private ImmutableHashSet<string> _unreachable = ImmutableHashSet<string>.Empty;
     private readonly Dictionary<SlotId, string> _slotNodes = new();
     private long _nextRequestId;
@@ -40,9 +41,14 @@ public sealed class GatewayActor : ReceiveActor
         Receive<Delete>(d => OnWrite(d, null, d.Context));
         Receive<GetStatus>(_ => Context.ActorOf(Props.Create(() => new StatusCollector(_settings, _region, Sender))));
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
+        // Membership is tracked from the events themselves: Cluster.State can lag behind an event
+        // this actor has already received.
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
-        Receive<ClusterEvent.IMemberEvent>(_ => Refresh());
-        Receive<ClusterEvent.IReachabilityEvent>(_ => Refresh());
+        Receive<ClusterEvent.MemberRemoved>(e => { _members.Remove(e.Member.Address); _unreachableAddresses.Remove(e.Member.Address); Refresh(); });
+        Receive<ClusterEvent.IMemberEvent>(e => { _members[e.Member.Address] = e.Member; Refresh(); });
+        Receive<ClusterEvent.UnreachableMember>(e => { _unreachableAddresses.Add(e.Member.Address); Refresh(); });
+        Receive<ClusterEvent.ReachableMember>(e => { _unreachableAddresses.Remove(e.Member.Address); Refresh(); });
+        Receive<ClusterEvent.IReachabilityEvent>(_ => { });
     }
 
     public static Props PropsFor(KvSettings settings, IActorRef region) => Props.Create(() => new GatewayActor(settings, region));
@@ -53,14 +59,21 @@ public sealed class GatewayActor : ReceiveActor
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 
-    private void Refresh() => OnClusterState(Cluster.Get(Context.System).State);
-
     private void OnClusterState(ClusterEvent.CurrentClusterState state)
     {
-        foreach (var m in state.Members)
-            if (RingAllocationStrategy.NodeNameOf(m) is { } name) _nodeByAddress[m.Address] = name;
-        _unreachable = state.Unreachable.Select(m => RingAllocationStrategy.NodeNameOf(m)).OfType<string>().ToImmutableHashSet();
-        WarmUp(state);
+        _members.Clear();
+        foreach (var m in state.Members) _members[m.Address] = m;
+        _unreachableAddresses.Clear();
+        foreach (var m in state.Unreachable) _unreachableAddresses.Add(m.Address);
+        Refresh();
+    }
+
+    private void Refresh()
+    {
+        _unreachable = _unreachableAddresses
+            .Select(a => _members.TryGetValue(a, out var m) ? RingAllocationStrategy.NodeNameOf(m) : null)
+            .OfType<string>().ToImmutableHashSet();
+        WarmUp();
     }
 
     /// <summary>
@@ -68,9 +81,9 @@ public sealed class GatewayActor : ReceiveActor
     /// are placed on distinct nodes up front and the first request to a partition does not pay
     /// for allocation and journal recovery.
     /// </summary>
-    private void WarmUp(ClusterEvent.CurrentClusterState state)
+    private void WarmUp()
     {
-        if (_warmedUp || state.Members.Count(m => m.Status == MemberStatus.Up) < _settings.ReplicationFactor) return;
+        if (_warmedUp || _members.Values.Count(m => m.Status == MemberStatus.Up) < _settings.ReplicationFactor) return;
         _warmedUp = true;
         for (var p = 0; p < _settings.PartitionCount; p++)
             for (var i = 0; i < _settings.ReplicationFactor; i++)
@@ -167,6 +180,13 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             }
         var total = _settings.PartitionCount * _settings.ReplicationFactor;
         var coLocated = SlotPlacement.CountCoLocatedPartitions(owners);
+        var ring = RingAllocationStrategy.RingOf(state, _settings.VirtualNodesPerNode);
+        var partitioner = new Partitioner(_settings.PartitionCount);
+        var misplaced = owners.GroupBy(kv => kv.Key.Partition).Sum(g =>
+        {
+            var primaries = PreferenceList.For(g.Key, _settings.ReplicationFactor, ring, partitioner).Primaries;
+            return g.Count(kv => !primaries.Contains(kv.Value));
+        });
         var upNodes = state.Members.Count(m => m.Status == MemberStatus.Up);
         string? warning = null;
         if (stats is null) warning = "sharding stats did not arrive in time; slot counts are missing";
@@ -177,7 +197,7 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         _replyTo.Tell(new NodeStatus(_settings.NodeName, ValueList.From(members), _settings.PartitionCount, _settings.ReplicationFactor,
             _settings.VirtualNodesPerNode,
             ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
-            total - owners.Count, coLocated, warning));
+            total - owners.Count, coLocated, misplaced, warning));
         Context.Stop(Self);
     }
 }

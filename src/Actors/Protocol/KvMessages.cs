@@ -82,6 +82,11 @@ public sealed record GetStatus : IKvMessage
 
 public sealed record MemberInfo(string Node, string Address, string Status, bool Reachable);
 
+/// <summary>
+/// A node's view of the cluster. <see cref="MisplacedSlots"/>: replica slots hosted on a node that
+/// is no longer among their partition's primaries (they move at the next rebalances); 0 when the
+/// placement matches the ring.
+/// </summary>
 public sealed record NodeStatus(
     string Node,
     ValueList<MemberInfo> Members,
@@ -91,4 +96,5 @@ public sealed record NodeStatus(
     ValueList<KeyValuePair<string, int>> SlotsPerNode,
     int UnallocatedSlots,
     int CoLocatedPartitions,
+    int MisplacedSlots,
     string? Warning) : IKvMessage;

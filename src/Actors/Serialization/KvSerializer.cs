@@ -96,7 +96,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteInt(m.Partitions); w.WriteInt(m.ReplicationFactor); w.WriteInt(m.VirtualNodes);
                 w.WriteInt(m.SlotsPerNode.Count);
                 foreach (var (node, count) in m.SlotsPerNode) { w.WriteString(node); w.WriteInt(count); }
-                w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteNullableString(m.Warning);
+                w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteInt(m.MisplacedSlots); w.WriteNullableString(m.Warning);
                 break;
             case SlotEnvelope m:
                 w.WriteSlot(m.Slot);
@@ -155,7 +155,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var sc = r.ReadInt();
                 var slots = new List<KeyValuePair<string, int>>();
                 for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
-                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadNullableString());
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString());
             }
             case "E":
             {

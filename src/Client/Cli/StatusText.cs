@@ -17,6 +17,7 @@ public static class StatusText
         foreach (var (node, count) in st.SlotsPerNode) sb.AppendLine($"  {node,-8} {count}");
         sb.AppendLine($"unallocated slots: {st.UnallocatedSlots} (allocated on first use)");
         sb.AppendLine($"co-located partitions: {st.CoLocatedPartitions}");
+        sb.AppendLine($"slots waiting to move to their ring position: {st.MisplacedSlots}");
         if (st.Warning is not null) sb.AppendLine($"warning: {st.Warning}");
         return sb.ToString();
     }

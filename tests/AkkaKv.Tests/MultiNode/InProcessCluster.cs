@@ -4,7 +4,10 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote;
 using Akka.Remote.Transport;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using AkkaKv.Hosting;
+using AkkaKv.Sharding;
 using AkkaKv.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -84,7 +87,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Polls until <paramref name="node"/> sees exactly <paramref name="expected"/> Up and reachable, with every slot placed on distinct nodes.</summary>
-    public async Task AwaitSettledAsync(string node, IReadOnlyCollection<string> expected, TimeSpan timeout)
+    public async Task AwaitSettledAsync(string node, IReadOnlyCollection<string> expected, TimeSpan timeout, bool coLocationExpected = false)
     {
         var deadline = DateTime.UtcNow + timeout;
         var last = "";
@@ -93,14 +96,38 @@ public sealed class InProcessCluster : IAsyncDisposable
             try
             {
                 var st = await AskAsync<NodeStatus>(node, GetStatus.Instance, TimeSpan.FromSeconds(5));
-                last = string.Join(",", st.Members.Select(m => $"{m.Node}:{m.Status}:{m.Reachable}")) + $" unallocated={st.UnallocatedSlots} colocated={st.CoLocatedPartitions}";
+                last = string.Join(",", st.Members.Select(m => $"{m.Node}:{m.Status}:{m.Reachable}")) + $" unallocated={st.UnallocatedSlots} colocated={st.CoLocatedPartitions} misplaced={st.MisplacedSlots}";
                 if (st.Members.Count == expected.Count && st.Members.All(m => m.Status == "Up" && m.Reachable && expected.Contains(m.Node))
-                    && st.UnallocatedSlots == 0 && st.CoLocatedPartitions == 0) return;
+                    && st.UnallocatedSlots == 0 && st.MisplacedSlots == 0 && (coLocationExpected ? st.CoLocatedPartitions > 0 : st.CoLocatedPartitions == 0)) return;
             }
             catch (AskTimeoutException) { }
             await Task.Delay(250);
         }
         throw new TimeoutException($"{node} did not settle on [{string.Join(",", expected)}]: {last}");
+    }
+
+    /// <summary>Stops a node gracefully: it leaves the cluster (CoordinatedShutdown), its slots are handed off.</summary>
+    public async Task StopAsync(string node)
+    {
+        var host = _hosts[node];
+        _hosts.Remove(node);
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        host.Dispose();
+    }
+
+    /// <summary>Which node hosts each replica slot, from the cluster-wide sharding stats as <paramref name="node"/> sees them.</summary>
+    public async Task<Dictionary<SlotId, string>> SlotOwnersAsync(string node)
+    {
+        var system = System(node);
+        var region = ClusterSharding.Get(system).ShardRegion(AkkaKvHosting.RegionName);
+        var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+        var cluster = Cluster.Get(system);
+        var names = cluster.State.Members.ToDictionary(m => m.Address, m => RingAllocationStrategy.NodeNameOf(m)!);
+        var owners = new Dictionary<SlotId, string>();
+        foreach (var (address, regionStats) in stats.Regions)
+            foreach (var shard in regionStats.Stats.Keys)
+                owners[SlotId.Parse(shard)] = names[address.HasLocalScope ? cluster.SelfAddress : address];
+        return owners;
     }
 
     public async ValueTask DisposeAsync()
