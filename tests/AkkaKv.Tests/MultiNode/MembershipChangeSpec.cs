@@ -9,23 +9,8 @@ using Xunit.Abstractions;
 
 namespace AkkaKv.Tests.MultiNode;
 
-public sealed class MembershipChangeSpec(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MembershipChangeSpec(ITestOutputHelper output) : ThreeNodeSpecBase
 {
-    private readonly InProcessCluster _cluster = new();
-    private static readonly string[] Three = ["n1", "n2", "n3"];
-    private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(4));
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.StartAsync("n1", seed: null);
-        await _cluster.StartAsync("n2", seed: "n1");
-        await _cluster.StartAsync("n3", seed: "n1");
-        foreach (var n in Three) await _cluster.AwaitSettledAsync(n, Three, TimeSpan.FromSeconds(60));
-    }
-
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
-
-    private static Bytes B(string s) => Bytes.FromUtf8(s);
 
     private KvSettings Settings => KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = InProcessCluster.TestHocon }));
 
@@ -33,14 +18,14 @@ public sealed class MembershipChangeSpec(ITestOutputHelper output) : IAsyncLifet
     public async Task A_fourth_node_takes_over_only_the_slots_whose_node_left_the_preference_set()
     {
         var settings = Settings;
-        var before = await _cluster.SlotOwnersAsync("n1");
+        var before = await Cluster.SlotOwnersAsync("n1");
         for (var i = 0; i < 30; i++)
-            Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B($"k{i}"), B($"v{i}"), null, Quorum)));
+            Assert.IsType<WriteSuccess>(await Cluster.AskAsync<IWriteResponse>("n1", new Put(B($"k{i}"), B($"v{i}"), null, Quorum)));
 
-        await _cluster.StartAsync("n4", seed: "n1");
+        await Cluster.StartAsync("n4", seed: "n1");
         string[] four = ["n1", "n2", "n3", "n4"];
-        foreach (var n in four) await _cluster.AwaitSettledAsync(n, four, TimeSpan.FromSeconds(60));
-        var after = await _cluster.SlotOwnersAsync("n1");
+        foreach (var n in four) await Cluster.AwaitSettledAsync(n, four, TimeSpan.FromSeconds(60));
+        var after = await Cluster.SlotOwnersAsync("n1");
 
         var ring4 = new HashRing(four, settings.VirtualNodesPerNode);
         var partitioner = new Partitioner(settings.PartitionCount);
@@ -56,7 +41,7 @@ public sealed class MembershipChangeSpec(ITestOutputHelper output) : IAsyncLifet
             Assert.Equal(settings.ReplicationFactor, Enumerable.Range(0, settings.ReplicationFactor).Select(i => after[new SlotId(p, i)]).Distinct().Count());
         for (var i = 0; i < 30; i++)
         {
-            var get = Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>("n4", new Get(B($"k{i}"), Quorum)));
+            var get = Assert.IsType<GetSuccess>(await Cluster.AskAsync<IGetResponse>("n4", new Get(B($"k{i}"), Quorum)));
             Assert.Contains(B($"v{i}"), get.Values);
         }
     }
@@ -65,24 +50,24 @@ public sealed class MembershipChangeSpec(ITestOutputHelper output) : IAsyncLifet
     public async Task With_fewer_members_than_N_replicas_share_nodes_the_status_says_so_and_no_write_is_lost()
     {
         for (var i = 0; i < 20; i++)
-            Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B($"before-{i}"), B($"v{i}"), null, Quorum with { W = 3 })));
+            Assert.IsType<WriteSuccess>(await Cluster.AskAsync<IWriteResponse>("n1", new Put(B($"before-{i}"), B($"v{i}"), null, Quorum with { W = 3 })));
 
-        await _cluster.StopAsync("n3");
+        await Cluster.StopAsync("n3");
         string[] two = ["n1", "n2"];
-        foreach (var n in two) await _cluster.AwaitSettledAsync(n, two, TimeSpan.FromSeconds(60), coLocationExpected: true);
+        foreach (var n in two) await Cluster.AwaitSettledAsync(n, two, TimeSpan.FromSeconds(60), coLocationExpected: true);
 
-        var status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
+        var status = await Cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
         output.WriteLine($"warning: {status.Warning}; co-located partitions {status.CoLocatedPartitions}");
         Assert.Contains("fewer than N=3", status.Warning);
         Assert.Equal(status.Partitions, status.CoLocatedPartitions);
 
         for (var i = 0; i < 20; i++)
-            Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n2", new Put(B($"during-{i}"), B($"d{i}"), null, Quorum)));
+            Assert.IsType<WriteSuccess>(await Cluster.AskAsync<IWriteResponse>("n2", new Put(B($"during-{i}"), B($"d{i}"), null, Quorum)));
         for (var i = 0; i < 20; i++)
         {
-            var before = Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>("n1", new Get(B($"before-{i}"), Quorum)));
+            var before = Assert.IsType<GetSuccess>(await Cluster.AskAsync<IGetResponse>("n1", new Get(B($"before-{i}"), Quorum)));
             Assert.Contains(B($"v{i}"), before.Values);
-            var during = Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>("n2", new Get(B($"during-{i}"), Quorum)));
+            var during = Assert.IsType<GetSuccess>(await Cluster.AskAsync<IGetResponse>("n2", new Get(B($"during-{i}"), Quorum)));
             Assert.Contains(B($"d{i}"), during.Values);
         }
     }
