@@ -53,6 +53,14 @@ public sealed class KillAndRestartTests(ITestOutputHelper output)
         }
         output.WriteLine($"60 puts at W=2 with n2 down took {sw.ElapsedMilliseconds} ms, {failures} failed");
         Assert.Equal(0, failures);
+
+        // A client whose first endpoint is the dead node fails over to a live one.
+        await using (var failover = cluster.Client("n2", "n1", "n3"))
+        {
+            var put = await failover.PutAsync(Bytes.FromUtf8("failover"), Bytes.FromUtf8("f"), options: Quorum);
+            Assert.NotEqual(cluster.Endpoint("n2"), put.ServedBy);
+            acknowledged["failover"] = "f";
+        }
         foreach (var i in Enumerable.Range(0, 40))
         {
             var r = await survivors.GetAsync(Bytes.FromUtf8($"before-{i}"), Quorum);
