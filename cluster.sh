@@ -44,12 +44,28 @@ wait_up() {
   done
 }
 
+# Until every replica slot is placed on its ring position (a new cluster places all Q*N slots once,
+# which takes a few seconds), requests may wait on slots that are still starting.
+wait_settled() {
+  local deadline=$((SECONDS + 120)) out
+  echo -n "placing replica slots"
+  while (( SECONDS < deadline )); do
+    out=$("$ROOT/akkakv" --nodes 127.0.0.1:4001 status 2>/dev/null || true)
+    if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out"; then
+      echo " done"; return
+    fi
+    echo -n "."; sleep 1
+  done
+  echo " still settling after 120 s; see ./akkakv status"
+}
+
 case "${1:-}" in
   start)
     build
     declare -A offsets
     for n in "${NODES[@]}"; do mkdir -p "data/$n"; touch "data/$n/node.log"; offsets[$n]=$(wc -l < "data/$n/node.log"); start_node "$n"; done
     for n in "${NODES[@]}"; do wait_up "$n" "${offsets[$n]}"; done
+    wait_settled
     echo
     echo "AkkaKv cluster is up: n1 127.0.0.1:4001, n2 127.0.0.1:4002, n3 127.0.0.1:4003"
     echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
@@ -58,7 +74,7 @@ case "${1:-}" in
   start-node)
     build
     n=${2:?node name}; mkdir -p "data/$n"; touch "data/$n/node.log"; off=$(wc -l < "data/$n/node.log")
-    start_node "$n"; wait_up "$n" "$off"; echo "$n is up"
+    start_node "$n"; wait_up "$n" "$off"; echo "$n is up"; wait_settled
     ;;
   kill)
     n=${2:?node name}
