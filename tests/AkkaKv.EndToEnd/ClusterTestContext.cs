@@ -43,7 +43,29 @@ public sealed class ClusterTestContext : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string HostDll()
+    public static string HostDll() => BuiltDll(Path.Combine("src", "Host"), "akkakv-node.dll");
+
+    public static string CliDll() => BuiltDll(Path.Combine("src", "Client", "Cli"), "akkakv-cli.dll");
+
+    /// <summary>Runs the CLI against this cluster; returns its exit code and standard output.</summary>
+    public async Task<(int ExitCode, string Output)> CliAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(CliDll());
+        psi.ArgumentList.Add("--nodes");
+        psi.ArgumentList.Add(string.Join(",", Endpoints));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        var output = await stdout + await stderr;
+        _output.WriteLine($"$ akkakv {string.Join(' ', args)}  (exit {process.ExitCode})\n{output}");
+        return (process.ExitCode, output);
+    }
+
+    private static string BuiltDll(string projectDir, string dllName)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AkkaKv.sln"))) dir = dir.Parent;
@@ -53,8 +75,8 @@ public sealed class ClusterTestContext : IAsyncDisposable
 #else
         const string configuration = "Release";
 #endif
-        var dll = Path.Combine(dir.FullName, "src", "Host", "bin", configuration, "net10.0", "akkakv-node.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Host first", dll);
+        var dll = Path.Combine(dir.FullName, projectDir, "bin", configuration, "net10.0", dllName);
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"build {projectDir} first", dll);
     }
 
     public void Start(string node)

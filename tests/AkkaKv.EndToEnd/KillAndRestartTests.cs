@@ -98,5 +98,29 @@ public sealed class KillAndRestartTests(ITestOutputHelper output)
             Assert.True(r.Found, $"acknowledged key {key} not found");
             Assert.Contains(Bytes.FromUtf8(value), r.Values);
         }
+
+        // The CLI against the restarted cluster: its verbs and output lines are a public interface.
+        var cliPut = await cluster.CliAsync("put", "cli-key", "cli-value", "--w", "2");
+        Assert.Equal(0, cliPut.ExitCode);
+        Assert.Contains("OK acks: ", cliPut.Output);
+        var get = await cluster.CliAsync("get", "cli-key", "--r", "2");
+        Assert.Equal(0, get.ExitCode);
+        Assert.Contains("value: cli-value", get.Output);
+        Assert.Contains("siblings: 1", get.Output);
+        var context = get.Output.Split('\n').Single(l => l.StartsWith("context: ", StringComparison.Ordinal))["context: ".Length..].Trim();
+        var replace = await cluster.CliAsync("put", "cli-key", "replaced", "--context", context);
+        Assert.Equal(0, replace.ExitCode);
+        var delete = await cluster.CliAsync("delete", "cli-key");
+        Assert.Equal(0, delete.ExitCode);
+        var gone = await cluster.CliAsync("get", "cli-key");
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("(not found)", gone.Output);
+        var bad = await cluster.CliAsync("put", "cli-key", "x", "--w", "4");
+        Assert.Equal(3, bad.ExitCode);
+        Assert.Contains("W=4 is invalid", bad.Output);
+        var status = await cluster.CliAsync("status");
+        Assert.Equal(0, status.ExitCode);
+        foreach (var n in cluster.Names) Assert.Contains($"  {n} ", status.Output);
+        Assert.DoesNotContain("UNREACHABLE", status.Output);
     }
 }

@@ -58,7 +58,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             ExtraHocon = TestHocon,
             Protocol = "akka.trttl.tcp",
         };
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddAkka(NodeOptions.SystemName, (akka, _) => akka.WithAkkaKvNode(options));
         var host = builder.Build();
