@@ -57,7 +57,9 @@ public static class HostFlags
             Port = portNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
-            ExtraHocon = config is null ? null : File.ReadAllText(config),
+            ExtraHocon = config is null ? null
+                : File.Exists(config) ? File.ReadAllText(config)
+                : throw new ArgumentException($"--config '{config}': no such file"),
         };
     }
 }

@@ -39,7 +39,11 @@ public sealed class GatewayActor : ReceiveActor
         Receive<Get>(OnGet);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context));
         Receive<Delete>(d => OnWrite(d, null, d.Context));
-        Receive<GetStatus>(_ => Context.ActorOf(Props.Create(() => new StatusCollector(_settings, _region, Sender))));
+        Receive<GetStatus>(_ =>
+        {
+            var replyTo = Sender;
+            Context.ActorOf(Props.Create(() => new StatusCollector(_settings, _region, replyTo)));
+        });
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
         // this actor has already received.
@@ -120,7 +124,9 @@ public sealed class GatewayActor : ReceiveActor
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
     {
         if (!Validate(request, value, isWrite: true, out var options)) return;
-        VersionVector? context = null;
+        // No context: concurrent with everything the store holds (a sibling), unless the request
+        // asks to overwrite; then the coordinating replica supersedes what it holds (null context).
+        VersionVector? context = request.Options.Overwrite == true ? null : VersionVector.Empty;
         if (contextText is not null)
         {
             if (!CausalContext.TryDecode(contextText, out var decoded))

@@ -18,9 +18,10 @@ public sealed record Get(Bytes Key, RequestOptions Options) : IKvRequest;
 
 /// <summary>
 /// Write a value. <see cref="Context"/> is the opaque causal context of an earlier read: the
-/// put supersedes exactly the versions that read returned. Null means a blind write, which
-/// supersedes whatever the coordinating replica holds (sequential blind writes never pile up
-/// siblings); writes that are truly concurrent still end as siblings.
+/// put supersedes exactly the versions that read returned. Null means "I read nothing": the
+/// value is added as a sibling of whatever the store holds, so no write is ever dropped
+/// silently; with <see cref="RequestOptions.Overwrite"/> it instead supersedes whatever the
+/// coordinating replica holds (an explicit last-writer-wins at that replica).
 /// Answered with <see cref="WriteSuccess"/> or <see cref="RequestFailed"/>.
 /// </summary>
 public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions Options) : IKvRequest;

@@ -79,7 +79,8 @@ public sealed class ReplicaActor : UntypedPersistentActor
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
                 break;
             case StopReplica:
-                Context.Stop(Self);
+                // Runs after every in-flight PersistAsync handler, so pending writes are still acked.
+                DeferAsync(StopReplica.Instance, _ => Context.Stop(Self));
                 break;
             case SaveSnapshotSuccess ok:
                 DeleteMessages(ok.Metadata.SequenceNr);

@@ -74,6 +74,7 @@ public sealed class KvWriter
         WriteInt(o.W ?? -1);
         WriteVarLong(o.Timeout?.Ticks ?? -1);
         WriteInt(o.Sloppy is null ? -1 : o.Sloppy.Value ? 1 : 0);
+        WriteInt(o.Overwrite is null ? -1 : o.Overwrite.Value ? 1 : 0);
     }
 }
 
@@ -149,7 +150,8 @@ public sealed class KvReader(byte[] data)
         var w = ReadInt();
         var t = ReadVarLong();
         var s = ReadInt();
-        return new RequestOptions(r < 0 ? null : r, w < 0 ? null : w, t < 0 ? null : TimeSpan.FromTicks(t), s < 0 ? null : s == 1);
+        var o = ReadInt();
+        return new RequestOptions(r < 0 ? null : r, w < 0 ? null : w, t < 0 ? null : TimeSpan.FromTicks(t), s < 0 ? null : s == 1, o < 0 ? null : o == 1);
     }
 
     public ImmutableSortedDictionary<Bytes, SiblingSet> ReadKeyMap()

@@ -9,9 +9,13 @@ const string usage = """
     usage: ./akkakv [--nodes host:port,...] <command> [options]
 
       get <key> [--r N] [--timeout ms]                    read; prints value(s), sibling count, context, replicas
-      put <key> <value> [--context C] [--w N] [--timeout ms] [--sloppy 0|1]
-                                                          write; prints acks and the new context
-      delete <key> [--context C] [--w N] [--timeout ms]   write a tombstone
+      put <key> <value> [--context C] [--w N] [--timeout ms] [--sloppy 0|1] [--overwrite 0|1]
+                                                          write; prints acks, siblings and the new context.
+                                                          Without --context the value becomes a sibling of what
+                                                          is there; --overwrite 1 supersedes it instead
+      delete <key> [--context C] [--w N] [--timeout ms] [--overwrite 0|1]
+                                                          write a tombstone over what a read returns (or over the
+                                                          versions the --context covers)
       status                                              the node's view: members, reachability, slots per node
       loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n]
                                                           bounded load; prints puts/s, gets/s, p50/p99
@@ -38,11 +42,16 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-int? IntFlag(string name) => flags.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed"];
+if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
+int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
+    : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+    : throw new FormatException($"--{name} '{v}' is not a whole number");
 RequestOptions Options() => new(
     R: IntFlag("r"), W: IntFlag("w"),
     Timeout: IntFlag("timeout") is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-    Sloppy: flags.TryGetValue("sloppy", out var s) ? s == "1" : null);
+    Sloppy: flags.TryGetValue("sloppy", out var s) ? s == "1" : null,
+    Overwrite: flags.TryGetValue("overwrite", out var o) ? o == "1" : null);
 
 await using var client = new KvClient(nodes);
 try
@@ -71,7 +80,12 @@ try
         }
         case ("delete", 2):
         {
-            var w = await client.DeleteAsync(Bytes.FromUtf8(positional[1]), flags.GetValueOrDefault("context"), Options());
+            // Without a context, read first: the tombstone then supersedes exactly what was read.
+            var options = Options();
+            var context = flags.GetValueOrDefault("context");
+            if (context is null && options.Overwrite != true)
+                context = (await client.GetAsync(Bytes.FromUtf8(positional[1]), options with { R = null })).Context;
+            var w = await client.DeleteAsync(Bytes.FromUtf8(positional[1]), context, options);
             Console.WriteLine($"OK acks: {w.Acks}");
             Console.WriteLine($"siblings: {w.Siblings}");
             Console.WriteLine($"context: {w.Context}");

@@ -117,13 +117,25 @@ public sealed class GatewaySpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_delete_without_context_is_sent_as_a_blind_tombstone_put()
+    public void A_delete_without_context_supersedes_nothing_so_no_value_is_dropped_silently()
     {
         _gateway.Tell(new Delete(Key, null, RequestOptions.Default), TestActor);
 
         var put = Assert.IsType<ReplicaPut>(_region.ExpectMsg<SlotEnvelope>(Wait).Command);
         Assert.Null(put.Value);
-        Assert.Null(put.Context);
+        Assert.Equal(VersionVector.Empty, put.Context);
+    }
+
+    [Fact]
+    public void A_put_without_context_supersedes_nothing_unless_it_asks_to_overwrite()
+    {
+        _gateway.Tell(new Put(Key, Bytes.FromUtf8("v"), null, RequestOptions.Default), TestActor);
+        var plain = Assert.IsType<ReplicaPut>(_region.ExpectMsg<SlotEnvelope>(Wait).Command);
+        Assert.Equal(VersionVector.Empty, plain.Context);
+
+        _gateway.Tell(new Put(Key, Bytes.FromUtf8("v"), null, new RequestOptions(Overwrite: true)), TestActor);
+        var overwrite = Assert.IsType<ReplicaPut>(_region.ExpectMsg<SlotEnvelope>(Wait).Command);
+        Assert.Null(overwrite.Context);
     }
 
     [Fact]
