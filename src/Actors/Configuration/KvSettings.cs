@@ -23,6 +23,8 @@ public sealed record KvSettings
     public required int MaxKeyBytes { get; init; }
     public required int MaxValueBytes { get; init; }
     public required int SnapshotEvery { get; init; }
+    public required TimeSpan SyncTimeout { get; init; }
+    public required int SyncPageKeys { get; init; }
     public required int MaxSlotsPerRebalance { get; init; }
 
     public const string Section = "akka-kv";
@@ -59,6 +61,8 @@ public sealed record KvSettings
             MaxKeyBytes = Read("limits.max-key-bytes", k => c.GetInt(k)),
             MaxValueBytes = Read("limits.max-value-bytes", k => c.GetInt(k)),
             SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
+            SyncTimeout = Read("replica.sync-timeout", k => c.GetTimeSpan(k)),
+            SyncPageKeys = Read("replica.sync-page-keys", k => c.GetInt(k)),
             MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
         };
         s.Validate();
@@ -82,6 +86,8 @@ public sealed record KvSettings
         Require(MaxKeyBytes >= 1, "limits.max-key-bytes must be >= 1");
         Require(MaxValueBytes >= 0, "limits.max-value-bytes must be >= 0");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
+        Require(SyncTimeout > TimeSpan.Zero, "replica.sync-timeout must be positive");
+        Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
         return this;
     }

@@ -67,9 +67,10 @@ public static class AkkaKvHosting
             .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
             .WithActors(async (system, registry) =>
             {
-                var region = await ClusterSharding.Get(system).StartAsync(
+                var sharding = ClusterSharding.Get(system);
+                var region = await sharding.StartAsync(
                     RegionName,
-                    entityId => ReplicaActor.PropsFor(settings, entityId, clock),
+                    entityId => ReplicaActor.PropsFor(settings, entityId, clock, () => sharding.ShardRegion(RegionName)),
                     ClusterShardingSettings.Create(system),
                     new SlotMessageExtractor(),
                     new RingAllocationStrategy(settings),

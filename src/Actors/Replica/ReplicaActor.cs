@@ -12,8 +12,17 @@ namespace AkkaKv.Replica;
 /// journal. It acknowledges a write only from the persist handler, i.e. after the event is in the
 /// journal. Versions are minted only here: the counter advances in memory at once, so concurrent
 /// puts never share a dot, while reads see only durable state.
+/// <code>
+///   recovering ──journal replayed──▶ catching up ──every peer done or timed out──▶ serving
+///                                     │ ReplicaSyncRequest(after) ──▶ each of the N-1 peers
+///                                     │ ◀── ReplicaSyncPage: merge, persist, ask for the next page
+///                                     │ reads and writes wait (stashed); peers' sync requests are served
+/// </code>
+/// The catch-up is what makes a slot that starts on a node with an empty or old journal for it
+/// (a node that joined, a slot moved after a membership change, a restarted node) hold every
+/// acknowledged write of its peers before it answers a read or coordinates a put.
 /// </summary>
-public sealed class ReplicaActor : UntypedPersistentActor
+public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 {
     private readonly KvSettings _settings;
     private readonly SlotId _slot;
@@ -23,17 +32,26 @@ public sealed class ReplicaActor : UntypedPersistentActor
     private ReplicaState _state = ReplicaState.Empty;
     private long _minted;
     private int _eventsSinceSnapshot;
+    private readonly Func<IActorRef?>? _peerRouter;
+    private readonly Dictionary<int, Bytes?> _catchingUpFrom = new();
+    private long _syncId;
 
-    public ReplicaActor(KvSettings settings, SlotId slot, TimeProvider time, Random random)
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="peerRouter">Resolves the shard region that reaches this slot's peers; null: no catch-up (single-replica specs).</param>
+    public ReplicaActor(KvSettings settings, SlotId slot, TimeProvider time, Random random, Func<IActorRef?>? peerRouter = null)
     {
         _settings = settings;
         _slot = slot;
         _time = time;
         _random = random;
+        _peerRouter = peerRouter;
     }
 
-    public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time) =>
-        Props.Create(() => new ReplicaActor(settings, SlotId.Parse(entityId), time, new Random()));
+    public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time, Func<IActorRef?>? peerRouter = null) =>
+        Props.Create(() => new ReplicaActor(settings, SlotId.Parse(entityId), time, new Random(), peerRouter));
+
+    private sealed record SyncTimeout(int Peer);
 
     public static string PersistenceIdOf(SlotId slot) => $"replica-{slot.Partition}-{slot.Index}";
 
@@ -55,6 +73,7 @@ public sealed class ReplicaActor : UntypedPersistentActor
                     // Persist (not PersistAsync): commands wait until the actor id is durable.
                     Persist(new ReplicaIncarnated(id), e => _state = _state.Apply(e));
                 }
+                StartCatchUp();
                 break;
             case ReplicaIncarnated or SiblingsMerged:
                 _state = _state.Apply(message);
@@ -65,10 +84,89 @@ public sealed class ReplicaActor : UntypedPersistentActor
         }
     }
 
+    private void StartCatchUp()
+    {
+        var router = _peerRouter?.Invoke();
+        if (router is null) return;
+        _syncId = _random.NextInt64();
+        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
+        {
+            if (peer == _slot.Index) continue;
+            _catchingUpFrom[peer] = null;
+            RequestPage(router, peer, after: null);
+        }
+    }
+
+    private void RequestPage(IActorRef router, int peer, Bytes? after)
+    {
+        router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaSyncRequest(_syncId, after, _settings.SyncPageKeys)));
+        Timers.StartSingleTimer(peer, new SyncTimeout(peer), _settings.SyncTimeout);
+    }
+
+    private void PeerDone(int peer)
+    {
+        Timers.Cancel(peer);
+        _catchingUpFrom.Remove(peer);
+        if (_catchingUpFrom.Count == 0) Stash.UnstashAll();
+    }
+
+    private void OnSyncPage(ReplicaSyncPage page)
+    {
+        var peer = page.Slot.Index;
+        if (page.RequestId != _syncId || !_catchingUpFrom.ContainsKey(peer)) return;
+        var events = page.Entries
+            .Where(kv => !_state.Get(kv.Key).Merge(kv.Value).Equals(_state.Get(kv.Key)))
+            .Select(kv => new SiblingsMerged(kv.Key, kv.Value))
+            .ToList();
+        if (events.Count > 0)
+            PersistAll(events, e => { _state = _state.Apply(e); AfterEvent(); });
+        // Runs after the page's events are durable.
+        DeferAsync(page, p =>
+        {
+            if (p.Done || p.Entries.Count == 0) PeerDone(peer);
+            else if (_peerRouter?.Invoke() is { } router)
+            {
+                _catchingUpFrom[peer] = p.Entries[^1].Key;
+                RequestPage(router, peer, p.Entries[^1].Key);
+            }
+            else PeerDone(peer);
+        });
+    }
+
+    private void ServeSyncRequest(ReplicaSyncRequest request)
+    {
+        var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
+        var done = true;
+        foreach (var kv in _state.Keys)
+        {
+            if (request.After is not null && kv.Key.CompareTo(request.After) <= 0) continue;
+            if (entries.Count >= request.MaxKeys) { done = false; break; }
+            entries.Add(kv);
+        }
+        Sender.Tell(new ReplicaSyncPage(request.RequestId, _slot, ValueList.From(entries), done));
+    }
+
     protected override void OnCommand(object message)
     {
+        if (_catchingUpFrom.Count > 0 && message is ReplicaPut or ReplicaMerge or ReplicaRead)
+        {
+            Stash.Stash();
+            return;
+        }
         switch (message)
         {
+            case ReplicaSyncRequest request:
+                ServeSyncRequest(request);
+                break;
+            case ReplicaSyncPage page:
+                OnSyncPage(page);
+                break;
+            case SyncTimeout t when _catchingUpFrom.ContainsKey(t.Peer):
+                _log.Warning("replica {0}: peer replica {1} did not answer catch-up within {2}; serving without it", _slot, t.Peer, _settings.SyncTimeout);
+                PeerDone(t.Peer);
+                break;
+            case SyncTimeout:
+                break;
             case ReplicaPut put:
                 HandlePut(put);
                 break;

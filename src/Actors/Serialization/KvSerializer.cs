@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
+using AkkaKv.Versioning;
 
 namespace AkkaKv.Serialization;
 
@@ -38,6 +39,8 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaMergeDone => "MD",
         ReplicaReadResult => "RD",
         StopReplica => "SR",
+        ReplicaSyncRequest => "SQ",
+        ReplicaSyncPage => "SP",
         ReplicaIncarnated => "I",
         SiblingsMerged => "M",
         ReplicaSnapshot => "SS",
@@ -115,6 +118,13 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
+            case ReplicaSyncRequest m: w.WriteVarLong(m.RequestId); w.WriteNullableBytes(m.After); w.WriteInt(m.MaxKeys); break;
+            case ReplicaSyncPage m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot);
+                w.WriteInt(m.Entries.Count);
+                foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
+                w.WriteBool(m.Done);
+                break;
             case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
             case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
             case ReplicaSnapshot m:
@@ -177,6 +187,16 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;
+            case "SQ": return new ReplicaSyncRequest(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt());
+            case "SP":
+            {
+                var id = r.ReadVarLong();
+                var slot = r.ReadSlot();
+                var n = r.ReadInt();
+                var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
+                for (var i = 0; i < n; i++) entries.Add(KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings()));
+                return new ReplicaSyncPage(id, slot, ValueList.From(entries), r.ReadBool());
+            }
             case "I": return new ReplicaIncarnated(r.ReadString());
             case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());
             case "SS": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap());

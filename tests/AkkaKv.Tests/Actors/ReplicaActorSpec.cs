@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.TestKit;
 using Akka.Persistence.Sql;
 using AkkaKv.Configuration;
 using AkkaKv.Hosting;
@@ -75,6 +76,89 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         try { Directory.Delete(_dir, recursive: true); }
         catch (IOException) { /* best effort: a temp dir */ }
         catch (UnauthorizedAccessException) { }
+    }
+
+    // ---- catch-up from peers when a replica starts ----
+
+    private IActorRef StartReplicaWithPeers(TestProbe peers, KvSettings? settings = null) =>
+        Sys.ActorOf(ReplicaActor.PropsFor(settings ?? _settings, EntityId, TimeProvider.System, () => peers.Ref));
+
+    private (SlotEnvelope A, SlotEnvelope B) ExpectCatchUpRequests(TestProbe peers)
+    {
+        var a = peers.ExpectMsg<SlotEnvelope>(Wait);
+        var b = peers.ExpectMsg<SlotEnvelope>(Wait);
+        Assert.Equal(new[] { 1, 2 }, new[] { a.Slot.Index, b.Slot.Index }.Order());
+        Assert.All(new[] { a, b }, e => Assert.Equal(Slot.Partition, e.Slot.Partition));
+        return (a, b);
+    }
+
+    [Fact]
+    public void A_starting_replica_holds_its_peers_writes_before_it_answers_a_read()
+    {
+        var peers = CreateTestProbe();
+        var replica = StartReplicaWithPeers(peers);
+        var (a, b) = ExpectCatchUpRequests(peers);
+        var peerVersion = SiblingSet.Of([Foreign("n9/1.00000001", 3, "acked-while-away")]);
+
+        // A read sent while the replica is catching up waits for it.
+        replica.Tell(new ReplicaRead(1, B("k")), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        var requestA = Assert.IsType<ReplicaSyncRequest>(a.Command);
+        Assert.Null(requestA.After);
+        replica.Tell(new ReplicaSyncPage(requestA.RequestId, a.Slot, ValueList.From([KeyValuePair.Create(B("k"), peerVersion)]), Done: true), peers.Ref);
+        var requestB = Assert.IsType<ReplicaSyncRequest>(b.Command);
+        replica.Tell(new ReplicaSyncPage(requestB.RequestId, b.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
+
+        var result = ExpectMsg<ReplicaReadResult>(Wait);
+        Assert.Equal(peerVersion, result.Siblings);
+
+        // The caught-up version is durable in this node's journal: it survives a restart.
+        StopAndAwaitTermination(replica);
+        Assert.Equal(peerVersion, Read(StartReplica(), B("k")));
+    }
+
+    [Fact]
+    public void Catch_up_asks_for_the_next_page_after_the_last_key_of_the_previous_one()
+    {
+        var peers = CreateTestProbe();
+        var replica = StartReplicaWithPeers(peers);
+        var (a, b) = ExpectCatchUpRequests(peers);
+        var request = Assert.IsType<ReplicaSyncRequest>(a.Command);
+        replica.Tell(new ReplicaSyncPage(request.RequestId, b.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
+        var version = SiblingSet.Of([Foreign("n9/1.00000001", 1, "v")]);
+        replica.Tell(new ReplicaSyncPage(request.RequestId, a.Slot, ValueList.From([KeyValuePair.Create(B("a"), version), KeyValuePair.Create(B("b"), version)]), Done: false), peers.Ref);
+
+        var next = peers.ExpectMsg<SlotEnvelope>(Wait);
+        Assert.Equal(a.Slot, next.Slot);
+        Assert.Equal(B("b"), Assert.IsType<ReplicaSyncRequest>(next.Command).After);
+    }
+
+    [Fact]
+    public void A_peer_that_never_answers_delays_serving_by_at_most_the_sync_timeout()
+    {
+        var peers = CreateTestProbe();
+        var replica = StartReplicaWithPeers(peers, _settings with { SyncTimeout = TimeSpan.FromMilliseconds(300) });
+        ExpectCatchUpRequests(peers);
+        replica.Tell(new ReplicaRead(1, B("k")), TestActor);
+        var result = ExpectMsg<ReplicaReadResult>(Wait);
+        Assert.True(result.Siblings.IsEmpty);
+    }
+
+    [Fact]
+    public void A_replica_serves_its_peers_catch_up_in_key_order_pages()
+    {
+        var replica = StartReplica();
+        foreach (var k in new[] { "c", "a", "b" }) Put(replica, B(k), B(k + "1"), null);
+        replica.Tell(new ReplicaSyncRequest(5, null, 2), TestActor);
+        var first = ExpectMsg<ReplicaSyncPage>(Wait);
+        Assert.Equal(new[] { "a", "b" }, first.Entries.Select(e => e.Key.ToUtf8()));
+        Assert.False(first.Done);
+        replica.Tell(new ReplicaSyncRequest(5, B("b"), 2), TestActor);
+        var second = ExpectMsg<ReplicaSyncPage>(Wait);
+        Assert.Equal(new[] { "c" }, second.Entries.Select(e => e.Key.ToUtf8()));
+        Assert.True(second.Done);
+        Assert.Equal(5, second.RequestId);
     }
 
     // ---- helpers ----

@@ -25,6 +25,8 @@ public sealed class KvSettingsTests
         Assert.Equal(1024, s.MaxKeyBytes);
         Assert.Equal(1048576, s.MaxValueBytes);
         Assert.Equal(1000, s.SnapshotEvery);
+        Assert.Equal(TimeSpan.FromSeconds(3), s.SyncTimeout);
+        Assert.Equal(256, s.SyncPageKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
         Assert.Equal(KvSettings.NodeRolePrefix + "n1", s.NodeRole);
     }
