@@ -10,6 +10,8 @@ namespace AkkaKv.Cli;
 /// </summary>
 public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concurrency, int keys, int valueSize, double getRatio, int seed)
 {
+    private static readonly AkkaKv.Coordination.RequestOptions Overwrite = new(Overwrite: true);
+
     public async Task<string> RunAsync()
     {
         var puts = new List<double>[concurrency];
@@ -32,7 +34,8 @@ public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concu
                 try
                 {
                     if (isGet) await client.GetAsync(key);
-                    else await client.PutAsync(key, value);
+                    // Overwrite, like a cache's SET: blind puts without it would pile up siblings.
+                    else await client.PutAsync(key, value, options: Overwrite);
                     (isGet ? gets[w] : puts[w]).Add((sw.Elapsed - start).TotalMilliseconds);
                 }
                 catch (Exception e) when (e is KvRequestException or KvUnavailableException)
@@ -44,7 +47,7 @@ public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concu
         await Task.WhenAll(workers);
         var elapsed = sw.Elapsed.TotalSeconds;
         var sb = new StringBuilder();
-        sb.AppendLine($"loadgen: {concurrency} concurrent clients, {elapsed:0.0} s, {keys} keys, {valueSize} B values, get ratio {getRatio:0.00}, seed {seed}");
+        sb.AppendLine($"loadgen: puts overwrite; {concurrency} concurrent clients, {elapsed:0.0} s, {keys} keys, {valueSize} B values, get ratio {getRatio:0.00}, seed {seed}");
         Line(sb, "put", puts.SelectMany(x => x).ToList(), elapsed);
         Line(sb, "get", gets.SelectMany(x => x).ToList(), elapsed);
         sb.AppendLine($"errors: {errors.Sum()}");
