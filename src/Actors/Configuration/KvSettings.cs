@@ -22,6 +22,8 @@ public sealed record KvSettings
     public required TimeSpan ReadRepairWindow { get; init; }
     public required int MaxKeyBytes { get; init; }
     public required int MaxValueBytes { get; init; }
+    public required int MaxSiblings { get; init; }
+    public required int MaxBytesPerKey { get; init; }
     public required int SnapshotEvery { get; init; }
     public required TimeSpan SyncTimeout { get; init; }
     public required int SyncPageKeys { get; init; }
@@ -60,6 +62,8 @@ public sealed record KvSettings
             ReadRepairWindow = Read("request.read-repair-window", k => c.GetTimeSpan(k)),
             MaxKeyBytes = Read("limits.max-key-bytes", k => c.GetInt(k)),
             MaxValueBytes = Read("limits.max-value-bytes", k => c.GetInt(k)),
+            MaxSiblings = Read("limits.max-siblings", k => c.GetInt(k)),
+            MaxBytesPerKey = Read("limits.max-bytes-per-key", k => c.GetInt(k)),
             SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
             SyncTimeout = Read("replica.sync-timeout", k => c.GetTimeSpan(k)),
             SyncPageKeys = Read("replica.sync-page-keys", k => c.GetInt(k)),
@@ -85,6 +89,8 @@ public sealed record KvSettings
         Require(ReadRepairWindow >= TimeSpan.Zero, "request.read-repair-window must not be negative");
         Require(MaxKeyBytes >= 1, "limits.max-key-bytes must be >= 1");
         Require(MaxValueBytes >= 0, "limits.max-value-bytes must be >= 0");
+        Require(MaxSiblings >= 1, "limits.max-siblings must be >= 1");
+        Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
         Require(SyncTimeout > TimeSpan.Zero, "replica.sync-timeout must be positive");
         Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");

@@ -58,6 +58,13 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _candidates = CoordinatorChoice.Order(options.N, view.SlotNodes, view.Unreachable);
 
         Receive<ReplicaPutDone>(m => m.RequestId == _requestId, OnPutDone);
+        Receive<ReplicaPutRejected>(m => m.RequestId == _requestId, m =>
+        {
+            if (_coordinated || _replied) return;
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
+            Finish();
+        });
         Receive<ReplicaMergeDone>(m => m.RequestId == _requestId, m =>
         {
             _seen[m.Slot] = m.Node;

@@ -205,6 +205,12 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var dot = new Dot(actorId, _minted);
         var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var replyTo = Sender;
+        if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey) is { } reason)
+        {
+            // The dot was never handed out or persisted; skipping its counter is harmless.
+            replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, reason));
+            return;
+        }
         PersistAsync(evt, e =>
         {
             _state = _state.Apply(e);

@@ -36,6 +36,9 @@ public sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
 /// </summary>
 public sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written) : IKvMessage;
 
+/// <summary>The coordinating replica refused to mint the version (the key's limits); nothing was written.</summary>
+public sealed record ReplicaPutRejected(long RequestId, SlotId Slot, string Node, string Reason) : IKvMessage;
+
 public sealed record ReplicaMergeDone(long RequestId, SlotId Slot, string Node) : IKvMessage;
 
 public sealed record ReplicaReadResult(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;

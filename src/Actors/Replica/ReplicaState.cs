@@ -43,6 +43,21 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
         return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs)]));
     }
 
+    /// <summary>
+    /// Why a put of <paramref name="evt"/> must be refused, or null: the key would hold more than
+    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes.
+    /// </summary>
+    public string? CheckPutLimits(SiblingsMerged evt, int maxSiblings, int maxBytes)
+    {
+        var after = Get(evt.Key).Merge(evt.Siblings);
+        if (after.Count > maxSiblings)
+            return $"the key would hold {after.Count} concurrent versions, over the limit of {maxSiblings} (akka-kv.limits.max-siblings): read it and write back with its context to resolve them";
+        var bytes = after.Siblings.Sum(s => (long)(s.Value?.Length ?? 0));
+        return bytes > maxBytes
+            ? $"the key's versions would hold {bytes} bytes, over the limit of {maxBytes} (akka-kv.limits.max-bytes-per-key): read it and write back with its context to resolve them"
+            : null;
+    }
+
     /// <summary>An actor id for a fresh journal: <c>"{node}/{slot}.{epoch}"</c>.</summary>
     public static string NewActorId(string node, int slotIndex, Random random) =>
         $"{node}/{slotIndex}.{random.Next():x8}";

@@ -36,6 +36,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaMerge => "RM",
         ReplicaRead => "RR",
         ReplicaPutDone => "PD",
+        ReplicaPutRejected => "PX",
         ReplicaMergeDone => "MD",
         ReplicaReadResult => "RD",
         StopReplica => "SR",
@@ -114,6 +115,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
             case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
+            case ReplicaPutRejected m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteString(m.Reason); break;
             case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written); break;
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
@@ -183,6 +185,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             }
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
+            case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
             case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());

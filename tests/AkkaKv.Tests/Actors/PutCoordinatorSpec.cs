@@ -99,6 +99,19 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_put_the_coordinating_replica_refuses_fails_at_once_with_its_reason_and_is_not_retried_elsewhere()
+    {
+        StartPut();
+        var (slot, put, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(new ReplicaPutRejected(put.RequestId, slot, "n1", "the key would hold 65 concurrent versions"), _region.Ref);
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Contains("65 concurrent versions", failed.Reason);
+        Assert.Equal(0, failed.Acks);
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
     public void The_quorum_is_reached_with_the_coordinating_replica_and_one_merge_ack_and_the_client_gets_write_success_with_2_acks()
     {
         var coordinator = StartPut();

@@ -211,6 +211,32 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     // ---- writes and reads ----
 
     [Fact]
+    public void A_put_that_would_exceed_the_sibling_limit_is_refused_until_the_siblings_are_resolved()
+    {
+        var replica = StartReplica(_settings with { MaxSiblings = 2 });
+        Put(replica, B("k"), B("a"), VersionVector.Empty);
+        Put(replica, B("k"), B("b"), VersionVector.Empty);
+
+        replica.Tell(new ReplicaPut(99, B("k"), B("c"), VersionVector.Empty), TestActor);
+        var rejected = ExpectMsg<ReplicaPutRejected>(Wait);
+        Assert.Contains("max-siblings", rejected.Reason);
+        Assert.Equal(["a", "b"], ValuesOf(Read(replica, B("k"))));
+
+        // A put with the read's context supersedes both: allowed, and the key is back to one version.
+        var resolved = Put(replica, B("k"), B("ab"), Read(replica, B("k")).Context);
+        Assert.Equal(["ab"], ValuesOf(resolved.Siblings));
+    }
+
+    [Fact]
+    public void A_put_that_would_exceed_the_bytes_per_key_limit_is_refused_with_a_clear_reason()
+    {
+        var replica = StartReplica(_settings with { MaxValueBytes = 10, MaxBytesPerKey = 15 });
+        Put(replica, B("k"), B("0123456789"), VersionVector.Empty);
+        replica.Tell(new ReplicaPut(99, B("k"), B("abcdefghij"), VersionVector.Empty), TestActor);
+        Assert.Contains("max-bytes-per-key", ExpectMsg<ReplicaPutRejected>(Wait).Reason);
+    }
+
+    [Fact]
     public void A_put_is_acknowledged_with_the_keys_sibling_set_holding_the_value()
     {
         var replica = StartReplica();

@@ -24,6 +24,8 @@ public sealed class KvSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(1), s.ReadRepairWindow);
         Assert.Equal(1024, s.MaxKeyBytes);
         Assert.Equal(1048576, s.MaxValueBytes);
+        Assert.Equal(64, s.MaxSiblings);
+        Assert.Equal(8388608, s.MaxBytesPerKey);
         Assert.Equal(1000, s.SnapshotEvery);
         Assert.Equal(TimeSpan.FromSeconds(3), s.SyncTimeout);
         Assert.Equal(256, s.SyncPageKeys);

@@ -63,6 +63,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaMerge"] = new ReplicaMerge(8, B("k"), SiblingSet.Empty, false),
         ["ReplicaRead"] = new ReplicaRead(0, B("k")),
         ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, Siblings.Context),
+        ["ReplicaPutRejected"] = new ReplicaPutRejected(1, new SlotId(3, 0), "n2", "the key would hold 65 concurrent versions"),
         ["ReplicaMergeDone"] = new ReplicaMergeDone(2, new SlotId(3, 1), "n3"),
         ["ReplicaReadResult"] = new ReplicaReadResult(3, new SlotId(3, 2), "n1", Siblings),
         ["ReplicaReadResult of nothing"] = new ReplicaReadResult(4, new SlotId(3, 2), "n1", SiblingSet.Empty),
