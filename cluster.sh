@@ -36,7 +36,6 @@ start_node() {
 
 wait_up() {
   local n=$1 deadline=$((SECONDS + 90))
-  local lines; lines=$(wc -l < "data/$n/node.log")
   until tail -n +"$((${2:-0} + 1))" "data/$n/node.log" | grep -q "member up"; do
     if ! alive "$n"; then echo "$n exited; see data/$n/node.log:"; tail -20 "data/$n/node.log"; exit 1; fi
     if (( SECONDS > deadline )); then echo "$n did not join within 90 s; see data/$n/node.log"; exit 1; fi

@@ -60,30 +60,30 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         if (!_replied && _replies.Count >= _options.R)
         {
             _replied = true;
-            _replyTo.Tell(BuildReply(timedOut: false));
+            _replyTo.Tell(BuildReply());
             if (_replies.Count < _options.N)
                 Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
         }
         if (_replies.Count == _options.N) Finish();
     }
 
-    private IGetResponse BuildReply(bool timedOut)
+    private IGetResponse BuildReply()
     {
-        var reports = ValueList.From(Enumerable.Range(0, _options.N).Select(i => Report(i, timedOut)));
+        var reports = ValueList.From(Enumerable.Range(0, _options.N).Select(Report));
         var context = CausalContext.Encode(_merged.Context);
         return _merged.IsDeleted
             ? new NotFound(_key, context, reports)
             : new GetSuccess(_key, ValueList.From(_merged.Values), context, reports);
     }
 
-    private ReplicaReport Report(int slot, bool timedOut)
+    private ReplicaReport Report(int slot)
     {
         if (_replies.TryGetValue(slot, out var r))
             return new ReplicaReport(slot, r.Node, r.Siblings.IsEmpty ? ReplicaReadState.NotFound
                 : r.Siblings.Equals(_merged) ? ReplicaReadState.Current : ReplicaReadState.Stale);
         var node = _view.SlotNodes.GetValueOrDefault(slot, "?");
         var state = _view.Unreachable.Contains(node) ? ReplicaReadState.Unreachable
-            : timedOut ? ReplicaReadState.Timeout : ReplicaReadState.Pending;
+            : ReplicaReadState.Pending;
         return new ReplicaReport(slot, node, state);
     }
 

@@ -20,5 +20,5 @@ public static class KvConfig
     public static readonly string SerializationHocon = Resource("serialization.conf");
 
     /// <summary>Just the serializer bindings: what a client ActorSystem needs to talk to a node.</summary>
-    public static Config Serialization => ConfigurationFactory.ParseString(SerializationHocon);
+    public static readonly Config Serialization = ConfigurationFactory.ParseString(SerializationHocon);
 }

@@ -52,6 +52,17 @@ public sealed class RingAllocationStrategy : IActorSystemDependentAllocationStra
         return result;
     }
 
+    /// <summary>
+    /// The ring both allocation and rebalance plan on: members that count, restricted to nodes
+    /// that run a region (a node still starting is skipped until its region registers).
+    /// </summary>
+    private HashRing UsableRing(Dictionary<IActorRef, string> regionNodes)
+    {
+        var hosting = regionNodes.Values.ToHashSet(StringComparer.Ordinal);
+        var ring = RingOf(ClusterOrThrow.State, _settings.VirtualNodesPerNode);
+        return new HashRing(ring.Nodes.Where(hosting.Contains), _settings.VirtualNodesPerNode);
+    }
+
     private static Dictionary<SlotId, string> Owners(
         IImmutableDictionary<IActorRef, IImmutableList<string>> allocations, Dictionary<IActorRef, string> regionNodes)
     {
@@ -70,9 +81,7 @@ public sealed class RingAllocationStrategy : IActorSystemDependentAllocationStra
         var regionNodes = RegionNodes(currentShardAllocations);
         var owners = Owners(currentShardAllocations, regionNodes);
         owners.Remove(slot);
-        var ring = RingOf(ClusterOrThrow.State, _settings.VirtualNodesPerNode);
-        var primaries = PreferenceList.For(slot.Partition, _settings.ReplicationFactor, ring, _partitioner).Primaries
-            .Where(p => regionNodes.ContainsValue(p)).ToList();
+        var primaries = PreferenceList.For(slot.Partition, _settings.ReplicationFactor, UsableRing(regionNodes), _partitioner).Primaries;
         var current = Enumerable.Range(0, _settings.ReplicationFactor).Select(i => owners.GetValueOrDefault(new SlotId(slot.Partition, i))).ToList();
         var target = SlotPlacement.Assign(_settings.ReplicationFactor, current, primaries)[slot.Index];
         var region = regionNodes.FirstOrDefault(kv => kv.Value == target).Key;
@@ -84,11 +93,7 @@ public sealed class RingAllocationStrategy : IActorSystemDependentAllocationStra
         IImmutableSet<string> none = ImmutableHashSet<string>.Empty;
         if (rebalanceInProgress.Count >= _settings.MaxSlotsPerRebalance) return Task.FromResult(none);
         var regionNodes = RegionNodes(currentShardAllocations);
-        var hosting = regionNodes.Values.ToHashSet(StringComparer.Ordinal);
-        var ring = RingOf(ClusterOrThrow.State, _settings.VirtualNodesPerNode);
-        // Only nodes that run a region can take a slot; a node on the ring without a region yet
-        // (still starting) is skipped until its region registers.
-        var usable = new HashRing(ring.Nodes.Where(hosting.Contains), _settings.VirtualNodesPerNode);
+        var usable = UsableRing(regionNodes);
         var owners = Owners(currentShardAllocations, regionNodes);
         var plan = SlotPlacement.Plan(usable, _partitioner, _settings.ReplicationFactor, owners);
         var moves = owners
