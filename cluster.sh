@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Local AkkaKv cluster on 127.0.0.1: three node processes n1..n3 (remoting ports 4001..4003),
-# each with its own SQLite journal under ./data/<node>.
+# Local AkkaKv cluster on 127.0.0.1: three node processes n1..n3 (remoting ports 4001..4003,
+# Redis-protocol ports 6381..6383), each with its own SQLite journal under ./data/<node>.
 #   ./cluster.sh start          build, start n1 n2 n3, wait until all are members
 #   ./cluster.sh stop           stop every node this script started (by PID)
 #   ./cluster.sh start-node n2  (re)start one node with the same name, port and data dir
@@ -13,6 +13,7 @@ NODES=(n1 n2 n3)
 SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
 
 port_of() { echo $((4000 + ${1#n})); }
+resp_port_of() { echo $((6380 + ${1#n})); }
 
 build() {
   if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f 2>/dev/null | head -1)" ]]; then
@@ -25,13 +26,13 @@ build() {
 alive() { [[ -f "data/$1/pid" ]] && kill -0 "$(cat "data/$1/pid")" 2>/dev/null; }
 
 start_node() {
-  local n=$1 port; port=$(port_of "$n")
+  local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
   if alive "$n"; then echo "$n already running (pid $(cat data/$n/pid))"; return; fi
   mkdir -p "data/$n"
-  nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" "${SEEDS[@]}" --data-dir "data/$n" \
+  nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "data/$n" \
     >>"data/$n/node.log" 2>&1 < /dev/null &
   echo $! > "data/$n/pid"
-  echo "started $n (pid $!) on 127.0.0.1:$port, data in $ROOT/data/$n, log data/$n/node.log"
+  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $ROOT/data/$n, log data/$n/node.log"
 }
 
 wait_up() {

@@ -5,26 +5,33 @@ namespace AkkaKv.Host;
 
 /// <summary>
 /// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
-/// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR, AKKAKV_CONFIG);
+/// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR,
+/// AKKAKV_CONFIG);
 /// a flag wins over its variable.
 /// </summary>
 public static class HostFlags
 {
     public const string Usage = """
-        usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
+        usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
-          --host      bind address for Akka remoting (default 127.0.0.1)
+          --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
           --port      Akka remoting port (default 0: any free port)
+          --resp-port Redis-protocol (RESP) port on --host (default 0: no RESP listener)
           --seed      a seed node host:port, repeatable; none: this node starts a new cluster
           --data-dir  where the node keeps its SQLite journal (default ./data/<name>)
           --config    a HOCON file applied over the defaults (e.g. akka-kv.request.w = 3)
-        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG
+        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG
         """;
+
+    private static int PortOf(string flag, string? text) =>
+        text is null ? 0
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number <= 65535 ? number
+        : throw new ArgumentException($"{flag} '{text}' is not a port number");
 
     public static NodeOptions Parse(string[] args, Func<string, string?> env)
     {
-        string? name = env("AKKAKV_NAME"), host = env("AKKAKV_HOST"), port = env("AKKAKV_PORT"), dataDir = env("AKKAKV_DATA_DIR"), config = env("AKKAKV_CONFIG");
+        string? name = env("AKKAKV_NAME"), host = env("AKKAKV_HOST"), port = env("AKKAKV_PORT"), respPort = env("AKKAKV_RESP_PORT"), dataDir = env("AKKAKV_DATA_DIR"), config = env("AKKAKV_CONFIG");
         var seeds = new List<string>();
         var envSeeds = env("AKKAKV_SEEDS");
         var flagSeeds = new List<string>();
@@ -36,6 +43,7 @@ public static class HostFlags
                 case "--name": name = Value(); break;
                 case "--host": host = Value(); break;
                 case "--port": port = Value(); break;
+                case "--resp-port": respPort = Value(); break;
                 case "--seed": flagSeeds.Add(Value()); break;
                 case "--data-dir": dataDir = Value(); break;
                 case "--config": config = Value(); break;
@@ -44,9 +52,8 @@ public static class HostFlags
         }
         seeds.AddRange(flagSeeds.Count > 0 ? flagSeeds : (envSeeds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--name is required (a stable node name such as n1)");
-        var portNumber = 0;
-        if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber) || portNumber > 65535))
-            throw new ArgumentException($"--port '{port}' is not a port number");
+        var portNumber = PortOf("--port", port);
+        var respPortNumber = PortOf("--resp-port", respPort);
         foreach (var seed in seeds)
             if (seed.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out _)))
                 throw new ArgumentException($"--seed '{seed}' must be host:port");
@@ -55,6 +62,7 @@ public static class HostFlags
             NodeName = name,
             Host = host ?? "127.0.0.1",
             Port = portNumber,
+            RespPort = respPortNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
             ExtraHocon = config is null ? null

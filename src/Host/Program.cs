@@ -41,6 +41,7 @@ var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
 Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/kv-gateway), data in {Path.GetFullPath(node.DataDir)}");
+if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
 return 0;

@@ -28,6 +28,12 @@ public sealed record KvSettings
     public required TimeSpan SyncTimeout { get; init; }
     public required int SyncPageKeys { get; init; }
     public required int MaxSlotsPerRebalance { get; init; }
+    public required int RespMaxConnections { get; init; }
+    public required int RespMaxBulkBytes { get; init; }
+    public required int RespMaxArguments { get; init; }
+    public required int RespMaxInlineBytes { get; init; }
+    public required int RespMaxCommandBytes { get; init; }
+    public required int RespMaxPipelined { get; init; }
 
     public const string Section = "akka-kv";
 
@@ -35,6 +41,9 @@ public sealed record KvSettings
     public const string NodeRolePrefix = "kv-node-";
 
     public string NodeRole => NodeRolePrefix + NodeName;
+
+    /// <summary>What one RESP client command may declare (checked before allocating).</summary>
+    public Resp.RespLimits RespLimits => new(RespMaxBulkBytes, RespMaxArguments, RespMaxInlineBytes, RespMaxCommandBytes);
 
     public static KvSettings FromConfig(Config root)
     {
@@ -68,6 +77,12 @@ public sealed record KvSettings
             SyncTimeout = Read("replica.sync-timeout", k => c.GetTimeSpan(k)),
             SyncPageKeys = Read("replica.sync-page-keys", k => c.GetInt(k)),
             MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
+            RespMaxConnections = Read("resp.max-connections", k => c.GetInt(k)),
+            RespMaxBulkBytes = Read("resp.max-bulk-bytes", k => c.GetInt(k)),
+            RespMaxArguments = Read("resp.max-arguments", k => c.GetInt(k)),
+            RespMaxInlineBytes = Read("resp.max-inline-bytes", k => c.GetInt(k)),
+            RespMaxCommandBytes = Read("resp.max-command-bytes", k => c.GetInt(k)),
+            RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
         };
         s.Validate();
         return s;
@@ -95,6 +110,13 @@ public sealed record KvSettings
         Require(SyncTimeout > TimeSpan.Zero, "replica.sync-timeout must be positive");
         Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
+        Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");
+        Require(RespMaxBulkBytes >= MaxValueBytes && RespMaxBulkBytes >= MaxKeyBytes,
+            "resp.max-bulk-bytes must be at least limits.max-value-bytes and limits.max-key-bytes (so an oversize value gets a clear error, not a protocol error)");
+        Require(RespMaxArguments >= 3, "resp.max-arguments must be >= 3");
+        Require(RespMaxInlineBytes >= 64, "resp.max-inline-bytes must be >= 64");
+        Require(RespMaxCommandBytes >= RespMaxBulkBytes, "resp.max-command-bytes must be at least resp.max-bulk-bytes");
+        Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
         return this;
     }
 }

@@ -203,7 +203,8 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         _replyTo.Tell(new NodeStatus(_settings.NodeName, ValueList.From(members), _settings.PartitionCount, _settings.ReplicationFactor,
             _settings.VirtualNodesPerNode,
             ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
-            total - owners.Count, coLocated, misplaced, warning));
+            total - owners.Count, coLocated, misplaced, warning,
+            owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count()));
         Context.Stop(Self);
     }
 }

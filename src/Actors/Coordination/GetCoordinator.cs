@@ -73,17 +73,19 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         var context = CausalContext.Encode(_merged.Context);
         return _merged.IsDeleted
             ? new NotFound(_key, context, reports)
-            : new GetSuccess(_key, ValueList.From(_merged.Values), context, reports);
+            : new GetSuccess(_key, ValueList.From(_merged.ValuesOldestFirst), context, reports);
     }
 
-    private ReplicaReport Report(int slot)
+    private ReplicaReport Report(int slot) => Report(slot, ReplicaReadState.Pending);
+
+    private ReplicaReport Report(int slot, ReplicaReadState unanswered)
     {
         if (_replies.TryGetValue(slot, out var r))
             return new ReplicaReport(slot, r.Node, r.Siblings.IsEmpty ? ReplicaReadState.NotFound
                 : r.Siblings.Equals(_merged) ? ReplicaReadState.Current : ReplicaReadState.Stale);
         var node = _view.SlotNodes.GetValueOrDefault(slot, "?");
         var state = _view.Unreachable.Contains(node) ? ReplicaReadState.Unreachable
-            : ReplicaReadState.Pending;
+            : unanswered;
         return new ReplicaReport(slot, node, state);
     }
 
@@ -93,7 +95,8 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             _replyTo.Tell(new RequestFailed(_key,
-                $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_replies.Count} of R={_options.R} replica replies", _replies.Count, _options.R));
+                $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_replies.Count} of R={_options.R} replica replies", _replies.Count, _options.R,
+                ValueList.From(Enumerable.Range(0, _options.N).Select(slot => Report(slot, ReplicaReadState.Timeout)))));
         }
         Finish();
     }

@@ -8,6 +8,9 @@ using Akka.Remote.Hosting;
 using AkkaKv.Configuration;
 using AkkaKv.Coordination;
 using AkkaKv.Replica;
+using AkkaKv.Resp;
+using Akka.Event;
+using System.Net;
 using AkkaKv.Sharding;
 using Microsoft.Data.Sqlite;
 
@@ -50,6 +53,22 @@ public static class AkkaKvHosting
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Binds the node's RESP listener (a port in use fails the start) and closes it, and its
+    /// connections, when the actor system shuts down, before the node leaves the cluster.
+    /// </summary>
+    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway)
+    {
+        var address = IPAddress.TryParse(node.Host, out var ip) ? ip : Dns.GetHostAddresses(node.Host)[0];
+        var log = Logging.GetLogger(system, "resp");
+        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-resp-listener", async () =>
+        {
+            await server.DisposeAsync();
+            return Akka.Done.Instance;
+        });
+    }
+
     public static AkkaConfigurationBuilder WithAkkaKvNode(this AkkaConfigurationBuilder builder, NodeOptions node, TimeProvider? time = null)
     {
         var config = NodeConfig(node);
@@ -78,6 +97,7 @@ public static class AkkaKvHosting
                 registry.Register<ReplicaRegion>(region);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
                 registry.Register<KvGateway>(gateway);
+                if (node.RespPort > 0) StartResp(system, node, settings, gateway);
                 // No seeds: this node starts a new cluster on its own.
                 if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });

@@ -8,6 +8,8 @@ public sealed record NodeOptions
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>Akka remoting port (0: any free port).</summary>
     public int Port { get; init; }
+    /// <summary>Port of the Redis-protocol (RESP) listener, bound on <see cref="Host"/>; 0: no listener.</summary>
+    public int RespPort { get; init; }
     /// <summary>Seed nodes as host:port. Empty: the node forms a cluster on its own.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
     /// <summary>Data directory; the SQLite journal is <c>{DataDir}/akkakv.db</c>.</summary>

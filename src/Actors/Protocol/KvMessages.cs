@@ -54,7 +54,12 @@ public enum ReplicaReadState : byte
 
 public sealed record ReplicaReport(int Slot, string Node, ReplicaReadState State);
 
-/// <summary>The key's live values (one per sibling; more than one means concurrent writes) and their causal context.</summary>
+/// <summary>
+/// The key's live values (one per sibling; more than one means concurrent writes) and their causal
+/// context. <see cref="Values"/> are ordered by the wall-clock time at which their coordinating
+/// replicas minted them, oldest first, ties broken by version (dot) order: the same order on every
+/// node, so "the last value" is a deterministic pick (what a plain Redis GET returns).
+/// </summary>
 public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;
 
 /// <summary>No live value: never written, or deleted (then <see cref="Context"/> is the tombstone's).</summary>
@@ -71,9 +76,11 @@ public sealed record WriteSuccess(Bytes Key, int Acks, string Context, int Sibli
 
 /// <summary>
 /// The request was invalid or could not reach its quorum in time. For a write that timed out,
-/// the outcome is unknown: the value may still be on fewer than W replicas.
+/// the outcome is unknown: the value may still be on fewer than W replicas. A read that timed out
+/// carries <see cref="Replicas"/>: how each replica answered (slots that never did are
+/// <see cref="ReplicaReadState.Timeout"/> or <see cref="ReplicaReadState.Unreachable"/>); null otherwise.
 /// </summary>
-public sealed record RequestFailed(Bytes Key, string Reason, int Acks, int Required) : IGetResponse, IWriteResponse;
+public sealed record RequestFailed(Bytes Key, string Reason, int Acks, int Required, ValueList<ReplicaReport>? Replicas = null) : IGetResponse, IWriteResponse;
 
 /// <summary>Ask a node for its view of the cluster; answered with <see cref="NodeStatus"/>.</summary>
 public sealed record GetStatus : IKvMessage
@@ -86,7 +93,8 @@ public sealed record MemberInfo(string Node, string Address, string Status, bool
 /// <summary>
 /// A node's view of the cluster. <see cref="MisplacedSlots"/>: replica slots hosted on a node that
 /// is no longer among their partition's primaries (they move at the next rebalances); 0 when the
-/// placement matches the ring.
+/// placement matches the ring. <see cref="PartitionsHeld"/>: partitions with a replica slot on
+/// this node.
 /// </summary>
 public sealed record NodeStatus(
     string Node,
@@ -98,4 +106,5 @@ public sealed record NodeStatus(
     int UnallocatedSlots,
     int CoLocatedPartitions,
     int MisplacedSlots,
-    string? Warning) : IKvMessage;
+    string? Warning,
+    int PartitionsHeld = 0) : IKvMessage;

@@ -91,7 +91,11 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 break;
             case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
             case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); w.WriteInt(m.Siblings); break;
-            case RequestFailed m: w.WriteBytes(m.Key); w.WriteString(m.Reason); w.WriteInt(m.Acks); w.WriteInt(m.Required); break;
+            case RequestFailed m:
+                w.WriteBytes(m.Key); w.WriteString(m.Reason); w.WriteInt(m.Acks); w.WriteInt(m.Required);
+                w.WriteBool(m.Replicas is not null);
+                if (m.Replicas is not null) WriteReports(w, m.Replicas);
+                break;
             case GetStatus: break;
             case NodeStatus m:
                 w.WriteString(m.Node);
@@ -101,6 +105,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteInt(m.SlotsPerNode.Count);
                 foreach (var (node, count) in m.SlotsPerNode) { w.WriteString(node); w.WriteInt(count); }
                 w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteInt(m.MisplacedSlots); w.WriteNullableString(m.Warning);
+                w.WriteInt(m.PartitionsHeld);
                 break;
             case SlotEnvelope m:
                 w.WriteSlot(m.Slot);
@@ -155,7 +160,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             }
             case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
             case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());
-            case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt());
+            case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt(), r.ReadBool() ? ReadReports(r) : null);
             case "ST": return GetStatus.Instance;
             case "NS":
             {
@@ -167,7 +172,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var sc = r.ReadInt();
                 var slots = new List<KeyValuePair<string, int>>();
                 for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
-                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString());
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt());
             }
             case "E":
             {

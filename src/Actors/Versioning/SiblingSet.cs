@@ -43,6 +43,14 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     public IEnumerable<Bytes> Values => Siblings.Where(s => !s.IsTombstone).Select(s => s.Value!);
 
     /// <summary>
+    /// The live values ordered by the wall-clock time their coordinating replica minted them,
+    /// oldest first; equal times keep dot order. Every replica holding the same set yields the same
+    /// order, so the last one is a deterministic "newest write" pick among concurrent siblings.
+    /// </summary>
+    public IEnumerable<Bytes> ValuesOldestFirst =>
+        Siblings.Where(s => !s.IsTombstone).OrderBy(s => s.TimestampMs).ThenBy(s => s, ByDot).Select(s => s.Value!);
+
+    /// <summary>
     /// The causal context a client gets with a read and passes back with its next put: every
     /// event of every sibling. A put carrying it supersedes exactly the siblings that were read.
     /// </summary>

@@ -4,6 +4,7 @@ using AkkaKv;
 using AkkaKv.Cli;
 using AkkaKv.Client;
 using AkkaKv.Coordination;
+using AkkaKv.Protocol;
 
 const string usage = """
     usage: ./akkakv [--nodes host:port,...] <command> [options]

@@ -30,6 +30,12 @@ public sealed class KvSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(3), s.SyncTimeout);
         Assert.Equal(256, s.SyncPageKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
+        Assert.Equal(10000, s.RespMaxConnections);
+        Assert.Equal(4 * 1024 * 1024, s.RespMaxBulkBytes);
+        Assert.Equal(16384, s.RespMaxArguments);
+        Assert.Equal(64 * 1024, s.RespMaxInlineBytes);
+        Assert.Equal(16 * 1024 * 1024, s.RespMaxCommandBytes);
+        Assert.Equal(1024, s.RespMaxPipelined);
         Assert.Equal(KvSettings.NodeRolePrefix + "n1", s.NodeRole);
     }
 
@@ -66,6 +72,12 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.limits.max-value-bytes = -1", "limits.max-value-bytes")]
     [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
     [InlineData("akka-kv.sharding.max-slots-per-rebalance = 0", "sharding.max-slots-per-rebalance")]
+    [InlineData("akka-kv.resp.max-connections = 0", "resp.max-connections")]
+    [InlineData("akka-kv.resp.max-bulk-bytes = 1000", "resp.max-bulk-bytes")]
+    [InlineData("akka-kv.resp.max-arguments = 2", "resp.max-arguments")]
+    [InlineData("akka-kv.resp.max-inline-bytes = 10", "resp.max-inline-bytes")]
+    [InlineData("akka-kv.resp.max-command-bytes = 1000", "resp.max-command-bytes")]
+    [InlineData("akka-kv.resp.max-pipelined = 0", "resp.max-pipelined")]
     public void An_invalid_setting_stops_the_node_with_a_message_naming_the_key(string hocon, string key)
     {
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
