@@ -29,7 +29,9 @@ start_node() {
   local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
   if alive "$n"; then echo "$n already running (pid $(cat data/$n/pid))"; return; fi
   mkdir -p "data/$n"
-  nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "data/$n" \
+  # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
+  # work (the .NET default), or they take CPU from the other nodes.
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "data/$n" \
     >>"data/$n/node.log" 2>&1 < /dev/null &
   echo $! > "data/$n/pid"
   echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $ROOT/data/$n, log data/$n/node.log"

@@ -20,7 +20,10 @@ catch (ArgumentException e)
     return 2;
 }
 
-var builder = Host.CreateApplicationBuilder();
+// No default app configuration: the node is configured by flags, environment and HOCON only, and
+// the defaults' appsettings.json reload-on-change would put a file watcher on the working
+// directory, which burns CPU on every journal write when the data dir lives under it.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = args });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -42,7 +42,7 @@ public sealed class GatewayActor : ReceiveActor
         Receive<GetStatus>(_ =>
         {
             var replyTo = Sender;
-            Context.ActorOf(Props.Create(() => new StatusCollector(_settings, _region, replyTo)));
+            Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo)));
         });
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
@@ -118,7 +118,7 @@ public sealed class GatewayActor : ReceiveActor
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(Props.Create(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view)));
+        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view)));
     }
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
@@ -140,7 +140,7 @@ public sealed class GatewayActor : ReceiveActor
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(Props.Create(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view)));
     }
 }
 

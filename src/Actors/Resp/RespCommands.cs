@@ -58,6 +58,8 @@ internal static class RespCommands
         new("SET", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, SetCmd),
         new("MSET", -3, CommandKind.Write, ["write", "denyoom"], 1, -1, 2, MSet),
         new("DEL", -2, CommandKind.Write, ["write"], 1, -1, 1, Del),
+        // Redis's non-blocking DEL; StackExchange.Redis's KeyDelete sends it. Deletes are never blocking here.
+        new("UNLINK", -2, CommandKind.Write, ["write", "fast"], 1, -1, 1, Del),
         new("KV.GET", -2, CommandKind.Read, ["readonly"], 1, 1, 1, KvGet),
         new("KV.PUT", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, KvPut),
         new("KV.DEL", -2, CommandKind.Write, ["write"], 1, 1, 1, KvDel),
@@ -149,7 +151,7 @@ internal static class RespCommands
         var keys = c.Args.Skip(1).Distinct().ToArray();
         var results = await Task.WhenAll(keys.Select(k => DeleteWhatIsThere(c, k, new RequestOptions())));
         if (results.FirstOrDefault(r => r.Failure is not null) is { Failure: { } failed })
-            return RespValue.Error($"ERR DEL failed for key '{RespSession.Show(failed.Key)}': {failed.Reason}");
+            return RespValue.Error($"ERR {c.Upper(0)} failed for key '{RespSession.Show(failed.Key)}': {failed.Reason}");
         return RespValue.Integer(results.Count(r => r.Deleted));
     }
 
