@@ -36,8 +36,8 @@ public static class RespRequestParser
     {
         args = [];
         error = "";
-        if (buffer.IsEmpty) return RespParseStatus.Incomplete;
-        return buffer.FirstSpan[0] == (byte)'*'
+        if (!new SequenceReader<byte>(buffer).TryPeek(out var first)) return RespParseStatus.Incomplete;
+        return first == (byte)'*'
             ? ParseMultiBulk(ref buffer, limits, out args, out error)
             : ParseInline(ref buffer, limits, out args, out error);
     }
@@ -109,7 +109,8 @@ public static class RespRequestParser
         error = "";
         if (!reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8, advancePastDelimiter: true))
         {
-            if (reader.Remaining <= MaxNumberLine) return RespParseStatus.Incomplete;
+            // Room for the longest accepted line and its CR, with the LF still to come.
+            if (reader.Remaining <= MaxNumberLine + 1) return RespParseStatus.Incomplete;
             error = "Protocol error: " + tooLong;
             return RespParseStatus.ProtocolError;
         }

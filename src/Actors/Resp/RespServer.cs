@@ -75,7 +75,16 @@ public sealed class RespServer : IAsyncDisposable
                 _log?.Warning("RESP accept failed: {0}", e.Message);
                 continue;
             }
-            socket.NoDelay = true;
+            try
+            {
+                socket.NoDelay = true;
+            }
+            catch (SocketException)
+            {
+                // Reset by the client before we got to it.
+                socket.Dispose();
+                continue;
+            }
             if (Interlocked.Increment(ref _open) > _settings.RespMaxConnections)
             {
                 Interlocked.Decrement(ref _open);
