@@ -182,6 +182,20 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_read_that_times_out_reports_each_replica_as_answered_timed_out_or_unreachable()
+    {
+        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n3"));
+        var coordinator = StartGet(Options(timeoutSeconds: 1), view);
+
+        Answer(coordinator, 0, Set(Version(A, 1, "a")));
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.NotNull(failed.Replicas);
+        Assert.Equal([ReplicaReadState.Current, ReplicaReadState.Timeout, ReplicaReadState.Unreachable], States(failed.Replicas!));
+        Assert.Equal(["n2", "n3"], failed.Replicas!.Skip(1).Select(r => r.Node));
+    }
+
+    [Fact]
     public void When_no_replica_answers_the_client_gets_request_failed_with_0_of_R_2()
     {
         StartGet(Options(timeoutSeconds: 1));

@@ -323,4 +323,21 @@ public sealed class SiblingSetTests(ITestOutputHelper output)
         Assert.False(newer.IsObsoletedBy(old));
         Assert.False(old.IsObsoletedBy(old));
     }
+
+    [Fact]
+    public void Live_values_come_oldest_first_by_mint_time_with_ties_in_dot_order_and_the_same_order_on_every_replica()
+    {
+        var b = Bytes.FromUtf8;
+        var late = new Sibling(new Dot("n1/0.a", 1), VersionVector.Empty, b("late"), 3000);
+        var early = new Sibling(new Dot("n3/2.c", 1), VersionVector.Empty, b("early"), 1000);
+        var tieZ = new Sibling(new Dot("n2/1.b", 2), VersionVector.Empty, b("tie-b"), 2000);
+        var tieA = new Sibling(new Dot("n1/0.a", 2), VersionVector.Empty, b("tie-a"), 2000);
+        var deleted = new Sibling(new Dot("n2/1.b", 3), VersionVector.Empty, null, 4000);
+
+        var one = SiblingSet.Of([late, early, tieZ, tieA, deleted]);
+        var other = SiblingSet.Of([deleted]).Merge(SiblingSet.Of([tieA, early])).Merge(SiblingSet.Of([tieZ, late]));
+
+        Assert.Equal(["early", "tie-a", "tie-b", "late"], one.ValuesOldestFirst.Select(v => v.ToUtf8()));
+        Assert.Equal(one.ValuesOldestFirst, other.ValuesOldestFirst);
+    }
 }
