@@ -20,6 +20,8 @@ public sealed class ClusterTestContext : IAsyncDisposable
     public string Root { get; }
     public IReadOnlyList<string> Names { get; }
     public IReadOnlyDictionary<string, int> Ports { get; }
+    /// <summary>Each node's Redis-protocol (RESP) port, passed as <c>--resp-port</c>, on 127.0.0.1.</summary>
+    public IReadOnlyDictionary<string, int> RespPorts { get; }
 
     public ClusterTestContext(ITestOutputHelper output, int nodes, string? extraHocon = null)
     {
@@ -28,19 +30,30 @@ public sealed class ClusterTestContext : IAsyncDisposable
         Root = Path.Combine(Path.GetTempPath(), "akkakv-e2e-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Names = Enumerable.Range(1, nodes).Select(i => $"n{i}").ToList();
-        Ports = Names.ToDictionary(n => n, _ => FreePort());
+        var ports = FreePorts(2 * nodes);
+        Ports = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
+        RespPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[nodes + x.i]);
         if (extraHocon is not null) File.WriteAllText(Path.Combine(Root, "extra.conf"), extraHocon);
     }
 
     public IEnumerable<string> Endpoints => Names.Select(Endpoint);
     public string Endpoint(string node) => $"127.0.0.1:{Ports[node]}";
+    public string RespEndpoint(string node) => $"127.0.0.1:{RespPorts[node]}";
     public string DataDir(string node) => Path.Combine(Root, node);
 
-    private static int FreePort()
+    /// <summary>Distinct free loopback ports: every listener is held open until all are chosen.</summary>
+    private static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners) listener.Start();
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Dispose();
+        }
     }
 
     public static string HostDll() => BuiltDll(Path.Combine("src", "Host"), "akkakv-node.dll");
@@ -81,7 +94,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
 
     public void Start(string node)
     {
-        var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--data-dir", DataDir(node) };
+        var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node) };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -93,7 +106,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes[node] = process;
-        _output.WriteLine($"started {node} pid {process.Id} on {Endpoint(node)}");
+        _output.WriteLine($"started {node} pid {process.Id} on {Endpoint(node)}, RESP on {RespEndpoint(node)}");
     }
 
     public void StartAll() { foreach (var n in Names) Start(n); }

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace AkkaKv.EndToEnd;
+
+/// <summary>What a finished tool run printed.</summary>
+public sealed record ToolRun(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>
+/// Runs the real Redis tools (<c>redis-cli</c>, <c>redis-benchmark</c>, Debian package
+/// <c>redis-tools</c>) as processes, each bounded in time and killed (by its own process, never by
+/// name) when it overruns. A missing tool fails the test that needs it, with how to install it:
+/// these tests are not optional, and <c>.ci/run</c> installs the package.
+/// </summary>
+public static class RedisTools
+{
+    public static string Find(string tool)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, tool);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException(
+            $"{tool} is not on PATH: install Debian's redis-tools (apt-get install -y redis-tools; .ci/run does this on CI)", tool);
+    }
+
+    public static async Task<ToolRun> RunAsync(ITestOutputHelper output, string tool, IEnumerable<string> args, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(Find(tool))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var shown = $"$ {tool} {string.Join(' ', psi.ArgumentList.Select(Quote))}";
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + tool);
+        // Nothing to type: a tool that asks for input sees end-of-file instead of hanging.
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            var partial = await stdout + await stderr;
+            output.WriteLine($"{shown}  (killed after {timeout})\n{partial}");
+            throw new TimeoutException($"{shown} did not finish within {timeout}; it printed: {partial}");
+        }
+        var run = new ToolRun(process.ExitCode, await stdout, await stderr);
+        output.WriteLine($"{shown}  (exit {run.ExitCode})\n{run.Stdout}{run.Stderr}");
+        return run;
+    }
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_.:/=,".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
+}
+
+/// <summary><c>redis-cli</c> against one node, on 127.0.0.1.</summary>
+public sealed class RedisCli(ITestOutputHelper output, int port)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Runs one command with <c>--no-raw</c> (the terminal format: quoted bulk strings, <c>(error)</c>, <c>(nil)</c>, numbered arrays) and parses the reply.</summary>
+    public async Task<CliReply> CallAsync(params string[] command)
+    {
+        var run = await RunAsync(["--no-raw", .. command]);
+        return CliReply.Parse(run.Stdout);
+    }
+
+    /// <summary>Runs one command with <c>--raw</c> (bulk strings printed as they are) and returns what it printed.</summary>
+    public async Task<string> RawAsync(params string[] command) => (await RunAsync(["--raw", .. command])).Stdout;
+
+    private async Task<ToolRun> RunAsync(string[] args)
+    {
+        var run = await RedisTools.RunAsync(output, "redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(), .. args], Timeout);
+        if (run.ExitCode != 0) throw new InvalidOperationException($"redis-cli exited {run.ExitCode}: {run.Stdout}{run.Stderr}");
+        return run;
+    }
+}
