@@ -64,13 +64,6 @@ public sealed class RespEndToEndTests : IClassFixture<RespClusterFixture>
     private async Task<ConnectionMultiplexer> RedisAsync(string node, RedisProtocol? protocol = null, CommandMap? commands = null) =>
         (await ConnectAsync(node, protocol, commands)).Redis;
 
-    /// <summary>
-    /// The one option deletes need for now. StackExchange.Redis's KeyDelete sends UNLINK, not DEL,
-    /// to a server of version 4 or newer (the gateway says 7.0.0), and the gateway does not know
-    /// UNLINK: with it out of the command map, KeyDelete sends DEL. Drop this once the gateway
-    /// answers UNLINK (<see cref="StackExchange_Redis_KeyDelete_with_default_options_deletes"/>).
-    /// </summary>
-    private static readonly CommandMap WithoutUnlink = CommandMap.Create(new HashSet<string> { "UNLINK" }, available: false);
 
     // ---- StackExchange.Redis -------------------------------------------------------------------
 
@@ -101,9 +94,9 @@ public sealed class RespEndToEndTests : IClassFixture<RespClusterFixture>
     [Fact]
     public async Task StackExchange_Redis_writes_through_one_node_are_read_checked_and_deleted_through_the_others()
     {
-        await using var r1 = await RedisAsync("n1", commands: WithoutUnlink);
-        await using var r2 = await RedisAsync("n2", commands: WithoutUnlink);
-        await using var r3 = await RedisAsync("n3", commands: WithoutUnlink);
+        await using var r1 = await RedisAsync("n1");
+        await using var r2 = await RedisAsync("n2");
+        await using var r3 = await RedisAsync("n3");
         IDatabase n1 = r1.GetDatabase(), n2 = r2.GetDatabase(), n3 = r3.GetDatabase();
         RedisKey k = Key("k"), other = Key("other"), missing = Key("missing");
 
@@ -131,7 +124,7 @@ public sealed class RespEndToEndTests : IClassFixture<RespClusterFixture>
         Assert.Equal(0, await n1.KeyExistsAsync([k, other]));
     }
 
-    [Fact(Skip = "src bug: the RESP gateway has no UNLINK (src/Actors/Resp/RespCommands.cs, Table), which StackExchange.Redis's KeyDelete sends by default")]
+    [Fact]
     public async Task StackExchange_Redis_KeyDelete_with_default_options_deletes()
     {
         await using var r1 = await RedisAsync("n1");

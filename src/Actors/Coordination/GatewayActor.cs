@@ -29,6 +29,7 @@ public sealed class GatewayActor : ReceiveActor
     private readonly Dictionary<SlotId, string> _slotNodes = new();
     private long _nextRequestId;
     private bool _warmedUp;
+    private HashRing _ring = new([], 1);
 
     public GatewayActor(KvSettings settings, IActorRef region)
     {
@@ -74,6 +75,8 @@ public sealed class GatewayActor : ReceiveActor
 
     private void Refresh()
     {
+        _ring = new HashRing(_members.Values.Where(m => m.Status == MemberStatus.Up)
+            .Select(RingAllocationStrategy.NodeNameOf).OfType<string>(), _settings.VirtualNodesPerNode);
         _unreachable = _unreachableAddresses
             .Select(a => _members.TryGetValue(a, out var m) ? RingAllocationStrategy.NodeNameOf(m) : null)
             .OfType<string>().ToImmutableHashSet();
@@ -94,12 +97,22 @@ public sealed class GatewayActor : ReceiveActor
                 _region.Tell(new ShardRegion.StartEntity(new SlotId(p, i).ToString()));
     }
 
-    private ClusterView ViewOf(int partition) => new(
-        Enumerable.Range(0, _settings.ReplicationFactor)
-            .Select(i => (i, node: _slotNodes.GetValueOrDefault(new SlotId(partition, i))))
-            .Where(x => x.node is not null)
-            .ToImmutableDictionary(x => x.i, x => x.node!),
-        _unreachable);
+    /// <summary>
+    /// Where each replica slot of the partition is: as last seen in a reply, else where the ring
+    /// places it (the allocation strategy's rule), so that reports name a node even for a slot
+    /// this gateway has not heard from yet.
+    /// </summary>
+    private ClusterView ViewOf(int partition)
+    {
+        var n = _settings.ReplicationFactor;
+        var seen = Enumerable.Range(0, n).Select(i => _slotNodes.GetValueOrDefault(new SlotId(partition, i))).ToList();
+        var planned = seen.All(node => node is not null) || _ring.IsEmpty
+            ? [.. seen]
+            : SlotPlacement.Assign(n, seen, PreferenceList.For(partition, n, _ring, _partitioner).Primaries);
+        return new ClusterView(
+            Enumerable.Range(0, n).Where(i => (seen[i] ?? planned[i]) is not null).ToImmutableDictionary(i => i, i => (seen[i] ?? planned[i])!),
+            _unreachable);
+    }
 
     private bool Validate(IKvRequest request, Bytes? value, bool isWrite, out ResolvedOptions? options)
     {
