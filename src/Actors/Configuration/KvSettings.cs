@@ -28,6 +28,12 @@ public sealed record KvSettings
     public required TimeSpan SyncTimeout { get; init; }
     public required int SyncPageKeys { get; init; }
     public required int MaxSlotsPerRebalance { get; init; }
+    public required TimeSpan ReplicaAckTimeout { get; init; }
+    public required int HintsMaxPerTarget { get; init; }
+    public required int HintsReplayWindow { get; init; }
+    public required TimeSpan HintsReplayInterval { get; init; }
+    public required TimeSpan HintsReplayTimeout { get; init; }
+    public required int HintsSnapshotEvery { get; init; }
     public required int RespMaxConnections { get; init; }
     public required int RespMaxBulkBytes { get; init; }
     public required int RespMaxArguments { get; init; }
@@ -77,6 +83,12 @@ public sealed record KvSettings
             SyncTimeout = Read("replica.sync-timeout", k => c.GetTimeSpan(k)),
             SyncPageKeys = Read("replica.sync-page-keys", k => c.GetInt(k)),
             MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
+            ReplicaAckTimeout = Read("request.replica-ack-timeout", k => c.GetTimeSpan(k)),
+            HintsMaxPerTarget = Read("hints.max-per-target", k => c.GetInt(k)),
+            HintsReplayWindow = Read("hints.replay-window", k => c.GetInt(k)),
+            HintsReplayInterval = Read("hints.replay-interval", k => c.GetTimeSpan(k)),
+            HintsReplayTimeout = Read("hints.replay-timeout", k => c.GetTimeSpan(k)),
+            HintsSnapshotEvery = Read("hints.snapshot-every", k => c.GetInt(k)),
             RespMaxConnections = Read("resp.max-connections", k => c.GetInt(k)),
             RespMaxBulkBytes = Read("resp.max-bulk-bytes", k => c.GetInt(k)),
             RespMaxArguments = Read("resp.max-arguments", k => c.GetInt(k)),
@@ -110,6 +122,12 @@ public sealed record KvSettings
         Require(SyncTimeout > TimeSpan.Zero, "replica.sync-timeout must be positive");
         Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
+        Require(ReplicaAckTimeout > TimeSpan.Zero && ReplicaAckTimeout <= RequestTimeout, "request.replica-ack-timeout must be positive and at most request.timeout");
+        Require(HintsMaxPerTarget >= 1, "hints.max-per-target must be >= 1");
+        Require(HintsReplayWindow >= 1, "hints.replay-window must be >= 1");
+        Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");
+        Require(HintsReplayTimeout > TimeSpan.Zero, "hints.replay-timeout must be positive");
+        Require(HintsSnapshotEvery >= 1, "hints.snapshot-every must be >= 1");
         Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");
         Require(RespMaxBulkBytes >= MaxValueBytes && RespMaxBulkBytes >= MaxKeyBytes,
             "resp.max-bulk-bytes must be at least limits.max-value-bytes and limits.max-key-bytes (so an oversize value gets a clear error, not a protocol error)");

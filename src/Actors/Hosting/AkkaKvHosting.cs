@@ -7,6 +7,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using AkkaKv.Configuration;
 using AkkaKv.Coordination;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Replica;
 using AkkaKv.Resp;
 using Akka.Event;
@@ -21,6 +22,9 @@ public sealed class ReplicaRegion;
 
 /// <summary>Registry key of the node's gateway actor.</summary>
 public sealed class KvGateway;
+
+/// <summary>Registry key of the node's hinted-handoff actor.</summary>
+public sealed class KvHints;
 
 /// <summary>Wires one AkkaKv node into an Akka.Hosting builder: the Host process and the multi-node specs use exactly this.</summary>
 public static class AkkaKvHosting
@@ -95,6 +99,8 @@ public static class AkkaKvHosting
                     new RingAllocationStrategy(settings),
                     StopReplica.Instance);
                 registry.Register<ReplicaRegion>(region);
+                var hints = system.ActorOf(HintedHandoffActor.PropsFor(settings, () => region, clock), HintedHandoffActor.Name);
+                registry.Register<KvHints>(hints);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway);

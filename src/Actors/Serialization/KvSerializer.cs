@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
+using System.Collections.Immutable;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Versioning;
@@ -45,6 +47,15 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaIncarnated => "I",
         SiblingsMerged => "M",
         ReplicaSnapshot => "SS",
+        StoreHint => "HS",
+        HintStored => "HO",
+        HintRefused => "HR",
+        GetHintStats => "HG",
+        HintStats => "HT",
+        HintAdded => "HA",
+        HintDelivered => "HX",
+        HintOverflowed => "HV",
+        HintSnapshot => "HN",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -139,14 +150,74 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteVarULong((ulong)m.Keys.Count);
                 foreach (var (k, v) in m.Keys) { w.WriteBytes(k); w.WriteSiblings(v); }
                 break;
+            case StoreHint m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case HintStored m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); break;
+            case HintRefused m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); w.WriteString(m.Reason); break;
+            case GetHintStats: break;
+            case HintStats m:
+                w.WriteString(m.Node);
+                w.WriteInt(m.Targets.Count);
+                foreach (var t in m.Targets) { w.WriteString(t.Target); w.WriteInt(t.Held); w.WriteVarLong(t.Replayed); w.WriteVarLong(t.Overflowed); }
+                break;
+            case HintAdded m: w.WriteVarLong(m.Id); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case HintDelivered m: w.WriteVarLong(m.Id); break;
+            case HintOverflowed m: w.WriteString(m.TargetNode); break;
+            case HintSnapshot m:
+                w.WriteVarLong(m.NextId);
+                w.WriteInt(m.Hints.Count);
+                foreach (var h in m.Hints.Values) { w.WriteVarLong(h.Id); w.WriteSlot(h.Target); w.WriteString(h.TargetNode); w.WriteBytes(h.Key); w.WriteSiblings(h.Siblings); }
+                WriteCounters(w, m.Replayed);
+                WriteCounters(w, m.Overflowed);
+                break;
             default: throw new ArgumentException($"KvSerializer cannot serialize {obj.GetType().FullName}", nameof(obj));
         }
+    }
+
+    private static void WriteCounters(KvWriter w, ImmutableSortedDictionary<string, long> counters)
+    {
+        w.WriteInt(counters.Count);
+        foreach (var (k, v) in counters) { w.WriteString(k); w.WriteVarLong(v); }
+    }
+
+    private static ImmutableSortedDictionary<string, long> ReadCounters(KvReader r)
+    {
+        var n = r.ReadInt();
+        var b = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++) b[r.ReadString()] = r.ReadVarLong();
+        return b.ToImmutable();
     }
 
     private static object Read(KvReader r, string manifest)
     {
         switch (manifest)
         {
+            case "HS": return new StoreHint(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+            case "HO": return new HintStored(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
+            case "HR": return new HintRefused(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
+            case "HG": return GetHintStats.Instance;
+            case "HT":
+            {
+                var node = r.ReadString();
+                var n = r.ReadInt();
+                var targets = new List<HintTargetStats>();
+                for (var i = 0; i < n; i++) targets.Add(new HintTargetStats(r.ReadString(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong()));
+                return new HintStats(node, ValueList.From(targets));
+            }
+            case "HA": return new HintAdded(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+            case "HX": return new HintDelivered(r.ReadVarLong());
+            case "HV": return new HintOverflowed(r.ReadString());
+            case "HN":
+            {
+                var nextId = r.ReadVarLong();
+                var n = r.ReadInt();
+                var hints = ImmutableSortedDictionary.CreateBuilder<long, Hint>();
+                for (var i = 0; i < n; i++)
+                {
+                    var h = new Hint(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+                    hints[h.Id] = h;
+                }
+                return new HintSnapshot(nextId, hints.ToImmutable(), ReadCounters(r), ReadCounters(r));
+            }
             case "G": return new Get(r.ReadBytes(), r.ReadOptions());
             case "P": return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
             case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());

@@ -30,6 +30,12 @@ public sealed class KvSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(3), s.SyncTimeout);
         Assert.Equal(256, s.SyncPageKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
+        Assert.Equal(TimeSpan.FromSeconds(1), s.ReplicaAckTimeout);
+        Assert.Equal(100000, s.HintsMaxPerTarget);
+        Assert.Equal(64, s.HintsReplayWindow);
+        Assert.Equal(TimeSpan.FromSeconds(2), s.HintsReplayInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), s.HintsReplayTimeout);
+        Assert.Equal(1000, s.HintsSnapshotEvery);
         Assert.Equal(10000, s.RespMaxConnections);
         Assert.Equal(4 * 1024 * 1024, s.RespMaxBulkBytes);
         Assert.Equal(16384, s.RespMaxArguments);
@@ -72,6 +78,12 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.limits.max-value-bytes = -1", "limits.max-value-bytes")]
     [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
     [InlineData("akka-kv.sharding.max-slots-per-rebalance = 0", "sharding.max-slots-per-rebalance")]
+    [InlineData("akka-kv.request.replica-ack-timeout = 0s", "request.replica-ack-timeout")]
+    [InlineData("akka-kv.hints.max-per-target = 0", "hints.max-per-target")]
+    [InlineData("akka-kv.hints.replay-window = 0", "hints.replay-window")]
+    [InlineData("akka-kv.hints.replay-interval = 0s", "hints.replay-interval")]
+    [InlineData("akka-kv.hints.replay-timeout = 0s", "hints.replay-timeout")]
+    [InlineData("akka-kv.hints.snapshot-every = 0", "hints.snapshot-every")]
     [InlineData("akka-kv.resp.max-connections = 0", "resp.max-connections")]
     [InlineData("akka-kv.resp.max-bulk-bytes = 1000", "resp.max-bulk-bytes")]
     [InlineData("akka-kv.resp.max-arguments = 2", "resp.max-arguments")]
