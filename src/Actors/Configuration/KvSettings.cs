@@ -122,7 +122,7 @@ public sealed record KvSettings
         Require(SyncTimeout > TimeSpan.Zero, "replica.sync-timeout must be positive");
         Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
-        Require(ReplicaAckTimeout > TimeSpan.Zero && ReplicaAckTimeout <= RequestTimeout, "request.replica-ack-timeout must be positive and at most request.timeout");
+        Require(ReplicaAckTimeout > TimeSpan.Zero, "request.replica-ack-timeout must be positive");
         Require(HintsMaxPerTarget >= 1, "hints.max-per-target must be >= 1");
         Require(HintsReplayWindow >= 1, "hints.replay-window must be >= 1");
         Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");

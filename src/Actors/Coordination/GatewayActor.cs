@@ -30,12 +30,18 @@ public sealed class GatewayActor : ReceiveActor
     private long _nextRequestId;
     private bool _warmedUp;
     private HashRing _ring = new([], 1);
+    private ImmutableDictionary<string, Address> _addresses = ImmutableDictionary<string, Address>.Empty;
+    private readonly HintsOf _hintsOf;
 
     public GatewayActor(KvSettings settings, IActorRef region)
     {
         _settings = settings;
         _region = region;
         _partitioner = new Partitioner(settings.PartitionCount);
+        var system = Context.System;
+        _hintsOf = node => node == _settings.NodeName || !_addresses.TryGetValue(node, out var address)
+            ? system.ActorSelection("/user/" + HintedHandoff.HintedHandoffActor.Name)
+            : system.ActorSelection(new RootActorPath(address) / "user" / HintedHandoff.HintedHandoffActor.Name);
 
         Receive<Get>(OnGet);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context));
@@ -77,6 +83,10 @@ public sealed class GatewayActor : ReceiveActor
     {
         _ring = new HashRing(_members.Values.Where(m => m.Status == MemberStatus.Up)
             .Select(RingAllocationStrategy.NodeNameOf).OfType<string>(), _settings.VirtualNodesPerNode);
+        _addresses = _members.Values
+            .Select(m => (name: RingAllocationStrategy.NodeNameOf(m), m.Address))
+            .Where(x => x.name is not null)
+            .GroupBy(x => x.name!).ToImmutableDictionary(g => g.Key, g => g.Last().Address);
         _unreachable = _unreachableAddresses
             .Select(a => _members.TryGetValue(a, out var m) ? RingAllocationStrategy.NodeNameOf(m) : null)
             .OfType<string>().ToImmutableHashSet();
@@ -106,12 +116,15 @@ public sealed class GatewayActor : ReceiveActor
     {
         var n = _settings.ReplicationFactor;
         var seen = Enumerable.Range(0, n).Select(i => _slotNodes.GetValueOrDefault(new SlotId(partition, i))).ToList();
-        var planned = seen.All(node => node is not null) || _ring.IsEmpty
+        var preference = _ring.IsEmpty ? null : PreferenceList.For(partition, n, _ring, _partitioner);
+        var planned = seen.All(node => node is not null) || preference is null
             ? [.. seen]
-            : SlotPlacement.Assign(n, seen, PreferenceList.For(partition, n, _ring, _partitioner).Primaries);
-        return new ClusterView(
-            Enumerable.Range(0, n).Where(i => (seen[i] ?? planned[i]) is not null).ToImmutableDictionary(i => i, i => (seen[i] ?? planned[i])!),
-            _unreachable);
+            : SlotPlacement.Assign(n, seen, preference.Primaries);
+        var slots = Enumerable.Range(0, n).Where(i => (seen[i] ?? planned[i]) is not null).ToImmutableDictionary(i => i, i => (seen[i] ?? planned[i])!);
+        var holders = slots.Values.ToHashSet();
+        var fallbacks = preference is null ? ImmutableArray<string>.Empty
+            : preference.Fallbacks.Where(f => !_unreachable.Contains(f) && !holders.Contains(f)).ToImmutableArray();
+        return new ClusterView(slots, _unreachable, fallbacks);
     }
 
     private bool Validate(IKvRequest request, Bytes? value, bool isWrite, out ResolvedOptions? options)
@@ -153,7 +166,7 @@ public sealed class GatewayActor : ReceiveActor
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf)));
     }
 }
 

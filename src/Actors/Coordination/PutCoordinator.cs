@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Configuration;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Sharding;
@@ -11,13 +12,20 @@ namespace AkkaKv.Coordination;
 /// <summary>
 /// Coordinates one put or delete, then stops (like DistributedData's WriteAggregator).
 /// <code>
-///   start ──ReplicaPut──▶ coordinating replica (first slot not known unreachable)
+///   start: W cannot be met by reachable primaries (strict) or primaries plus fallbacks (sloppy)
+///     │      ──▶ RequestFailed at once, naming the unreachable nodes
+///     ├──ReplicaPut──▶ coordinating replica (first slot not known unreachable)
 ///     │  no answer in coordinating-replica-timeout: try the next slot
 ///     ▼
-///   ReplicaPutDone(siblings) ──ReplicaMerge(siblings)──▶ the other N-1 slots
-///     │  each durable ack counts once; at W: reply WriteSuccess
+///   ReplicaPutDone(siblings) ──ReplicaMerge(siblings)──▶ each other slot on a reachable node
+///     │                     ──StoreHint(siblings)───▶ a fallback's hint actor, for each slot on an
+///     │                                               unreachable node, and for each slot whose
+///     │                                               ack is not in within replica-ack-timeout
+///     │  each durable ack counts once per slot; a stored hint counts for its slot only when
+///     │  sloppy and held by a fallback (a node holding none of the partition's slots)
+///     │  at W: reply WriteSuccess
 ///     ▼
-///   all N acked, or request timeout: stop (timeout before W: RequestFailed with the count)
+///   every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
 /// </code>
 /// </summary>
 internal sealed class PutCoordinator : ReceiveActor, IWithTimers
@@ -39,12 +47,20 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private string _resultContext = "";
     private int _resultSiblings;
     private readonly Dictionary<SlotId, string> _seen = new();
+    private readonly ClusterView _view;
+    private readonly HintsOf _hintsOf;
+    private readonly HashSet<int> _resolved = new();
+    private readonly Dictionary<int, bool> _hinted = new();
+    private int _nextFallback;
+    private SiblingSet _written = SiblingSet.Empty;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
-        ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, ClusterView view)
+        ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, ClusterView view, HintsOf? hintsOf = null)
     {
+        _view = view;
+        _hintsOf = hintsOf ?? NoHints.Instance;
         _requestId = requestId;
         _partition = partition;
         _key = key;
@@ -68,8 +84,21 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         Receive<ReplicaMergeDone>(m => m.RequestId == _requestId, m =>
         {
             _seen[m.Slot] = m.Node;
+            Timers.Cancel(("ack", m.Slot.Index));
             _tally = _tally.Add(m.Slot.Index);
+            _resolved.Add(m.Slot.Index);
             Progress();
+        });
+        Receive<HintStored>(m => m.RequestId == _requestId, OnHintStored);
+        Receive<HintRefused>(m => m.RequestId == _requestId, m =>
+        {
+            // The holder is full: the slot stays unacknowledged (the holder counts it as needing repair).
+            _resolved.Add(m.Target.Index);
+            Progress();
+        });
+        Receive<ReplicaAckTimeout>(t =>
+        {
+            if (!_tally.Answered.Contains(t.Slot) && !_hinted.ContainsKey(t.Slot)) Hint(t.Slot);
         });
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => TryNextCoordinatingReplica());
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
@@ -77,8 +106,34 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (UnreachableQuorum() is { } reason)
+        {
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
+            Context.Stop(Self);
+            return;
+        }
         Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
         SendToCoordinatingReplica();
+    }
+
+    /// <summary>
+    /// Fails fast, instead of waiting out the timeout, when the failure detector already says W
+    /// cannot be met: with sloppy=false only reachable primaries count; sloppy adds one hint per
+    /// unreachable primary, held by a distinct reachable fallback.
+    /// </summary>
+    private string? UnreachableQuorum()
+    {
+        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
+        var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
+        if (reachable == 0)
+            return $"no replica of partition {_partition} is reachable to write to (unreachable: {down}); 0 of W={_options.W} acks";
+        if (!_options.Sloppy && reachable < _options.W)
+            return $"strict quorum (sloppy=0) cannot be met: only {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}), W={_options.W}; 0 acks";
+        var possible = reachable + Math.Min(_options.N - reachable, _view.Fallbacks.Length);
+        if (_options.Sloppy && possible < _options.W)
+            return $"sloppy quorum cannot be met: {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}) and {_view.Fallbacks.Length} fallback node(s) can hold hints, W={_options.W}; 0 acks";
+        return null;
     }
 
     private void SendToCoordinatingReplica()
@@ -106,9 +161,41 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _resultContext = CausalContext.Encode(done.Written);
         _resultSiblings = done.Siblings.Count;
         _tally = _tally.Add(done.Slot.Index);
+        _resolved.Add(done.Slot.Index);
+        _written = done.Siblings;
         for (var i = 0; i < _options.N; i++)
-            if (i != done.Slot.Index)
-                _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
+        {
+            if (i == done.Slot.Index) continue;
+            if (!_view.IsReachable(i))
+            {
+                Hint(i);
+                continue;
+            }
+            _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
+            Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
+        }
+        Progress();
+    }
+
+    /// <summary>
+    /// Sends the written siblings for <paramref name="slot"/> to a hint holder: the next unused
+    /// reachable fallback (its hint counts toward a sloppy W), else this node (the hint is only
+    /// for replay: a node that already holds a slot of the partition adds no independent copy).
+    /// </summary>
+    private void Hint(int slot)
+    {
+        var countable = _nextFallback < _view.Fallbacks.Length;
+        var holder = countable ? _view.Fallbacks[_nextFallback++] : _settings.NodeName;
+        _hinted[slot] = countable;
+        var target = _view.SlotNodes.GetValueOrDefault(slot, "?");
+        _hintsOf(holder).Tell(new StoreHint(_requestId, new SlotId(_partition, slot), target, _key, _written), Self);
+    }
+
+    private void OnHintStored(HintStored stored)
+    {
+        var slot = stored.Target.Index;
+        _resolved.Add(slot);
+        if (_options.Sloppy && _hinted.GetValueOrDefault(slot)) _tally = _tally.Add(slot);
         Progress();
     }
 
@@ -119,7 +206,16 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             _replied = true;
             _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
         }
-        if (_tally.Complete) Finish();
+        if (_resolved.Count < _options.N) return;
+        if (!_replied)
+        {
+            // Every replica answered or was hinted, and W is still not met: no point waiting.
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key,
+                $"only {_tally.Count} of W={_options.W} acks: {_options.N - _tally.Count} replica(s) could only be hinted{(_options.Sloppy ? " on nodes that hold a replica of the partition already" : " and sloppy=0 counts primaries only")}",
+                _tally.Count, _options.W));
+        }
+        Finish();
     }
 
     private void OnTimeout()
