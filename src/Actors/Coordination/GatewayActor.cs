@@ -176,6 +176,10 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
     private readonly KvSettings _settings;
     private readonly IActorRef _replyTo;
     private readonly IActorRef _region;
+    private readonly Dictionary<string, HintedHandoff.HintStats> _hints = new(StringComparer.Ordinal);
+    private int _hintsAsked;
+    private ClusterShardingStats? _stats;
+    private bool _statsDone;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -184,18 +188,36 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         _settings = settings;
         _replyTo = replyTo;
         _region = region;
-        Receive<ClusterShardingStats>(stats => Reply(stats));
-        Receive<CoordinatorTimeout>(_ => Reply(null));
+        Receive<ClusterShardingStats>(stats =>
+        {
+            _stats = stats;
+            _statsDone = true;
+            if (_hints.Count >= _hintsAsked) Reply();
+        });
+        Receive<HintedHandoff.HintStats>(h =>
+        {
+            _hints[h.Node] = h;
+            if (_statsDone && _hints.Count >= _hintsAsked) Reply();
+        });
+        Receive<CoordinatorTimeout>(_ => Reply());
     }
 
     protected override void PreStart()
     {
         _region.Tell(new GetClusterShardingStats(_settings.RequestTimeout));
+        // Every reachable member's hint actor: what it holds, and for whom.
+        var state = Cluster.Get(Context.System).State;
+        foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)))
+        {
+            Context.ActorSelection(new RootActorPath(m.Address) / "user" / HintedHandoff.HintedHandoffActor.Name).Tell(HintedHandoff.GetHintStats.Instance);
+            _hintsAsked++;
+        }
         Timers.StartSingleTimer("timeout", CoordinatorTimeout.Overall, _settings.RequestTimeout + TimeSpan.FromSeconds(1));
     }
 
-    private void Reply(ClusterShardingStats? stats)
+    private void Reply()
     {
+        var stats = _stats;
         var cluster = Cluster.Get(Context.System);
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
@@ -230,7 +252,8 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             _settings.VirtualNodesPerNode,
             ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
             total - owners.Count, coLocated, misplaced, warning,
-            owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count()));
+            owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count(),
+            ValueList.From(_hints.Values.OrderBy(h => h.Node, StringComparer.Ordinal))));
         Context.Stop(Self);
     }
 }

@@ -94,7 +94,8 @@ public sealed record MemberInfo(string Node, string Address, string Status, bool
 /// A node's view of the cluster. <see cref="MisplacedSlots"/>: replica slots hosted on a node that
 /// is no longer among their partition's primaries (they move at the next rebalances); 0 when the
 /// placement matches the ring. <see cref="PartitionsHeld"/>: partitions with a replica slot on
-/// this node.
+/// this node. <see cref="Hints"/>: what each reachable node's hint actor holds, per target node
+/// (null: not collected).
 /// </summary>
 public sealed record NodeStatus(
     string Node,
@@ -107,4 +108,5 @@ public sealed record NodeStatus(
     int CoLocatedPartitions,
     int MisplacedSlots,
     string? Warning,
-    int PartitionsHeld = 0) : IKvMessage;
+    int PartitionsHeld = 0,
+    ValueList<HintedHandoff.HintStats>? Hints = null) : IKvMessage;

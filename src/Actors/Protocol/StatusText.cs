@@ -18,6 +18,23 @@ public static class StatusText
         sb.AppendLine($"unallocated slots: {st.UnallocatedSlots} (allocated on first use)");
         sb.AppendLine($"co-located partitions: {st.CoLocatedPartitions}");
         sb.AppendLine($"slots waiting to move to their ring position: {st.MisplacedSlots}");
+        if (st.Hints is not null)
+        {
+            sb.AppendLine("hinted handoff (per node: writes held for an unreachable node, replayed when it is back):");
+            foreach (var member in st.Members)
+            {
+                var held = st.Hints.FirstOrDefault(h => h.Node == member.Node);
+                if (held is null)
+                {
+                    sb.AppendLine($"  {member.Node,-8} {(member.Reachable ? "reachable" : "UNREACHABLE")}, hints not reported");
+                    continue;
+                }
+                var targets = held.Targets.Where(t => t.Held > 0 || t.Replayed > 0 || t.Overflowed > 0).ToList();
+                sb.AppendLine($"  {member.Node,-8} {(member.Reachable ? "reachable" : "UNREACHABLE")}, holds {held.Targets.Sum(t => t.Held)} hint(s)"
+                    + (targets.Count == 0 ? "" : ": " + string.Join("; ", targets.Select(t =>
+                        $"for {t.Target} {t.Held} held, {t.Replayed} replayed" + (t.Overflowed > 0 ? $", {t.Overflowed} NOT HELD (bound full: {t.Target} needs repair)" : "")))));
+            }
+        }
         if (st.Warning is not null) sb.AppendLine($"warning: {st.Warning}");
         return sb.ToString();
     }

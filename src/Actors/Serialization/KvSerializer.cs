@@ -117,6 +117,12 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 foreach (var (node, count) in m.SlotsPerNode) { w.WriteString(node); w.WriteInt(count); }
                 w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteInt(m.MisplacedSlots); w.WriteNullableString(m.Warning);
                 w.WriteInt(m.PartitionsHeld);
+                w.WriteBool(m.Hints is not null);
+                if (m.Hints is not null)
+                {
+                    w.WriteInt(m.Hints.Count);
+                    foreach (var h in m.Hints) Write(w, h);
+                }
                 break;
             case SlotEnvelope m:
                 w.WriteSlot(m.Slot);
@@ -171,6 +177,15 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 break;
             default: throw new ArgumentException($"KvSerializer cannot serialize {obj.GetType().FullName}", nameof(obj));
         }
+    }
+
+    private static ValueList<HintStats>? ReadHintStatsList(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var n = r.ReadInt();
+        var list = new List<HintStats>();
+        for (var i = 0; i < n; i++) list.Add((HintStats)Read(r, "HT"));
+        return ValueList.From(list);
     }
 
     private static void WriteCounters(KvWriter w, ImmutableSortedDictionary<string, long> counters)
@@ -243,7 +258,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var sc = r.ReadInt();
                 var slots = new List<KeyValuePair<string, int>>();
                 for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
-                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt());
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r));
             }
             case "E":
             {
