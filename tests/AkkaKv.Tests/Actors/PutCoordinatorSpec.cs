@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaKv.Configuration;
 using AkkaKv.Coordination;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Sharding;
@@ -41,17 +42,29 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     private IActorRef StartPut(ResolvedOptions? options = null, Bytes? value = null, bool delete = false,
-        VersionVector? context = null, ClusterView? view = null, bool fallbackAfter300Ms = false)
+        VersionVector? context = null, ClusterView? view = null, bool fallbackAfter300Ms = false, KvSettings? settingsOverride = null)
     {
         var o = options ?? Options();
         var v = delete ? null : value ?? Value;
-        var settings = fallbackAfter300Ms ? _settings : _patient;
+        var settings = settingsOverride ?? (fallbackAfter300Ms ? _settings : _patient);
         var region = _region.Ref;
         var client = _client.Ref;
         var cluster = view ?? ClusterView.Empty;
+        var hints = _hintActors;
+        HintsOf hintsOf = node => hints.TryGetValue(node, out var probe) ? probe.Ref : ActorRefs.Nobody;
         return _parent.ChildActorOf(Props.Create(() =>
-            new PutCoordinator(RequestId, Partition, Key, v, context, o, settings, region, client, cluster)));
+            new PutCoordinator(RequestId, Partition, Key, v, context, o, settings, region, client, cluster, hintsOf)));
     }
+
+    /// <summary>Stand-ins for the hint actors of the nodes n1..n5, by node name.</summary>
+    private readonly Dictionary<string, TestProbe> _hintActors = new();
+
+    private TestProbe HintActorOf(string node) =>
+        _hintActors.TryGetValue(node, out var probe) ? probe : _hintActors[node] = CreateTestProbe("hints-" + node);
+
+    private static ClusterView View(string[] unreachable, params string[] fallbacks) => new(
+        ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
+        [.. unreachable], [.. fallbacks]);
 
     /// <summary>The next command the coordinator sends through the region: to which slot, and what.</summary>
     private (SlotId Slot, T Command, IActorRef Coordinator) ExpectCommand<T>() where T : IReplicaCommand
@@ -300,5 +313,119 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
 
         Assert.All(merges.Values, m => Assert.True(m.Siblings.IsDeleted));
         Assert.Equal(CausalContext.Encode(tombstone.Context), _client.ExpectMsg<WriteSuccess>(Wait).Context);
+    }
+
+    [Fact]
+    public void A_strict_put_with_two_of_three_primaries_unreachable_fails_at_once_naming_them_and_sends_nothing()
+    {
+        StartPut(Options() with { Sloppy = false }, view: View(["n2", "n3"], "n4", "n5"));
+
+        var failed = _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500));
+        Assert.Contains("strict quorum (sloppy=0) cannot be met", failed.Reason);
+        Assert.Contains("n2, n3", failed.Reason);
+        Assert.Equal(0, failed.Acks);
+        Assert.Equal(2, failed.Required);
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_put_with_every_primary_unreachable_fails_at_once()
+    {
+        StartPut(view: View(["n1", "n2", "n3"], "n4", "n5"));
+
+        Assert.Contains("no replica of partition", _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500)).Reason);
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_sloppy_put_with_two_primaries_unreachable_is_minted_by_the_live_one_and_hinted_to_two_fallbacks_that_count_toward_W()
+    {
+        var n4 = HintActorOf("n4");
+        var n5 = HintActorOf("n5");
+        StartPut(view: View(["n2", "n3"], "n4", "n5"));
+
+        var (slot, _, from) = ExpectCommand<ReplicaPut>();
+        Assert.Equal(0, slot.Index);
+        var minted = Minted(0);
+        from.Tell(PutDone(0, minted), _region.Ref);
+
+        // No merge to an unreachable slot: each goes as a hint, at once, to its own fallback.
+        var toN4 = n4.ExpectMsg<StoreHint>(Wait);
+        var toN5 = n5.ExpectMsg<StoreHint>(Wait);
+        Assert.Equal(["n2", "n3"], new[] { toN4, toN5 }.OrderBy(h => h.Target.Index).Select(h => h.TargetNode));
+        Assert.All(new[] { toN4, toN5 }, h => Assert.Equal(minted, h.Siblings));
+        Assert.All(new[] { toN4, toN5 }, h => Assert.Equal(Key, h.Key));
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        n4.Reply(new HintStored(toN4.RequestId, toN4.Target, "n4"));
+        var success = _client.ExpectMsg<WriteSuccess>(Wait);
+        Assert.Equal(2, success.Acks);
+    }
+
+    [Fact]
+    public void A_strict_put_hints_an_unreachable_replica_for_replay_but_counts_only_primary_acks()
+    {
+        var n4 = HintActorOf("n4");
+        StartPut(Options(w: 3) with { Sloppy = false, Timeout = TimeSpan.FromSeconds(1) }, view: View(["n3"], "n4"));
+
+        // With W=3 and one primary unreachable, a strict put cannot succeed: it says so at once.
+        Assert.Contains("strict quorum", _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500)).Reason);
+        n4.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_strict_put_at_W2_with_one_primary_unreachable_succeeds_on_primary_acks_while_the_stored_hint_does_not_count()
+    {
+        var n4 = HintActorOf("n4");
+        var coordinator = StartPut(Options() with { Sloppy = false }, view: View(["n3"], "n4"));
+        Watch(coordinator);
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+        var merges = ExpectMerges(1);
+        Assert.Equal([1], merges.Keys);
+        var hint = n4.ExpectMsg<StoreHint>(Wait);
+        Assert.Equal(2, hint.Target.Index);
+
+        n4.Reply(new HintStored(hint.RequestId, hint.Target, "n4"));
+        _client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        _region.LastSender.Tell(MergeDone(1), _region.Ref);
+        Assert.Equal(2, _client.ExpectMsg<WriteSuccess>(Wait).Acks);
+        ExpectTerminated(coordinator, Wait);
+    }
+
+    [Fact]
+    public void Without_fallbacks_the_hint_goes_to_this_node_and_does_not_count_toward_W()
+    {
+        var self = HintActorOf(_patient.NodeName);
+        StartPut(Options(timeoutSeconds: 1), view: View(["n3"]));
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+        ExpectMerges(1);
+
+        var hint = self.ExpectMsg<StoreHint>(Wait);
+        Assert.Equal("n3", hint.TargetNode);
+        self.Reply(new HintStored(hint.RequestId, hint.Target, _patient.NodeName));
+
+        // Only 1 durable ack (the coordinating replica): the hint on a node that already holds a
+        // replica of the partition adds no independent copy.
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Equal(1, failed.Acks);
+    }
+
+    [Fact]
+    public void A_reachable_replica_that_does_not_ack_within_replica_ack_timeout_is_hinted_to_a_fallback_and_the_hint_counts()
+    {
+        var n4 = HintActorOf("n4");
+        var settings = _patient with { ReplicaAckTimeout = TimeSpan.FromMilliseconds(300) };
+        StartPut(view: View([], "n4"), settingsOverride: settings);
+        var (_, _, from) = ExpectCommand<ReplicaPut>();
+        from.Tell(PutDone(0, Minted(0)), _region.Ref);
+        ExpectMerges(2);
+
+        var first = n4.ExpectMsg<StoreHint>(Wait);
+        n4.Reply(new HintStored(first.RequestId, first.Target, "n4"));
+
+        Assert.Equal(2, _client.ExpectMsg<WriteSuccess>(Wait).Acks);
     }
 }
