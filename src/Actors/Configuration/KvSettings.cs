@@ -29,6 +29,7 @@ public sealed record KvSettings
     public required int SyncPageKeys { get; init; }
     public required int MaxSlotsPerRebalance { get; init; }
     public required TimeSpan ReplicaAckTimeout { get; init; }
+    public required TimeSpan PlacementRefreshInterval { get; init; }
     public required int HintsMaxPerTarget { get; init; }
     public required int HintsReplayWindow { get; init; }
     public required TimeSpan HintsReplayInterval { get; init; }
@@ -84,6 +85,7 @@ public sealed record KvSettings
             SyncPageKeys = Read("replica.sync-page-keys", k => c.GetInt(k)),
             MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
             ReplicaAckTimeout = Read("request.replica-ack-timeout", k => c.GetTimeSpan(k)),
+            PlacementRefreshInterval = Read("request.placement-refresh-interval", k => c.GetTimeSpan(k)),
             HintsMaxPerTarget = Read("hints.max-per-target", k => c.GetInt(k)),
             HintsReplayWindow = Read("hints.replay-window", k => c.GetInt(k)),
             HintsReplayInterval = Read("hints.replay-interval", k => c.GetTimeSpan(k)),
@@ -123,6 +125,7 @@ public sealed record KvSettings
         Require(SyncPageKeys >= 1, "replica.sync-page-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
         Require(ReplicaAckTimeout > TimeSpan.Zero, "request.replica-ack-timeout must be positive");
+        Require(PlacementRefreshInterval > TimeSpan.Zero, "request.placement-refresh-interval must be positive");
         Require(HintsMaxPerTarget >= 1, "hints.max-per-target must be >= 1");
         Require(HintsReplayWindow >= 1, "hints.replay-window must be >= 1");
         Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");

@@ -16,7 +16,7 @@ namespace AkkaKv.Coordination;
 /// from finished coordinators which node hosts which slot, so coordinators skip unreachable
 /// replicas at once instead of waiting for a timeout.
 /// </summary>
-public sealed class GatewayActor : ReceiveActor
+public sealed class GatewayActor : ReceiveActor, IWithTimers
 {
     public const string Name = "kv-gateway";
 
@@ -52,6 +52,8 @@ public sealed class GatewayActor : ReceiveActor
             Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo)));
         });
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
+        Receive<RefreshPlacement>(_ => _region.Tell(new GetClusterShardingStats(_settings.RequestTimeout)));
+        Receive<ClusterShardingStats>(OnPlacement);
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
         // this actor has already received.
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
@@ -64,9 +66,38 @@ public sealed class GatewayActor : ReceiveActor
 
     public static Props PropsFor(KvSettings settings, IActorRef region) => Props.Create(() => new GatewayActor(settings, region));
 
-    protected override void PreStart() =>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed class RefreshPlacement
+    {
+        public static readonly RefreshPlacement Instance = new();
+    }
+
+    /// <summary>
+    /// Where every replica slot lives, from the regions themselves: slots do not move while their
+    /// node is unreachable, so when a node becomes unreachable the gateway already knows which
+    /// slots it held and coordinators route around them without waiting on a single one.
+    /// </summary>
+    private void OnPlacement(ClusterShardingStats stats)
+    {
+        var self = Cluster.Get(Context.System).SelfAddress;
+        foreach (var (address, region) in stats.Regions)
+        {
+            var at = address.HasLocalScope ? self : address;
+            var member = _members.GetValueOrDefault(at);
+            var node = member is null ? null : RingAllocationStrategy.NodeNameOf(member);
+            if (node is null) continue;
+            foreach (var shard in region.Stats.Keys)
+                if (SlotId.TryParse(shard, out var slot)) _slotNodes[slot] = node;
+        }
+    }
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("placement", RefreshPlacement.Instance, _settings.PlacementRefreshInterval);
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    }
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 

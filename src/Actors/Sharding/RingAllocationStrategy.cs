@@ -96,8 +96,16 @@ public sealed class RingAllocationStrategy : IActorSystemDependentAllocationStra
         var usable = UsableRing(regionNodes);
         var owners = Owners(currentShardAllocations, regionNodes);
         var plan = SlotPlacement.Plan(usable, _partitioner, _settings.ReplicationFactor, owners);
+        // A hand-off needs both ends: a slot on an unreachable, Down or leaving node cannot be
+        // handed off (the move would hang until the hand-off timeout and hold the slot's requests
+        // meanwhile), and one moved to such a node would be unavailable there. Those wait: once the
+        // node is removed its slots are deallocated and re-placed on first use, with catch-up.
+        var state = ClusterOrThrow.State;
+        var healthy = state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(NodeNameOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var moves = owners
-            .Where(kv => plan.TryGetValue(kv.Key, out var target) && target != kv.Value && !rebalanceInProgress.Contains(kv.Key.ToString()))
+            .Where(kv => plan.TryGetValue(kv.Key, out var target) && target != kv.Value && !rebalanceInProgress.Contains(kv.Key.ToString())
+                         && healthy.Contains(kv.Value) && healthy.Contains(target))
             .Select(kv => kv.Key.ToString())
             .Take(_settings.MaxSlotsPerRebalance - rebalanceInProgress.Count)
             .ToImmutableHashSet();

@@ -31,6 +31,7 @@ public sealed class KvSettingsTests
         Assert.Equal(256, s.SyncPageKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
         Assert.Equal(TimeSpan.FromSeconds(1), s.ReplicaAckTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), s.PlacementRefreshInterval);
         Assert.Equal(100000, s.HintsMaxPerTarget);
         Assert.Equal(64, s.HintsReplayWindow);
         Assert.Equal(TimeSpan.FromSeconds(2), s.HintsReplayInterval);
@@ -79,6 +80,7 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
     [InlineData("akka-kv.sharding.max-slots-per-rebalance = 0", "sharding.max-slots-per-rebalance")]
     [InlineData("akka-kv.request.replica-ack-timeout = 0s", "request.replica-ack-timeout")]
+    [InlineData("akka-kv.request.placement-refresh-interval = 0s", "request.placement-refresh-interval")]
     [InlineData("akka-kv.hints.max-per-target = 0", "hints.max-per-target")]
     [InlineData("akka-kv.hints.replay-window = 0", "hints.replay-window")]
     [InlineData("akka-kv.hints.replay-interval = 0s", "hints.replay-interval")]
