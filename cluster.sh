@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
-NODES=(n1 n2 n3)
+# AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385).
+NODES=($(seq -f 'n%g' 1 "${AKKAKV_CLUSTER_SIZE:-3}"))
 SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
 
 port_of() { echo $((4000 + ${1#n})); }
@@ -69,7 +70,7 @@ case "${1:-}" in
     for n in "${NODES[@]}"; do wait_up "$n" "${offsets[$n]}"; done
     wait_settled
     echo
-    echo "AkkaKv cluster is up: n1 127.0.0.1:4001, n2 127.0.0.1:4002, n3 127.0.0.1:4003"
+    echo "AkkaKv cluster is up: $(for n in "${NODES[@]}"; do echo -n "$n 127.0.0.1:$(port_of "$n") (RESP $(resp_port_of "$n"))  "; done)"
     echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
     echo "stop:  ./cluster.sh stop"
     ;;
@@ -83,10 +84,12 @@ case "${1:-}" in
     if alive "$n"; then kill -9 "$(cat data/$n/pid)"; echo "killed $n (pid $(cat data/$n/pid))"; rm -f "data/$n/pid"; else echo "$n is not running"; fi
     ;;
   stop)
-    for n in "${NODES[@]}"; do
+    # Every node this script started, whatever the cluster size was.
+    RUNNING=($(ls data 2>/dev/null | grep -E '^n[0-9]+$' || true))
+    for n in "${RUNNING[@]}"; do
       if alive "$n"; then kill "$(cat data/$n/pid)"; echo "stopping $n (pid $(cat data/$n/pid))"; fi
     done
-    for n in "${NODES[@]}"; do
+    for n in "${RUNNING[@]}"; do
       if [[ -f data/$n/pid ]]; then
         pid=$(cat "data/$n/pid"); deadline=$((SECONDS + 20))
         while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done

@@ -6,17 +6,24 @@ namespace AkkaKv.Cli;
 
 /// <summary>
 /// A bounded closed-loop load: <c>concurrency</c> workers each issue one request at a time for
-/// <c>duration</c>, then stop. Reports throughput and latency percentiles per operation.
+/// <c>duration</c>, then stop. Reports throughput and latency percentiles per operation, and
+/// availability: acknowledged / attempted, with refusals ("failed": the store said no, e.g. a
+/// strict quorum it cannot reach) and timeouts ("unknown": a write may or may not have landed)
+/// counted apart. <paramref name="options"/> (R, W, timeout, sloppy) apply to every request;
+/// puts always overwrite.
 /// </summary>
-public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concurrency, int keys, int valueSize, double getRatio, int seed)
+public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concurrency, int keys, int valueSize, double getRatio, int seed,
+    AkkaKv.Coordination.RequestOptions? options = null)
 {
-    private static readonly AkkaKv.Coordination.RequestOptions Overwrite = new(Overwrite: true);
+    private readonly AkkaKv.Coordination.RequestOptions _put = (options ?? new()) with { Overwrite = true };
+    private readonly AkkaKv.Coordination.RequestOptions _get = (options ?? new()) with { Overwrite = null };
 
     public async Task<string> RunAsync()
     {
         var puts = new List<double>[concurrency];
         var gets = new List<double>[concurrency];
-        var errors = new int[concurrency];
+        var failed = new int[concurrency, 2];
+        var unknown = new int[concurrency, 2];
         var value = Bytes.From(Enumerable.Repeat((byte)'x', valueSize).ToArray());
         // Pre-fill a slice of the key space so that gets find values.
         var sw = Stopwatch.StartNew();
@@ -33,14 +40,18 @@ public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concu
                 var start = sw.Elapsed;
                 try
                 {
-                    if (isGet) await client.GetAsync(key);
+                    if (isGet) await client.GetAsync(key, _get);
                     // Overwrite, like a cache's SET: blind puts without it would pile up siblings.
-                    else await client.PutAsync(key, value, options: Overwrite);
+                    else await client.PutAsync(key, value, options: _put);
                     (isGet ? gets[w] : puts[w]).Add((sw.Elapsed - start).TotalMilliseconds);
+                }
+                catch (KvRequestException e) when (!e.Message.Contains("timed out", StringComparison.Ordinal))
+                {
+                    failed[w, isGet ? 1 : 0]++;
                 }
                 catch (Exception e) when (e is KvRequestException or KvUnavailableException)
                 {
-                    errors[w]++;
+                    unknown[w, isGet ? 1 : 0]++;
                 }
             }
         }).ToArray();
@@ -48,16 +59,19 @@ public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concu
         var elapsed = sw.Elapsed.TotalSeconds;
         var sb = new StringBuilder();
         sb.AppendLine($"loadgen: puts overwrite; {concurrency} concurrent clients, {elapsed:0.0} s, {keys} keys, {valueSize} B values, get ratio {getRatio:0.00}, seed {seed}");
-        Line(sb, "put", puts.SelectMany(x => x).ToList(), elapsed);
-        Line(sb, "get", gets.SelectMany(x => x).ToList(), elapsed);
-        sb.AppendLine($"errors: {errors.Sum()}");
+        int Sum(int[,] counts, int op) => Enumerable.Range(0, concurrency).Sum(w => counts[w, op]);
+        Line(sb, "put", puts.SelectMany(x => x).ToList(), Sum(failed, 0), Sum(unknown, 0), elapsed);
+        Line(sb, "get", gets.SelectMany(x => x).ToList(), Sum(failed, 1), Sum(unknown, 1), elapsed);
+        sb.AppendLine($"errors: {Sum(failed, 0) + Sum(failed, 1) + Sum(unknown, 0) + Sum(unknown, 1)}");
         return sb.ToString();
     }
 
-    private static void Line(StringBuilder sb, string op, List<double> latencies, double seconds)
+    private static void Line(StringBuilder sb, string op, List<double> latencies, int failed, int unknown, double seconds)
     {
         latencies.Sort();
         double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
-        sb.AppendLine($"{op}: {latencies.Count} ok, {latencies.Count / seconds:0} ops/s, p50 {P(0.50):0.00} ms, p99 {P(0.99):0.00} ms, max {(latencies.Count == 0 ? double.NaN : latencies[^1]):0.00} ms");
+        var attempted = latencies.Count + failed + unknown;
+        sb.AppendLine($"{op}: {latencies.Count} ok, {latencies.Count / seconds:0} ops/s, p50 {P(0.50):0.00} ms, p99 {P(0.99):0.00} ms, max {(latencies.Count == 0 ? double.NaN : latencies[^1]):0.00} ms; " +
+                      $"availability {(attempted == 0 ? double.NaN : 100.0 * latencies.Count / attempted):0.00}% ({latencies.Count}/{attempted}), {failed} failed, {unknown} unknown");
     }
 }

@@ -18,8 +18,8 @@ const string usage = """
                                                           write a tombstone over what a read returns (or over the
                                                           versions the --context covers)
       status                                              the node's view: members, reachability, slots per node
-      loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n]
-                                                          bounded load; prints puts/s, gets/s, p50/p99
+      loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n] [--r N] [--w N] [--sloppy 0|1] [--timeout ms]
+                                                          bounded load; prints puts/s, gets/s, p50/p99, availability
 
     --nodes defaults to $AKKAKV_NODES, else 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003
     exit codes: 0 ok, 1 not found (get), 2 usage, 3 request failed, 4 no node answered
@@ -106,7 +106,8 @@ try
                 keys: IntFlag("keys") ?? 10_000,
                 valueSize: IntFlag("value-size") ?? 100,
                 getRatio: flags.TryGetValue("get-ratio", out var gr) ? double.Parse(gr, CultureInfo.InvariantCulture) : 0.5,
-                seed: IntFlag("seed") ?? Environment.TickCount);
+                seed: IntFlag("seed") ?? Environment.TickCount,
+                options: Options());
             var report = await load.RunAsync();
             Console.Write(report);
             return 0;
