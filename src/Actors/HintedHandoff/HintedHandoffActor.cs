@@ -165,9 +165,12 @@ public sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
             });
             return;
         }
-        PersistAsync(_store.Store(hint.Target, hint.TargetNode, hint.Key, hint.Siblings), e =>
+        // Applied before it is durable, so that the next StoreHint (PersistAsync does not stash)
+        // is checked and merged against it; the writer hears "stored" only once it is durable.
+        var added = _store.Store(hint.Target, hint.TargetNode, hint.Key, hint.Siblings);
+        _store = _store.Apply(added);
+        PersistAsync(added, _ =>
         {
-            _store = _store.Apply(e);
             replyTo.Tell(new HintStored(hint.RequestId, hint.Target, _settings.NodeName));
             AfterEvent();
             Replay();
@@ -176,10 +179,19 @@ public sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
 
     private void OnDelivered(ReplicaMergeDone done)
     {
-        if (!_inFlight.Remove(done.RequestId) || !_store.Hints.ContainsKey(done.RequestId)) return;
+        if (!_inFlight.ContainsKey(done.RequestId)) return;
+        if (!_store.Hints.ContainsKey(done.RequestId))
+        {
+            // Superseded by a newer hint for the same key (merged under a new id): that one goes next.
+            _inFlight.Remove(done.RequestId);
+            Replay();
+            return;
+        }
+        // Stays in flight until the deletion is applied, so that no replay in between sends it again.
         PersistAsync(new HintDelivered(done.RequestId), e =>
         {
             _store = _store.Apply(e);
+            _inFlight.Remove(e.Id);
             AfterEvent();
             Replay();
         });
