@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Coordination;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Hosting;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
@@ -33,6 +34,22 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
 
     private static readonly ValueList<ReplicaReport> AllReportStates = ValueList.From(
         Enum.GetValues<ReplicaReadState>().Select((state, i) => new ReplicaReport(i, $"n{i}", state)));
+
+    /// <summary>
+    /// Hints for two targets (one merged, so its id is not the first), delivered and overflowed
+    /// counters whose keys sort differently under ordinal and culture rules, and a NextId above
+    /// every held id + 1 (the newest hint was delivered).
+    /// </summary>
+    private static readonly HintSnapshot SampleHintSnapshot = new[]
+        {
+            new HintAdded(1, new SlotId(12, 2), "n3", B("k"), SiblingSet.Of([Siblings.Siblings[0]])),
+            new HintAdded(2, new SlotId(4, 0), "n10", Bytes.From([0]), Siblings),
+            new HintAdded(3, new SlotId(12, 2), "n3", B("k"), Siblings),
+            new HintAdded(4, new SlotId(5, 1), "N2", B("gone"), Siblings),
+        }
+        .Aggregate(HintStore.Empty, (store, e) => store.Apply(e))
+        .Apply(new HintDelivered(4)).Apply(new HintOverflowed("n3")).Apply(new HintOverflowed("a")).Apply(new HintOverflowed("n3"))
+        .ToSnapshot();
 
     /// <summary>Sample messages: at least one of every concrete <see cref="IKvMessage"/> type, with the optional parts both set and unset.</summary>
     private static readonly IReadOnlyDictionary<string, object> Samples = new Dictionary<string, object>
@@ -78,6 +95,19 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaSnapshot"] = new ReplicaSnapshot("n1/0.0badf00d", 17,
             ImmutableSortedDictionary<Bytes, SiblingSet>.Empty.Add(B("k"), Siblings).Add(Bytes.From([0]), SiblingSet.Empty)),
         ["ReplicaSnapshot of an empty replica"] = new ReplicaSnapshot("", 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty),
+        ["StoreHint"] = new StoreHint(11, new SlotId(12, 2), "n3", B("k"), Siblings),
+        ["StoreHint of an empty set for a binary key"] = new StoreHint(long.MaxValue, new SlotId(0, 0), "n10", Bytes.From([0, 0xFF]), SiblingSet.Empty),
+        ["HintStored"] = new HintStored(11, new SlotId(12, 2), "n1"),
+        ["HintRefused"] = new HintRefused(12, new SlotId(255, 1), "n1", "n1 holds 100000 hints for n3 (hints.max-per-target) ✓"),
+        ["GetHintStats"] = GetHintStats.Instance,
+        ["HintStats"] = new HintStats("n1", ValueList.From([new HintTargetStats("n2", 3, 10, 0), new HintTargetStats("n3", 0, long.MaxValue, 7)])),
+        ["HintStats of a node that never held a hint"] = new HintStats("n1", ValueList<HintTargetStats>.Empty),
+        ["HintAdded"] = new HintAdded(1, new SlotId(12, 2), "n3", B("k"), Siblings),
+        ["HintAdded with a large id"] = new HintAdded(1L << 40, new SlotId(3, 0), "n2", Bytes.Empty, SiblingSet.Empty),
+        ["HintDelivered"] = new HintDelivered(42),
+        ["HintOverflowed"] = new HintOverflowed("n3"),
+        ["HintSnapshot"] = SampleHintSnapshot,
+        ["HintSnapshot of an empty store"] = HintStore.Empty.ToSnapshot(),
     };
 
     public static TheoryData<string> SampleNames => new(Samples.Keys);
@@ -94,7 +124,17 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
             Assert.Equal(s.Keys.Keys, a.Keys.Keys);
             foreach (var (k, v) in s.Keys) Assert.Equal(v, a.Keys[k]);
         }
+        else if (expected is HintSnapshot h) AssertSameHintSnapshot(h, (HintSnapshot)actual);
         else Assert.Equal(expected, actual);
+    }
+
+    /// <summary>HintSnapshot holds ImmutableSortedDictionary, which compares by reference: compare its fields.</summary>
+    private static void AssertSameHintSnapshot(HintSnapshot expected, HintSnapshot actual)
+    {
+        Assert.Equal(expected.NextId, actual.NextId);
+        Assert.Equal(expected.Hints.ToArray(), actual.Hints.ToArray());
+        Assert.Equal(expected.Replayed.ToArray(), actual.Replayed.ToArray());
+        Assert.Equal(expected.Overflowed.ToArray(), actual.Overflowed.ToArray());
     }
 
     [Theory]
@@ -122,7 +162,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         Assert.NotEmpty(types);
         var sampled = Samples.Values.Select(m => m.GetType()).ToHashSet();
         Assert.All(types, t => Assert.True(sampled.Contains(t), $"{t.FullName} has no serialization sample"));
-        Assert.All(types.Where(t => t.Namespace is "AkkaKv.Protocol" or "AkkaKv.Replica"), t => Assert.Contains(t, sampled));
+        Assert.All(types.Where(t => t.Namespace is "AkkaKv.Protocol" or "AkkaKv.Replica" or "AkkaKv.HintedHandoff"), t => Assert.Contains(t, sampled));
     }
 
     [Fact]
@@ -162,5 +202,35 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
                 Assert.True(ex is FormatException, $"{name}: a frame cut to {len} of {bytes.Length} bytes gave {ex?.GetType().Name ?? "no exception"}");
             }
         }
+    }
+    [Fact]
+    public void A_hint_snapshot_comes_back_with_every_hint_both_counters_and_its_next_id_and_restores_the_same_store()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(SampleHintSnapshot);
+        Assert.Equal("HN", kv.Manifest(SampleHintSnapshot));
+
+        var back = Assert.IsType<HintSnapshot>(kv.FromBinary(kv.ToBinary(SampleHintSnapshot), "HN"));
+
+        Assert.Equal(5, back.NextId);
+        Assert.Equal(new long[] { 2, 3 }, back.Hints.Keys);
+        Assert.Equal(new Hint(2, new SlotId(4, 0), "n10", Bytes.From([0]), Siblings), back.Hints[2]);
+        Assert.Equal(new Hint(3, new SlotId(12, 2), "n3", B("k"), Siblings), back.Hints[3]);
+        Assert.Equal([KeyValuePair.Create("N2", 1L)], back.Replayed);
+        // Counters come back in ordinal order, as the store keeps them: "N2" < "a" < "n3".
+        Assert.Equal([KeyValuePair.Create("a", 1L), KeyValuePair.Create("n3", 2L)], back.Overflowed);
+        Assert.Equal(["N2", "a", "n3"], back.Replayed.Keys.Concat(back.Overflowed.Keys));
+
+        var restored = HintStore.FromSnapshot(back);
+        var original = HintStore.FromSnapshot(SampleHintSnapshot);
+        Assert.Equal(original.Stats(), restored.Stats());
+        Assert.Equal(
+        [
+            new HintTargetStats("N2", 0, 1, 0),
+            new HintTargetStats("a", 0, 0, 1),
+            new HintTargetStats("n10", 1, 0, 0),
+            new HintTargetStats("n3", 1, 0, 2),
+        ], restored.Stats());
+        // The next hint gets the snapshot's NextId, not one past the highest held id.
+        Assert.Equal(5, restored.Store(new SlotId(1, 1), "n3", B("new"), Siblings).Id);
     }
 }

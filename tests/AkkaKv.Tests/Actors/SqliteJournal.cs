@@ -1,0 +1,68 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+using AkkaKv.Hosting;
+using Microsoft.Data.Sqlite;
+
+namespace AkkaKv.Tests.Actors;
+
+/// <summary>
+/// The node's journal for actor specs: Akka.Persistence.Sql on a SQLite file in a fresh temp dir,
+/// events and snapshots through KvSerializer. Two ActorSystems given the same dir share the file,
+/// as a node does across restarts.
+/// </summary>
+internal static class SqliteJournal
+{
+    public static string NewDataDir(string spec)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"akkakv-{spec}-" + Guid.NewGuid().ToString("N"));
+        AkkaKvHosting.PrepareSqlite(dir);
+        return dir;
+    }
+
+    /// <summary>Journal and snapshot store on <paramref name="dir"/>, with the store's serializer bindings.</summary>
+    public static Config Config(string dir)
+    {
+        var connection = AkkaKvHosting.SqliteConnectionString(dir).Replace("\"", "\\\"");
+        return ConfigurationFactory.ParseString($$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = on
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  connection-string = "{{connection}}"
+                  provider-name = "SQLite.MS"
+                  auto-initialize = on
+                }
+              }
+            }
+            """)
+            .WithFallback(KvConfig.Serialization)
+            .WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>One number from the file, e.g. a row count for <paramref name="persistenceId"/> (bound as <c>$pid</c>).</summary>
+    public static long Scalar(string dir, string sql, string persistenceId)
+    {
+        using var connection = new SqliteConnection(AkkaKvHosting.SqliteConnectionString(dir));
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("$pid", persistenceId);
+        return Convert.ToInt64(cmd.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static void DeleteDataDir(string dir)
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(dir, recursive: true); }
+        catch (IOException) { /* best effort: a temp dir */ }
+        catch (UnauthorizedAccessException) { }
+    }
+}
