@@ -92,8 +92,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         Receive<HintStored>(m => m.RequestId == _requestId, OnHintStored);
         Receive<HintRefused>(m => m.RequestId == _requestId, m =>
         {
-            // The holder is full: the slot stays unacknowledged (the holder counts it as needing repair).
-            _resolved.Add(m.Target.Index);
+            // The holder is full (it counts the target as needing repair). An unreachable slot is
+            // settled without an ack; a reachable one may still ack.
+            if (!_view.IsReachable(m.Target.Index)) _resolved.Add(m.Target.Index);
             Progress();
         });
         Receive<ReplicaAckTimeout>(t =>
@@ -194,8 +195,14 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void OnHintStored(HintStored stored)
     {
         var slot = stored.Target.Index;
-        _resolved.Add(slot);
-        if (_options.Sloppy && _hinted.GetValueOrDefault(slot)) _tally = _tally.Add(slot);
+        if (_options.Sloppy && _hinted.GetValueOrDefault(slot))
+        {
+            _tally = _tally.Add(slot);
+            _resolved.Add(slot);
+        }
+        // A hint that does not count settles a slot only if its node is unreachable: a reachable
+        // replica that is merely slow may still ack durably in time, and that ack counts.
+        else if (!_view.IsReachable(slot)) _resolved.Add(slot);
         Progress();
     }
 

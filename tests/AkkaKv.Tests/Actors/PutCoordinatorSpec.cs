@@ -318,9 +318,10 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_strict_put_with_two_of_three_primaries_unreachable_fails_at_once_naming_them_and_sends_nothing()
     {
-        StartPut(Options() with { Sloppy = false }, view: View(["n2", "n3"], "n4", "n5"));
+        // A 10 s request timeout: the answer within Wait (3 s) can only be the fail-fast one.
+        StartPut(Options(timeoutSeconds: 10) with { Sloppy = false }, view: View(["n2", "n3"], "n4", "n5"));
 
-        var failed = _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500));
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
         Assert.Contains("strict quorum (sloppy=0) cannot be met", failed.Reason);
         Assert.Contains("n2, n3", failed.Reason);
         Assert.Equal(0, failed.Acks);
@@ -331,9 +332,9 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_put_with_every_primary_unreachable_fails_at_once()
     {
-        StartPut(view: View(["n1", "n2", "n3"], "n4", "n5"));
+        StartPut(Options(timeoutSeconds: 10), view: View(["n1", "n2", "n3"], "n4", "n5"));
 
-        Assert.Contains("no replica of partition", _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500)).Reason);
+        Assert.Contains("no replica of partition", _client.ExpectMsg<RequestFailed>(Wait).Reason);
         _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -366,10 +367,10 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     public void A_strict_put_hints_an_unreachable_replica_for_replay_but_counts_only_primary_acks()
     {
         var n4 = HintActorOf("n4");
-        StartPut(Options(w: 3) with { Sloppy = false, Timeout = TimeSpan.FromSeconds(1) }, view: View(["n3"], "n4"));
+        StartPut(Options(w: 3) with { Sloppy = false, Timeout = TimeSpan.FromSeconds(10) }, view: View(["n3"], "n4"));
 
         // With W=3 and one primary unreachable, a strict put cannot succeed: it says so at once.
-        Assert.Contains("strict quorum", _client.ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(500)).Reason);
+        Assert.Contains("strict quorum", _client.ExpectMsg<RequestFailed>(Wait).Reason);
         n4.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
