@@ -146,6 +146,13 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private ClusterView ViewOf(int partition)
     {
         var n = _settings.ReplicationFactor;
+        // Unreachable for routing: the gossip says some member cannot reach it AND this node's own
+        // failure detector agrees. A node that was frozen and thawed reports its stale view of the
+        // others for a moment; acting on that alone refused puts that could succeed.
+        var detector = Cluster.Get(Context.System).FailureDetector;
+        var unreachable = _unreachable.IsEmpty ? _unreachable
+            : _unreachable.Where(node => node != _settings.NodeName
+                && (!_addresses.TryGetValue(node, out var address) || !detector.IsAvailable(address))).ToImmutableHashSet();
         var seen = Enumerable.Range(0, n).Select(i => _slotNodes.GetValueOrDefault(new SlotId(partition, i))).ToList();
         var preference = _ring.IsEmpty ? null : PreferenceList.For(partition, n, _ring, _partitioner);
         var planned = seen.All(node => node is not null) || preference is null
@@ -154,8 +161,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         var slots = Enumerable.Range(0, n).Where(i => (seen[i] ?? planned[i]) is not null).ToImmutableDictionary(i => i, i => (seen[i] ?? planned[i])!);
         var holders = slots.Values.ToHashSet();
         var fallbacks = preference is null ? ImmutableArray<string>.Empty
-            : preference.Fallbacks.Where(f => !_unreachable.Contains(f) && !holders.Contains(f)).ToImmutableArray();
-        return new ClusterView(slots, _unreachable, fallbacks);
+            : preference.Fallbacks.Where(f => !unreachable.Contains(f) && !holders.Contains(f)).ToImmutableArray();
+        return new ClusterView(slots, unreachable, fallbacks);
     }
 
     private bool Validate(IKvRequest request, Bytes? value, bool isWrite, out ResolvedOptions? options)

@@ -35,6 +35,12 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private readonly Func<IActorRef?>? _peerRouter;
     private readonly Dictionary<int, Bytes?> _catchingUpFrom = new();
     private long _syncId;
+    // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
+    // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
+    // an empty write, which Akka.Persistence.Sql fails on ("Sequence contains no elements"), and
+    // repeated failures open the journal's circuit breaker for every replica of the node.
+    private int _inFlightPersists;
+    private bool _stopWhenPersisted;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -118,19 +124,39 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             .Where(kv => !_state.Get(kv.Key).Merge(kv.Value).Equals(_state.Get(kv.Key)))
             .Select(kv => new SiblingsMerged(kv.Key, kv.Value))
             .ToList();
-        if (events.Count > 0)
-            PersistAll(events, e => { _state = _state.Apply(e); AfterEvent(); });
-        // Runs after the page's events are durable.
-        DeferAsync(page, p =>
+        if (events.Count == 0)
         {
-            if (p.Done || p.Entries.Count == 0) PeerDone(peer);
-            else if (_peerRouter?.Invoke() is { } router)
-            {
-                _catchingUpFrom[peer] = p.Entries[^1].Key;
-                RequestPage(router, peer, p.Entries[^1].Key);
-            }
-            else PeerDone(peer);
+            ContinueCatchUp(page);
+            return;
+        }
+        var last = events[^1];
+        _inFlightPersists += events.Count;
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            AfterEvent();
+            // The next page is asked for once this page's events are durable.
+            if (ReferenceEquals(e, last)) ContinueCatchUp(page);
+            Persisted();
         });
+    }
+
+    private void ContinueCatchUp(ReplicaSyncPage page)
+    {
+        var peer = page.Slot.Index;
+        if (page.Done || page.Entries.Count == 0) PeerDone(peer);
+        else if (_peerRouter?.Invoke() is { } router)
+        {
+            _catchingUpFrom[peer] = page.Entries[^1].Key;
+            RequestPage(router, peer, page.Entries[^1].Key);
+        }
+        else PeerDone(peer);
+    }
+
+    private void Persisted()
+    {
+        _inFlightPersists--;
+        if (_stopWhenPersisted && _inFlightPersists == 0) Context.Stop(Self);
     }
 
     private void ServeSyncRequest(ReplicaSyncRequest request)
@@ -177,8 +203,9 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
                 break;
             case StopReplica:
-                // Runs after every in-flight PersistAsync handler, so pending writes are still acked.
-                DeferAsync(StopReplica.Instance, _ => Context.Stop(Self));
+                // Stops after every in-flight persist handler has run, so pending writes are still acked.
+                if (_inFlightPersists == 0) Context.Stop(Self);
+                else _stopWhenPersisted = true;
                 break;
             case SaveSnapshotSuccess ok:
                 DeleteMessages(ok.Metadata.SequenceNr);
@@ -211,6 +238,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, reason));
             return;
         }
+        _inFlightPersists++;
         PersistAsync(evt, e =>
         {
             _state = _state.Apply(e);
@@ -218,6 +246,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
             replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
             AfterEvent();
+            Persisted();
         });
     }
 
@@ -231,11 +260,13 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
             return;
         }
+        _inFlightPersists++;
         PersistAsync(new SiblingsMerged(merge.Key, merge.Siblings), e =>
         {
             _state = _state.Apply(e);
             if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
             AfterEvent();
+            Persisted();
         });
     }
 
