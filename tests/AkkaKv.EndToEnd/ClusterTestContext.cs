@@ -121,6 +121,29 @@ public sealed class ClusterTestContext : IAsyncDisposable
         _output.WriteLine($"killed {node} (pid {process.Id})");
     }
 
+    /// <summary>
+    /// kill -STOP: the process is frozen, its sockets stay open and nothing answers, so to the other
+    /// nodes it is unreachable as if cut off by a partition (no network namespaces needed).
+    /// </summary>
+    public Task FreezeAsync(string node) => SignalAsync(node, "-STOP");
+
+    /// <summary>kill -CONT: a frozen node runs again and works through what queued up meanwhile.</summary>
+    public Task ThawAsync(string node) => SignalAsync(node, "-CONT");
+
+    private async Task SignalAsync(string node, string signal)
+    {
+        var pid = _processes[node].Id;
+        var psi = new ProcessStartInfo("kill") { UseShellExecute = false, RedirectStandardError = true };
+        psi.ArgumentList.Add(signal);
+        psi.ArgumentList.Add(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(psi) ?? throw new InvalidOperationException("could not run kill");
+        var stderr = kill.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await kill.WaitForExitAsync(cts.Token);
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill {signal} {pid} ({node}) failed: {await stderr}");
+        _output.WriteLine($"kill {signal} {node} (pid {pid})");
+    }
+
     public KvClient Client(params string[] nodes) => new((nodes.Length == 0 ? Names : nodes).Select(Endpoint));
 
     /// <summary>Polls <paramref name="node"/>'s status until it sees every expected member Up and reachable.</summary>
