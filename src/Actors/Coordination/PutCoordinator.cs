@@ -17,7 +17,7 @@ namespace AkkaKv.Coordination;
 ///     ├──ReplicaPut──▶ coordinating replica (first slot not known unreachable)
 ///     │  no answer in coordinating-replica-timeout: try the next slot
 ///     ▼
-///   ReplicaPutDone(siblings) ──ReplicaMerge(siblings)──▶ each other slot on a reachable node
+///   ReplicaPutDone(siblings) ──ReplicaMerge(siblings)──▶ each other slot
 ///     │                     ──StoreHint(siblings)───▶ a fallback's hint actor, for each slot on an
 ///     │                                               unreachable node, and for each slot whose
 ///     │                                               ack is not in within replica-ack-timeout
@@ -25,7 +25,7 @@ namespace AkkaKv.Coordination;
 ///     │  sloppy and held by a fallback (a node holding none of the partition's slots)
 ///     │  at W: reply WriteSuccess
 ///     ▼
-///   every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
+///   W met and every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
 /// </code>
 /// </summary>
 internal sealed class PutCoordinator : ReceiveActor, IWithTimers
@@ -167,13 +167,11 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         for (var i = 0; i < _options.N; i++)
         {
             if (i == done.Slot.Index) continue;
-            if (!_view.IsReachable(i))
-            {
-                Hint(i);
-                continue;
-            }
+            // The merge goes to every slot, even one believed unreachable: the belief (where the
+            // slot lives, whether its node is down) can be stale, and a durable ack always counts.
             _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
-            Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
+            if (!_view.IsReachable(i)) Hint(i);
+            else Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
         }
         Progress();
     }
@@ -213,16 +211,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             _replied = true;
             _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
         }
-        if (_resolved.Count < _options.N) return;
-        if (!_replied)
-        {
-            // Every replica answered or was hinted, and W is still not met: no point waiting.
-            _replied = true;
-            _replyTo.Tell(new RequestFailed(_key,
-                $"only {_tally.Count} of W={_options.W} acks: {_options.N - _tally.Count} replica(s) could only be hinted{(_options.Sloppy ? " on nodes that hold a replica of the partition already" : " and sloppy=0 counts primaries only")}",
-                _tally.Count, _options.W));
-        }
-        Finish();
+        // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
+        // a slot hinted because it was believed unreachable may still ack its merge.
+        if (_replied && _resolved.Count == _options.N) Finish();
     }
 
     private void OnTimeout()

@@ -47,7 +47,7 @@ public sealed class ThreeNodeClusterSpec(ITestOutputHelper output) : ThreeNodeSp
             for (var i = 0; i < 20; i++)
             {
                 var reply = await Cluster.AskAsync<IWriteResponse>(i % 2 == 0 ? "n1" : "n2", new Put(B($"bh-{i}"), B($"v{i}"), null, Quorum));
-                var ok = Assert.IsType<WriteSuccess>(reply);
+                var ok = Assert.IsType<WriteSuccess>(reply is RequestFailed f ? throw new Xunit.Sdk.XunitException($"put {i} failed: {f.Reason}") : reply);
                 Assert.True(ok.Acks >= 2);
             }
             for (var i = 0; i < 20; i++)
