@@ -31,6 +31,9 @@ public sealed class InProcessCluster : IAsyncDisposable
         akka-kv.request.timeout = 4s
         akka-kv.request.coordinating-replica-timeout = 1s
         akka-kv.request.read-repair-window = 500ms
+        # A slot still catching up when a peer is cut off waits this long for it before serving;
+        # kept well under request.timeout together with the coordinating-replica timeout.
+        akka-kv.replica.sync-timeout = 1s
         akka.cluster.split-brain-resolver.stable-after = 60s
         """;
 
