@@ -40,34 +40,8 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         return dir;
     }
 
-    private static Config SystemConfig(string dir)
-    {
-        var connection = AkkaKvHosting.SqliteConnectionString(dir).Replace("\"", "\\\"");
-        return ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = local
-            akka.loglevel = INFO
-            akka.persistence {
-              journal {
-                plugin = "akka.persistence.journal.sql"
-                sql {
-                  connection-string = "{{connection}}"
-                  provider-name = "SQLite.MS"
-                  auto-initialize = on
-                }
-              }
-              snapshot-store {
-                plugin = "akka.persistence.snapshot-store.sql"
-                sql {
-                  connection-string = "{{connection}}"
-                  provider-name = "SQLite.MS"
-                  auto-initialize = on
-                }
-              }
-            }
-            """)
-            .WithFallback(KvConfig.Serialization)
-            .WithFallback(SqlPersistence.DefaultConfiguration);
-    }
+    private static Config SystemConfig(string dir) =>
+        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = INFO").WithFallback(SqliteJournal.Config(dir));
 
     protected override void AfterAll()
     {
