@@ -6,7 +6,9 @@ using Akka.Remote;
 using Akka.Remote.Transport;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using AkkaKv.HintedHandoff;
 using AkkaKv.Hosting;
+using AkkaKv.Replica;
 using AkkaKv.Sharding;
 using AkkaKv.Protocol;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +40,13 @@ public sealed class InProcessCluster : IAsyncDisposable
         """;
 
     private readonly Dictionary<string, IHost> _hosts = new();
+    private long _nextReadId;
+
+    /// <summary>HOCON applied over <see cref="TestHocon"/> on every node of this cluster (a spec's own timeouts).</summary>
+    public string ExtraHocon { get; init; } = "";
+
+    /// <summary>The HOCON every node of this cluster starts with, over the shipped defaults.</summary>
+    public string Hocon => TestHocon + "\n" + ExtraHocon;
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "akkakv-mn-" + Guid.NewGuid().ToString("N")[..8]);
     public Dictionary<string, int> Ports { get; } = new();
     public IReadOnlyCollection<string> Running => _hosts.Keys;
@@ -58,7 +67,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             Port = port,
             Seeds = seed is null ? [] : [$"127.0.0.1:{Ports[seed]}"],
             DataDir = Path.Combine(Root, node),
-            ExtraHocon = TestHocon,
+            ExtraHocon = Hocon,
             Protocol = "akka.trttl.tcp",
         };
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
@@ -69,9 +78,46 @@ public sealed class InProcessCluster : IAsyncDisposable
         _hosts[node] = host;
     }
 
+    /// <summary>Starts <paramref name="nodes"/> (the first one seeds the others) and waits until each sees all of them Up with every slot placed.</summary>
+    public async Task StartSettledAsync(IReadOnlyList<string> nodes, TimeSpan timeout)
+    {
+        await StartAsync(nodes[0], seed: null);
+        foreach (var node in nodes.Skip(1)) await StartAsync(node, seed: nodes[0]);
+        foreach (var node in nodes) await AwaitSettledAsync(node, nodes, timeout);
+    }
+
     public ActorSystem System(string node) => _hosts[node].Services.GetRequiredService<ActorSystem>();
 
     public IActorRef Gateway(string node) => _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<KvGateway>();
+
+    /// <summary>What <paramref name="node"/>'s hint actor (<c>/user/kv-hints</c>) holds, per target node.</summary>
+    public async Task<HintStats> HintStatsAsync(string node) =>
+        await _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<KvHints>().Ask<HintStats>(GetHintStats.Instance, TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// What replica slot <paramref name="slot"/> holds for <paramref name="key"/>, read directly (no
+    /// quorum, no read repair) through <paramref name="node"/>'s shard region.
+    /// </summary>
+    public async Task<ReplicaReadResult> ReplicaReadAsync(string node, SlotId slot, Bytes key)
+    {
+        var region = _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<ReplicaRegion>();
+        return await region.Ask<ReplicaReadResult>(new SlotEnvelope(slot, new ReplicaRead(Interlocked.Increment(ref _nextReadId), key)), TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>
+    /// Stops replica slot <paramref name="slot"/>'s actor on <paramref name="node"/> (with the
+    /// sharding hand-off stop message), as a restart or a move of the slot would: the next message
+    /// for the slot starts it again, and it catches up from its peers before it serves.
+    /// </summary>
+    public async Task StopReplicaAsync(string node, SlotId slot)
+    {
+        var name = Uri.EscapeDataString(slot.ToString());
+        var identity = await System(node).ActorSelection($"/system/sharding/{AkkaKvHosting.RegionName}/{name}/{name}")
+            .Ask<ActorIdentity>(new Identify(slot), TimeSpan.FromSeconds(5));
+        var replica = identity.Subject ?? throw new InvalidOperationException($"replica slot {slot} is not running on {node}");
+        if (!await replica.GracefulStop(TimeSpan.FromSeconds(10), StopReplica.Instance))
+            throw new TimeoutException($"replica slot {slot} on {node} did not stop");
+    }
 
     public Address AddressOf(string node) => Address.Parse(NodeOptions.AddressOf($"127.0.0.1:{Ports[node]}", "akka.trttl.tcp"));
 
@@ -119,18 +165,25 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Which node hosts each replica slot, from the cluster-wide sharding stats as <paramref name="node"/> sees them.</summary>
-    public async Task<Dictionary<SlotId, string>> SlotOwnersAsync(string node)
+    public async Task<Dictionary<SlotId, string>> SlotOwnersAsync(string node) =>
+        (await SlotsAsync(node)).ToDictionary(kv => kv.Key, kv => kv.Value.Node);
+
+    /// <summary>
+    /// Each allocated replica slot: the node hosting it, and whether its replica actor is running
+    /// there (a slot moved by a rebalance starts at the first message for it).
+    /// </summary>
+    public async Task<Dictionary<SlotId, (string Node, bool Running)>> SlotsAsync(string node)
     {
         var system = System(node);
         var region = ClusterSharding.Get(system).ShardRegion(AkkaKvHosting.RegionName);
         var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
         var cluster = Cluster.Get(system);
         var names = cluster.State.Members.ToDictionary(m => m.Address, m => RingAllocationStrategy.NodeNameOf(m)!);
-        var owners = new Dictionary<SlotId, string>();
+        var slots = new Dictionary<SlotId, (string, bool)>();
         foreach (var (address, regionStats) in stats.Regions)
-            foreach (var shard in regionStats.Stats.Keys)
-                owners[SlotId.Parse(shard)] = names[address.HasLocalScope ? cluster.SelfAddress : address];
-        return owners;
+            foreach (var (shard, entities) in regionStats.Stats)
+                slots[SlotId.Parse(shard)] = (names[address.HasLocalScope ? cluster.SelfAddress : address], entities > 0);
+        return slots;
     }
 
     public async ValueTask DisposeAsync()
