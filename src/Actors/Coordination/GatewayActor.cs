@@ -49,18 +49,19 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<GetStatus>(_ =>
         {
             var replyTo = Sender;
-            Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo)));
+            var lastKnown = _slotNodes.ToImmutableDictionary();
+            Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo, lastKnown)));
         });
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
-        Receive<RefreshPlacement>(_ => _region.Tell(new GetClusterShardingStats(_settings.RequestTimeout)));
-        Receive<ClusterShardingStats>(OnPlacement);
+        Receive<RefreshPlacement>(_ => RegionPlacement.Query(Context.System, _region, _settings.RequestTimeout).PipeTo(Self));
+        Receive<PlacementSnapshot>(OnPlacement);
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
         // this actor has already received.
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
-        Receive<ClusterEvent.MemberRemoved>(e => { _members.Remove(e.Member.Address); _unreachableAddresses.Remove(e.Member.Address); Refresh(); });
-        Receive<ClusterEvent.IMemberEvent>(e => { _members[e.Member.Address] = e.Member; Refresh(); });
+        Receive<ClusterEvent.MemberRemoved>(e => { _members.Remove(e.Member.Address); _unreachableAddresses.Remove(e.Member.Address); Refresh(); RefreshPlacementSoon(); });
+        Receive<ClusterEvent.IMemberEvent>(e => { _members[e.Member.Address] = e.Member; Refresh(); if (e is ClusterEvent.MemberUp) RefreshPlacementSoon(); });
         Receive<ClusterEvent.UnreachableMember>(e => { _unreachableAddresses.Add(e.Member.Address); Refresh(); });
-        Receive<ClusterEvent.ReachableMember>(e => { _unreachableAddresses.Remove(e.Member.Address); Refresh(); });
+        Receive<ClusterEvent.ReachableMember>(e => { _unreachableAddresses.Remove(e.Member.Address); Refresh(); RefreshPlacementSoon(); });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
     }
 
@@ -76,21 +77,25 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     /// <summary>
     /// Where every replica slot lives, from the regions themselves: slots do not move while their
     /// node is unreachable, so when a node becomes unreachable the gateway already knows which
-    /// slots it held and coordinators route around them without waiting on a single one.
+    /// slots it held and coordinators route around them without waiting on a single one. A region
+    /// that answered is the truth for its node: a slot it no longer lists has moved away.
     /// </summary>
-    private void OnPlacement(ClusterShardingStats stats)
+    private void OnPlacement(PlacementSnapshot snapshot)
     {
-        var self = Cluster.Get(Context.System).SelfAddress;
-        foreach (var (address, region) in stats.Regions)
+        foreach (var region in snapshot.Regions)
         {
-            var at = address.HasLocalScope ? self : address;
-            var member = _members.GetValueOrDefault(at);
-            var node = member is null ? null : RingAllocationStrategy.NodeNameOf(member);
-            if (node is null) continue;
-            foreach (var shard in region.Stats.Keys)
-                if (SlotId.TryParse(shard, out var slot)) _slotNodes[slot] = node;
+            if (region.Slots is null) continue;
+            foreach (var gone in _slotNodes.Where(kv => kv.Value == region.Node && !region.Slots.Contains(kv.Key)).Select(kv => kv.Key).ToList())
+                _slotNodes.Remove(gone);
+            foreach (var slot in region.Slots) _slotNodes[slot] = region.Node;
         }
     }
+
+    /// <summary>
+    /// After a membership change, ask again shortly (events come in bursts; one query serves them
+    /// all) rather than waiting up to a whole refresh interval with a stale picture.
+    /// </summary>
+    private void RefreshPlacementSoon() => Timers.StartSingleTimer("placement-soon", RefreshPlacement.Instance, TimeSpan.FromMilliseconds(500));
 
     protected override void PreStart()
     {
@@ -216,17 +221,19 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
     private readonly IActorRef _region;
     private readonly Dictionary<string, HintedHandoff.HintStats> _hints = new(StringComparer.Ordinal);
     private int _hintsAsked;
-    private ClusterShardingStats? _stats;
+    private readonly ImmutableDictionary<SlotId, string> _lastKnown;
+    private PlacementSnapshot? _stats;
     private bool _statsDone;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public StatusCollector(KvSettings settings, IActorRef region, IActorRef replyTo)
+    public StatusCollector(KvSettings settings, IActorRef region, IActorRef replyTo, ImmutableDictionary<SlotId, string> lastKnown)
     {
         _settings = settings;
         _replyTo = replyTo;
         _region = region;
-        Receive<ClusterShardingStats>(stats =>
+        _lastKnown = lastKnown;
+        Receive<PlacementSnapshot>(stats =>
         {
             _stats = stats;
             _statsDone = true;
@@ -242,7 +249,7 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _region.Tell(new GetClusterShardingStats(_settings.RequestTimeout));
+        RegionPlacement.Query(Context.System, _region, _settings.RequestTimeout).PipeTo(Self);
         // Every reachable member's hint actor: what it holds, and for whom.
         var state = Cluster.Get(Context.System).State;
         foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)))
@@ -263,13 +270,20 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         var members = state.Members.Select(m => new MemberInfo(
             nodeByAddress[m.Address], m.Address.ToString(), m.Status.ToString(), !unreachable.Contains(m.Address)));
         var owners = new Dictionary<SlotId, string>();
+        var silent = new List<string>();
         if (stats is not null)
-            foreach (var (address, region) in stats.Regions)
+        {
+            foreach (var region in stats.Regions)
             {
-                var node = nodeByAddress.GetValueOrDefault(address.HasLocalScope ? cluster.SelfAddress : address, address.ToString());
-                foreach (var shard in region.Stats.Keys)
-                    if (SlotId.TryParse(shard, out var slot)) owners[slot] = node;
+                if (region.Slots is null) silent.Add(region.Node);
+                else foreach (var slot in region.Slots) owners[slot] = region.Node;
             }
+            // Nodes that were not asked (unreachable) or did not answer: their slots as the gateway
+            // last saw them (slots do not move off an unreachable node).
+            var answered = stats.Regions.Where(r => r.Slots is not null).Select(r => r.Node).ToHashSet();
+            foreach (var (slot, node) in _lastKnown)
+                if (!answered.Contains(node) && owners.TryAdd(slot, node) && !silent.Contains(node)) silent.Add(node);
+        }
         var total = _settings.PartitionCount * _settings.ReplicationFactor;
         var coLocated = SlotPlacement.CountCoLocatedPartitions(owners);
         var ring = RingAllocationStrategy.RingOf(state, _settings.VirtualNodesPerNode);
@@ -282,6 +296,8 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         var upNodes = state.Members.Count(m => m.Status == MemberStatus.Up);
         string? warning = null;
         if (stats is null) warning = "sharding stats did not arrive in time; slot counts are missing";
+        else if (silent.Count > 0)
+            warning = $"the shard region of {string.Join(", ", silent.Order(StringComparer.Ordinal))} is unreachable or did not answer in time; its slots are shown as last known";
         else if (upNodes < _settings.ReplicationFactor)
             warning = $"only {upNodes} member(s) are Up, fewer than N={_settings.ReplicationFactor}: replicas of a partition share nodes, and a node failure can take out several replicas at once";
         else if (coLocated > 0)

@@ -113,6 +113,14 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
                     Assert.Equal((node, expectedHeld.GetValueOrDefault(node)), (node, HeldFor(await _cluster.HintStatsAsync(node), cut)));
             });
 
+            // The status still places every slot: the cut-off node's slots stay where they were (its
+            // region cannot answer, so they are shown as last known, with a warning saying so).
+            var status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
+            Assert.False(Assert.Single(status.Members, m => m.Node == cut).Reachable);
+            Assert.Equal(0, status.UnallocatedSlots);
+            Assert.Equal(owners.Count(kv => kv.Value == cut), status.SlotsPerNode.Single(kv => kv.Key == cut).Value);
+            Assert.Contains($"shard region of {cut} is unreachable or did not answer", status.Warning ?? "");
+
             // The cut-off node's own slots do not have these writes yet (read locally on it).
             foreach (var (key, (slot, _)) in onCut)
                 Assert.Empty((await _cluster.ReplicaReadAsync(cut, slot, B(key))).Siblings.Values);
