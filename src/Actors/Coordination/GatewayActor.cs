@@ -58,7 +58,14 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
         // this actor has already received.
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
-        Receive<ClusterEvent.MemberRemoved>(e => { _members.Remove(e.Member.Address); _unreachableAddresses.Remove(e.Member.Address); Refresh(); RefreshPlacementSoon(); });
+        Receive<ClusterEvent.MemberRemoved>(e =>
+        {
+            _members.Remove(e.Member.Address);
+            _unreachableAddresses.Remove(e.Member.Address);
+            Refresh();
+            OnRemoved(e.Member);
+            RefreshPlacementSoon();
+        });
         Receive<ClusterEvent.IMemberEvent>(e => { _members[e.Member.Address] = e.Member; Refresh(); if (e is ClusterEvent.MemberUp) RefreshPlacementSoon(); });
         Receive<ClusterEvent.UnreachableMember>(e => { _unreachableAddresses.Add(e.Member.Address); Refresh(); });
         Receive<ClusterEvent.ReachableMember>(e => { _unreachableAddresses.Remove(e.Member.Address); Refresh(); RefreshPlacementSoon(); });
@@ -89,6 +96,13 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 _slotNodes.Remove(gone);
             foreach (var slot in region.Slots) _slotNodes[slot] = region.Node;
         }
+        // While slots are still being placed or moved (after a start or a membership change), the
+        // picture goes stale within seconds: ask again after one second, not a whole interval.
+        // (A slot not known at all is guessed by the ring rule, which is where it will be placed.)
+        var up = _members.Values.Count(m => m.Status == MemberStatus.Up);
+        if ((up >= _settings.ReplicationFactor && SlotPlacement.CountCoLocatedPartitions(_slotNodes) > 0)
+            || SlotPlacement.CountMisplaced(_slotNodes, _ring, _partitioner, _settings.ReplicationFactor) > 0)
+            Timers.StartSingleTimer("placement-soon", RefreshPlacement.Instance, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>
@@ -127,6 +141,18 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             .Select(a => _members.TryGetValue(a, out var m) ? RingAllocationStrategy.NodeNameOf(m) : null)
             .OfType<string>().ToImmutableHashSet();
         WarmUp();
+    }
+
+    /// <summary>
+    /// A removed member's region is gone and the coordinator deallocates its slots: forget where
+    /// they were (unless a new incarnation of the node is already a member), so that until they
+    /// are re-placed (on their next request, by the ring rule) the view guesses their new home by
+    /// that same rule.
+    /// </summary>
+    private void OnRemoved(Member removed)
+    {
+        if (RingAllocationStrategy.NodeNameOf(removed) is not { } node || _addresses.ContainsKey(node)) return;
+        foreach (var slot in _slotNodes.Where(kv => kv.Value == node).Select(kv => kv.Key).ToList()) _slotNodes.Remove(slot);
     }
 
     /// <summary>
@@ -236,6 +262,9 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         Receive<PlacementSnapshot>(stats =>
         {
             _stats = stats;
+            // A fresh picture: the gateway (this actor's parent) routes by it from now on, so a
+            // status that shows the cluster settled also means this node's requests route by that.
+            Context.Parent.Tell(stats);
             _statsDone = true;
             if (_hints.Count >= _hintsAsked) Reply();
         });
@@ -287,12 +316,7 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         var total = _settings.PartitionCount * _settings.ReplicationFactor;
         var coLocated = SlotPlacement.CountCoLocatedPartitions(owners);
         var ring = RingAllocationStrategy.RingOf(state, _settings.VirtualNodesPerNode);
-        var partitioner = new Partitioner(_settings.PartitionCount);
-        var misplaced = owners.GroupBy(kv => kv.Key.Partition).Sum(g =>
-        {
-            var primaries = PreferenceList.For(g.Key, _settings.ReplicationFactor, ring, partitioner).Primaries;
-            return g.Count(kv => !primaries.Contains(kv.Value));
-        });
+        var misplaced = SlotPlacement.CountMisplaced(owners, ring, new Partitioner(_settings.PartitionCount), _settings.ReplicationFactor);
         var upNodes = state.Members.Count(m => m.Status == MemberStatus.Up);
         string? warning = null;
         if (stats is null) warning = "sharding stats did not arrive in time; slot counts are missing";

@@ -48,6 +48,20 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        // Fails fast, instead of waiting out the timeout, when the failure detector already says
+        // fewer than R replicas can answer (reads have no fallbacks: only a slot's own replica
+        // holds its data).
+        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
+        if (reachable < _options.R)
+        {
+            _replied = true;
+            var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
+            _replyTo.Tell(new RequestFailed(_key,
+                $"read quorum cannot be met: only {reachable} of N={_options.N} replicas are reachable (unreachable: {down}), R={_options.R}; 0 replies",
+                0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
+            Context.Stop(Self);
+            return;
+        }
         Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
         for (var i = 0; i < _options.N; i++)
             _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaRead(_requestId, _key)));

@@ -73,4 +73,12 @@ public static class SlotPlacement
     public static int CountCoLocatedPartitions(IReadOnlyDictionary<SlotId, string> owners) =>
         owners.GroupBy(kv => kv.Key.Partition)
               .Count(g => g.Select(kv => kv.Value).Distinct(StringComparer.Ordinal).Count() < g.Count());
+
+    /// <summary>Slots hosted on a node that is not among their partition's primaries on <paramref name="ring"/>.</summary>
+    public static int CountMisplaced(IReadOnlyDictionary<SlotId, string> owners, HashRing ring, Partitioner partitioner, int replicationFactor) =>
+        ring.IsEmpty ? 0 : owners.GroupBy(kv => kv.Key.Partition).Sum(g =>
+        {
+            var primaries = PreferenceList.For(g.Key, replicationFactor, ring, partitioner).Primaries;
+            return g.Count(kv => !primaries.Contains(kv.Value));
+        });
 }

@@ -196,6 +196,37 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_read_at_R2_with_two_of_three_replicas_unreachable_fails_at_once_naming_them_and_asks_nothing()
+    {
+        // A 10 s request timeout: the answer within Wait (3 s) can only be the fail-fast one.
+        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
+        var options = Options(timeoutSeconds: 10);
+        var (settings, region, client) = (_settings, _region.Ref, _client.Ref);
+        var coordinator = _parent.ChildActorOf(Props.Create(() =>
+            new GetCoordinator(RequestId, Partition, Key, options, settings, region, client, view)));
+        Watch(coordinator);
+
+        var failed = _client.ExpectMsg<RequestFailed>(Wait);
+        Assert.Contains("read quorum cannot be met: only 1 of N=3 replicas are reachable (unreachable: n2, n3), R=2", failed.Reason);
+        Assert.Equal((0, 2), (failed.Acks, failed.Required));
+        Assert.Equal([ReplicaReadState.Pending, ReplicaReadState.Unreachable, ReplicaReadState.Unreachable], States(failed.Replicas!));
+        ExpectTerminated(coordinator, Wait);
+        _region.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_read_at_R1_with_two_of_three_replicas_unreachable_is_answered_by_the_live_one()
+    {
+        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
+        var coordinator = StartGet(Options(r: 1, timeoutSeconds: 10), view);
+
+        Answer(coordinator, 0, Set(Version(A, 1, "a")));
+
+        var success = _client.ExpectMsg<GetSuccess>(Wait);
+        Assert.Equal([Bytes.FromUtf8("a")], success.Values);
+    }
+
+    [Fact]
     public void When_no_replica_answers_the_client_gets_request_failed_with_0_of_R_2()
     {
         StartGet(Options(timeoutSeconds: 1));
