@@ -30,6 +30,7 @@ public sealed record KvSettings
     public required int MaxSlotsPerRebalance { get; init; }
     public required TimeSpan ReplicaAckTimeout { get; init; }
     public required TimeSpan PlacementRefreshInterval { get; init; }
+    public required TimeSpan ReplaceRemovedSlotsAfter { get; init; }
     public required int HintsMaxPerTarget { get; init; }
     public required int HintsReplayWindow { get; init; }
     public required TimeSpan HintsReplayInterval { get; init; }
@@ -86,6 +87,7 @@ public sealed record KvSettings
             MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
             ReplicaAckTimeout = Read("request.replica-ack-timeout", k => c.GetTimeSpan(k)),
             PlacementRefreshInterval = Read("request.placement-refresh-interval", k => c.GetTimeSpan(k)),
+            ReplaceRemovedSlotsAfter = Read("request.replace-removed-slots-after", k => c.GetTimeSpan(k)),
             HintsMaxPerTarget = Read("hints.max-per-target", k => c.GetInt(k)),
             HintsReplayWindow = Read("hints.replay-window", k => c.GetInt(k)),
             HintsReplayInterval = Read("hints.replay-interval", k => c.GetTimeSpan(k)),
@@ -126,6 +128,7 @@ public sealed record KvSettings
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
         Require(ReplicaAckTimeout > TimeSpan.Zero, "request.replica-ack-timeout must be positive");
         Require(PlacementRefreshInterval > TimeSpan.Zero, "request.placement-refresh-interval must be positive");
+        Require(ReplaceRemovedSlotsAfter >= TimeSpan.Zero, "request.replace-removed-slots-after must not be negative");
         Require(HintsMaxPerTarget >= 1, "hints.max-per-target must be >= 1");
         Require(HintsReplayWindow >= 1, "hints.replay-window must be >= 1");
         Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");

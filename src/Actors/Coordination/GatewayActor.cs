@@ -55,6 +55,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<SlotsSeen>(s => { foreach (var (slot, node) in s.Nodes) _slotNodes[slot] = node; });
         Receive<RefreshPlacement>(_ => RegionPlacement.Query(Context.System, _region, _settings.RequestTimeout).PipeTo(Self));
         Receive<PlacementSnapshot>(OnPlacement);
+        Receive<StartAllSlots>(_ => StartEverySlot());
         // Membership is tracked from the events themselves: Cluster.State can lag behind an event
         // this actor has already received.
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
@@ -146,13 +147,27 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     /// <summary>
     /// A removed member's region is gone and the coordinator deallocates its slots: forget where
     /// they were (unless a new incarnation of the node is already a member), so that until they
-    /// are re-placed (on their next request, by the ring rule) the view guesses their new home by
-    /// that same rule.
+    /// are re-placed (by the ring rule) the view guesses their new home by that same rule; and
+    /// re-place them after <c>request.replace-removed-slots-after</c>.
     /// </summary>
     private void OnRemoved(Member removed)
     {
         if (RingAllocationStrategy.NodeNameOf(removed) is not { } node || _addresses.ContainsKey(node)) return;
         foreach (var slot in _slotNodes.Where(kv => kv.Value == node).Select(kv => kv.Key).ToList()) _slotNodes.Remove(slot);
+        if (_warmedUp) Timers.StartSingleTimer("replace-removed", StartAllSlots.Instance, _settings.ReplaceRemovedSlotsAfter);
+    }
+
+    /// <summary>Starts every replica slot: allocated ones are already running; the others are placed now by the ring rule.</summary>
+    private sealed class StartAllSlots
+    {
+        public static readonly StartAllSlots Instance = new();
+    }
+
+    private void StartEverySlot()
+    {
+        for (var p = 0; p < _settings.PartitionCount; p++)
+            for (var i = 0; i < _settings.ReplicationFactor; i++)
+                _region.Tell(new ShardRegion.StartEntity(new SlotId(p, i).ToString()));
     }
 
     /// <summary>
@@ -164,9 +179,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     {
         if (_warmedUp || _members.Values.Count(m => m.Status == MemberStatus.Up) < _settings.ReplicationFactor) return;
         _warmedUp = true;
-        for (var p = 0; p < _settings.PartitionCount; p++)
-            for (var i = 0; i < _settings.ReplicationFactor; i++)
-                _region.Tell(new ShardRegion.StartEntity(new SlotId(p, i).ToString()));
+        StartEverySlot();
     }
 
     /// <summary>
