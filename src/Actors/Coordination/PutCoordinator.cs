@@ -140,7 +140,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _candidates[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context)));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 

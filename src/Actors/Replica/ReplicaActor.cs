@@ -245,9 +245,29 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
             replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
+            if (IsLate(put)) ReplicateLatePut(put, result);
             AfterEvent();
             Persisted();
         });
+    }
+
+    /// <summary>
+    /// Minted so long after the coordinator sent it (a slot still catching up, a region waiting for
+    /// a shard home) that the coordinator has likely given up on this replica, had another one mint
+    /// the write, and will not replicate this version. Half the coordinating-replica timeout leaves
+    /// room for clock skew between nodes; replicating when it was not needed costs only a merge
+    /// that changes nothing.
+    /// </summary>
+    private bool IsLate(ReplicaPut put) =>
+        put.SentAtMs > 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() - put.SentAtMs >= _settings.CoordinatingReplicaTimeout.TotalMilliseconds / 2;
+
+    /// <summary>Sends a late-minted version to the partition's other slots, so that it is not left on this replica alone.</summary>
+    private void ReplicateLatePut(ReplicaPut put, SiblingSet written)
+    {
+        if (_peerRouter?.Invoke() is not { } router) return;
+        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
+            if (peer != _slot.Index)
+                router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaMerge(put.RequestId, put.Key, written, AckWanted: false)));
     }
 
     private void HandleMerge(ReplicaMerge merge)

@@ -18,9 +18,11 @@ public interface IReplicaCommand : IKvMessage
 /// <summary>
 /// Sent to the put's coordinating replica, the only place a version is minted. A null
 /// <see cref="Context"/> is a blind write: it supersedes what this replica holds.
-/// A null <see cref="Value"/> is a tombstone.
+/// A null <see cref="Value"/> is a tombstone. <see cref="SentAtMs"/>: the coordinator's wall
+/// clock when it sent the put (Unix ms; 0 = unknown); a replica that mints it much later knows the
+/// coordinator may have moved on to another replica and replicates the version itself.
 /// </summary>
-public sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context) : IReplicaCommand;
+public sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0) : IReplicaCommand;
 
 /// <summary>Merge these siblings (replication of a put, or read repair) and persist the result.</summary>
 public sealed record ReplicaMerge(long RequestId, Bytes Key, SiblingSet Siblings, bool AckWanted) : IReplicaCommand;

@@ -134,6 +134,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteNullableBytes(m.Value);
                 w.WriteBool(m.Context is not null);
                 if (m.Context is not null) w.WriteVector(m.Context);
+                w.WriteVarLong(m.SentAtMs);
                 break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
             case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
@@ -272,7 +273,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var key = r.ReadBytes();
                 var value = r.ReadNullableBytes();
                 var context = r.ReadBool() ? r.ReadVector() : null;
-                return new ReplicaPut(id, key, value, context);
+                return new ReplicaPut(id, key, value, context, r.ReadVarLong());
             }
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());

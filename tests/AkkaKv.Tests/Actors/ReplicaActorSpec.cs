@@ -92,6 +92,47 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(peerVersion, Read(StartReplica(), B("k")));
     }
 
+    /// <summary>Starts a replica with a peer probe and answers its catch-up with empty pages.</summary>
+    private IActorRef StartCaughtUpReplica(TestProbe peers)
+    {
+        var replica = StartReplicaWithPeers(peers);
+        var (a, b) = ExpectCatchUpRequests(peers);
+        foreach (var e in new[] { a, b })
+            replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(e.Command).RequestId, e.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
+        return replica;
+    }
+
+    [Fact]
+    public void A_put_minted_long_after_the_coordinator_sent_it_is_replicated_by_the_replica_to_its_peers()
+    {
+        // The coordinator sent it 10 s ago: it has long moved on to another coordinating replica
+        // (after request.coordinating-replica-timeout) and will not replicate this version.
+        var peers = CreateTestProbe();
+        var replica = StartCaughtUpReplica(peers);
+        var sentAt = DateTimeOffset.UtcNow.AddSeconds(-10).ToUnixTimeMilliseconds();
+        replica.Tell(new ReplicaPut(7, B("k"), B("late"), VersionVector.Empty, sentAt), TestActor);
+        var done = ExpectMsg<ReplicaPutDone>(Wait);
+
+        var merges = new[] { peers.ExpectMsg<SlotEnvelope>(Wait), peers.ExpectMsg<SlotEnvelope>(Wait) };
+        Assert.Equal([1, 2], merges.Select(m => m.Slot.Index).Order());
+        Assert.All(merges, m =>
+        {
+            Assert.Equal(Slot.Partition, m.Slot.Partition);
+            var merge = Assert.IsType<ReplicaMerge>(m.Command);
+            Assert.Equal((B("k"), done.Siblings, false), (merge.Key, merge.Siblings, merge.AckWanted));
+        });
+    }
+
+    [Fact]
+    public void A_put_minted_promptly_is_left_to_the_coordinator_to_replicate()
+    {
+        var peers = CreateTestProbe();
+        var replica = StartCaughtUpReplica(peers);
+        replica.Tell(new ReplicaPut(8, B("k"), B("prompt"), VersionVector.Empty, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), TestActor);
+        ExpectMsg<ReplicaPutDone>(Wait);
+        peers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
     [Fact]
     public void Catch_up_asks_for_the_next_page_after_the_last_key_of_the_previous_one()
     {

@@ -77,7 +77,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["SlotEnvelope of blind delete"] = new SlotEnvelope(new SlotId(0, 0), new ReplicaPut(-1, B("k"), null, null)),
         ["SlotEnvelope of ReplicaMerge"] = new SlotEnvelope(new SlotId(255, 1), new ReplicaMerge(7, B("k"), Siblings, true)),
         ["SlotEnvelope of ReplicaRead"] = new SlotEnvelope(new SlotId(3, 0), new ReplicaRead(long.MaxValue, B("k"))),
-        ["ReplicaPut"] = new ReplicaPut(long.MinValue, B("k"), B("v"), VersionVector.Empty),
+        ["ReplicaPut"] = new ReplicaPut(long.MinValue, B("k"), B("v"), VersionVector.Empty, 1_796_000_000_123),
         ["ReplicaMerge"] = new ReplicaMerge(8, B("k"), SiblingSet.Empty, false),
         ["ReplicaRead"] = new ReplicaRead(0, B("k")),
         ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, Siblings.Context),
