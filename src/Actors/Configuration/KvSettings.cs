@@ -36,6 +36,16 @@ public sealed record KvSettings
     public required TimeSpan HintsReplayInterval { get; init; }
     public required TimeSpan HintsReplayTimeout { get; init; }
     public required int HintsSnapshotEvery { get; init; }
+    public required TimeSpan AntiEntropyRoundInterval { get; init; }
+    public required TimeSpan AntiEntropyExchangePause { get; init; }
+    public required TimeSpan AntiEntropyExchangeTimeout { get; init; }
+    public required int AntiEntropyMaxKeysPerExchange { get; init; }
+    public required int MerkleFanout { get; init; }
+    public required int MerkleDepth { get; init; }
+
+    /// <summary>The shape of every replica's Merkle tree (partition bits from the partition count).</summary>
+    public AntiEntropy.MerkleShape MerkleShape =>
+        new(System.Numerics.BitOperations.Log2((uint)PartitionCount), MerkleFanout, MerkleDepth);
     public required int RespMaxConnections { get; init; }
     public required int RespMaxBulkBytes { get; init; }
     public required int RespMaxArguments { get; init; }
@@ -93,6 +103,12 @@ public sealed record KvSettings
             HintsReplayInterval = Read("hints.replay-interval", k => c.GetTimeSpan(k)),
             HintsReplayTimeout = Read("hints.replay-timeout", k => c.GetTimeSpan(k)),
             HintsSnapshotEvery = Read("hints.snapshot-every", k => c.GetInt(k)),
+            AntiEntropyRoundInterval = Read("anti-entropy.round-interval", k => c.GetTimeSpan(k)),
+            AntiEntropyExchangePause = Read("anti-entropy.exchange-pause", k => c.GetTimeSpan(k)),
+            AntiEntropyExchangeTimeout = Read("anti-entropy.exchange-timeout", k => c.GetTimeSpan(k)),
+            AntiEntropyMaxKeysPerExchange = Read("anti-entropy.max-keys-per-exchange", k => c.GetInt(k)),
+            MerkleFanout = Read("anti-entropy.tree-fanout", k => c.GetInt(k)),
+            MerkleDepth = Read("anti-entropy.tree-depth", k => c.GetInt(k)),
             RespMaxConnections = Read("resp.max-connections", k => c.GetInt(k)),
             RespMaxBulkBytes = Read("resp.max-bulk-bytes", k => c.GetInt(k)),
             RespMaxArguments = Read("resp.max-arguments", k => c.GetInt(k)),
@@ -134,6 +150,12 @@ public sealed record KvSettings
         Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");
         Require(HintsReplayTimeout > TimeSpan.Zero, "hints.replay-timeout must be positive");
         Require(HintsSnapshotEvery >= 1, "hints.snapshot-every must be >= 1");
+        Require(AntiEntropyRoundInterval > TimeSpan.Zero, "anti-entropy.round-interval must be positive");
+        Require(AntiEntropyExchangePause >= TimeSpan.Zero, "anti-entropy.exchange-pause must not be negative");
+        Require(AntiEntropyExchangeTimeout > TimeSpan.Zero, "anti-entropy.exchange-timeout must be positive");
+        Require(AntiEntropyMaxKeysPerExchange >= 1, "anti-entropy.max-keys-per-exchange must be >= 1");
+        Require(MerkleFanout >= 2 && (MerkleFanout & (MerkleFanout - 1)) == 0, "anti-entropy.tree-fanout must be a power of two >= 2");
+        Require(MerkleDepth >= 1, "anti-entropy.tree-depth must be >= 1");
         Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");
         Require(RespMaxBulkBytes >= MaxValueBytes && RespMaxBulkBytes >= MaxKeyBytes,
             "resp.max-bulk-bytes must be at least limits.max-value-bytes and limits.max-key-bytes (so an oversize value gets a clear error, not a protocol error)");

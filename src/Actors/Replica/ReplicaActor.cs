@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using AkkaKv.AntiEntropy;
 using AkkaKv.Configuration;
 using AkkaKv.Sharding;
 using AkkaKv.Versioning;
@@ -30,6 +31,9 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private readonly Random _random;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ReplicaState _state = ReplicaState.Empty;
+    // Anti-entropy: a hash tree over this slot's keys, kept up to date on every applied event
+    // (Apply below), built once from the recovered state.
+    private MerkleTree _tree;
     private long _minted;
     private int _eventsSinceSnapshot;
     private readonly Func<IActorRef?>? _peerRouter;
@@ -52,6 +56,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         _time = time;
         _random = random;
         _peerRouter = peerRouter;
+        _tree = new MerkleTree(settings.MerkleShape);
     }
 
     public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time, Func<IActorRef?>? peerRouter = null) =>
@@ -73,6 +78,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 break;
             case RecoveryCompleted:
                 _minted = _state.Counter;
+                _tree = MerkleTree.Build(_settings.MerkleShape, _state.Keys);
                 if (_state.ActorId is null)
                 {
                     var id = ReplicaState.NewActorId(_settings.NodeName, _slot.Index, _random);
@@ -133,7 +139,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         _inFlightPersists += events.Count;
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
+            Apply(e);
             AfterEvent();
             // The next page is asked for once this page's events are durable.
             if (ReferenceEquals(e, last)) ContinueCatchUp(page);
@@ -151,6 +157,13 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             RequestPage(router, peer, page.Entries[^1].Key);
         }
         else PeerDone(peer);
+    }
+
+    /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
+    private void Apply(object e)
+    {
+        _state = _state.Apply(e);
+        if (e is SiblingsMerged m) _tree.Set(m.Key, _state.Get(m.Key));
     }
 
     private void Persisted()
@@ -174,7 +187,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        if (_catchingUpFrom.Count > 0 && message is ReplicaPut or ReplicaMerge or ReplicaRead)
+        if (_catchingUpFrom.Count > 0 && message is ReplicaPut or ReplicaMerge or ReplicaRead or MerkleNodesRequest or MerkleLeavesRequest or ReplicaFetch)
         {
             Stash.Stash();
             return;
@@ -201,6 +214,16 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 break;
             case ReplicaRead read:
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
+                break;
+            case MerkleNodesRequest request:
+                Sender.Tell(AntiEntropyReplies.Nodes(request, _tree, _slot, _settings.NodeName));
+                break;
+            case MerkleLeavesRequest request:
+                Sender.Tell(AntiEntropyReplies.Leaves(request, _tree, _slot));
+                break;
+            case ReplicaFetch fetch:
+                Sender.Tell(new ReplicaFetched(fetch.RequestId, _slot,
+                    ValueList.From(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))))));
                 break;
             case StopReplica:
                 // Stops after every in-flight persist handler has run, so pending writes are still acked.
@@ -241,7 +264,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         _inFlightPersists++;
         PersistAsync(evt, e =>
         {
-            _state = _state.Apply(e);
+            Apply(e);
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
             replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
@@ -283,7 +306,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         _inFlightPersists++;
         PersistAsync(new SiblingsMerged(merge.Key, merge.Siblings), e =>
         {
-            _state = _state.Apply(e);
+            Apply(e);
             if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
             AfterEvent();
             Persisted();

@@ -73,3 +73,29 @@ public sealed record ReplicaIncarnated(string ActorId) : IKvMessage;
 public sealed record SiblingsMerged(Bytes Key, SiblingSet Siblings) : IKvMessage;
 
 public sealed record ReplicaSnapshot(string ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys) : IKvMessage;
+
+/// <summary>
+/// Anti-entropy: the hashes of the children of the Merkle-tree nodes <paramref name="Indexes"/> at
+/// <paramref name="Level"/> (0 = the root, whose only index is 0). Answered with <see cref="MerkleNodes"/>.
+/// </summary>
+public sealed record MerkleNodesRequest(long RequestId, int Level, ValueList<int> Indexes) : IReplicaCommand;
+
+/// <summary>
+/// The replica's root hash and, for each requested node in order, its <c>fanout</c> children's
+/// hashes (concatenated). <see cref="Depth"/> and <see cref="Fanout"/> name the tree's shape, so a
+/// peer with another shape is refused rather than compared.
+/// </summary>
+public sealed record MerkleNodes(long RequestId, SlotId Slot, string Node, ulong Root, int Depth, int Fanout, int Level,
+    ValueList<int> Indexes, ValueList<ulong> ChildHashes) : IKvMessage;
+
+/// <summary>Anti-entropy: every (key, digest) in the tree's leaves <paramref name="Leaves"/>.</summary>
+public sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves) : IReplicaCommand;
+
+/// <summary>The entries of the requested leaves, in key order.</summary>
+public sealed record MerkleLeaves(long RequestId, SlotId Slot, ValueList<AntiEntropy.MerkleEntry> Entries) : IKvMessage;
+
+/// <summary>Anti-entropy: the sibling sets this replica holds for <paramref name="Keys"/> (empty when absent).</summary>
+public sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys) : IReplicaCommand;
+
+/// <summary>The sibling sets for a <see cref="ReplicaFetch"/>, in its key order.</summary>
+public sealed record ReplicaFetched(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries) : IKvMessage;

@@ -84,6 +84,7 @@ public sealed class KvReader(byte[] data)
     private int _pos;
 
     public bool AtEnd => _pos == data.Length;
+    public int Remaining => data.Length - _pos;
 
     public byte ReadByte() => _pos < data.Length ? data[_pos++] : throw new FormatException("truncated AkkaKv frame");
     public bool ReadBool() => ReadByte() != 0;

@@ -56,6 +56,12 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         HintDelivered => "HX",
         HintOverflowed => "HV",
         HintSnapshot => "HN",
+        MerkleNodesRequest => "AQ",
+        MerkleNodes => "AN",
+        MerkleLeavesRequest => "AL",
+        MerkleLeaves => "AE",
+        ReplicaFetch => "AF",
+        ReplicaFetched => "AD",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -70,6 +76,26 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
     {
         var r = new KvReader(bytes);
         return Read(r, manifest);
+    }
+
+    private static void WriteInts(KvWriter w, ValueList<int> values)
+    {
+        w.WriteInt(values.Count);
+        foreach (var v in values) w.WriteInt(v);
+    }
+
+    /// <summary>A count prefix, checked against what is left of the frame before anything is allocated for it.</summary>
+    private static int Count(KvReader r)
+    {
+        var n = r.ReadInt();
+        return n < 0 || n > r.Remaining ? throw new FormatException($"count {n} does not fit in the frame") : n;
+    }
+
+    private static ValueList<int> ReadInts(KvReader r)
+    {
+        var values = new int[Count(r)];
+        for (var i = 0; i < values.Length; i++) values[i] = r.ReadInt();
+        return ValueList.From(values);
     }
 
     private static void WriteReports(KvWriter w, ValueList<ReplicaReport> reports)
@@ -144,6 +170,26 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
             case ReplicaSyncRequest m: w.WriteVarLong(m.RequestId); w.WriteNullableBytes(m.After); w.WriteInt(m.MaxKeys); break;
+            case MerkleNodesRequest m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Level); WriteInts(w, m.Indexes); break;
+            case MerkleNodes m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteFixedLong((long)m.Root);
+                w.WriteInt(m.Depth); w.WriteInt(m.Fanout); w.WriteInt(m.Level); WriteInts(w, m.Indexes);
+                w.WriteInt(m.ChildHashes.Count);
+                foreach (var h in m.ChildHashes) w.WriteFixedLong((long)h);
+                break;
+            case MerkleLeavesRequest m: w.WriteVarLong(m.RequestId); WriteInts(w, m.Leaves); break;
+            case MerkleLeaves m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
+                foreach (var e in m.Entries) { w.WriteBytes(e.Key); w.WriteFixedLong((long)e.Digest); }
+                break;
+            case ReplicaFetch m:
+                w.WriteVarLong(m.RequestId); w.WriteInt(m.Keys.Count);
+                foreach (var k in m.Keys) w.WriteBytes(k);
+                break;
+            case ReplicaFetched m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
+                foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
+                break;
             case ReplicaSyncPage m:
                 w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot);
                 w.WriteInt(m.Entries.Count);
@@ -283,6 +329,37 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;
             case "SQ": return new ReplicaSyncRequest(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt());
+            case "AQ": return new MerkleNodesRequest(r.ReadVarLong(), r.ReadInt(), ReadInts(r));
+            case "AN":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot(); var node = r.ReadString(); var root = (ulong)r.ReadFixedLong();
+                var depth = r.ReadInt(); var fanout = r.ReadInt(); var level = r.ReadInt(); var indexes = ReadInts(r);
+                var hashes = new ulong[Count(r)];
+                for (var i = 0; i < hashes.Length; i++) hashes[i] = (ulong)r.ReadFixedLong();
+                return new MerkleNodes(id, slot, node, root, depth, fanout, level, indexes, ValueList.From(hashes));
+            }
+            case "AL": return new MerkleLeavesRequest(r.ReadVarLong(), ReadInts(r));
+            case "AE":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot();
+                var entries = new AntiEntropy.MerkleEntry[Count(r)];
+                for (var i = 0; i < entries.Length; i++) entries[i] = new AntiEntropy.MerkleEntry(r.ReadBytes(), (ulong)r.ReadFixedLong());
+                return new MerkleLeaves(id, slot, ValueList.From(entries));
+            }
+            case "AF":
+            {
+                var id = r.ReadVarLong();
+                var keys = new Bytes[Count(r)];
+                for (var i = 0; i < keys.Length; i++) keys[i] = r.ReadBytes();
+                return new ReplicaFetch(id, ValueList.From(keys));
+            }
+            case "AD":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot();
+                var entries = new KeyValuePair<Bytes, SiblingSet>[Count(r)];
+                for (var i = 0; i < entries.Length; i++) entries[i] = KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings());
+                return new ReplicaFetched(id, slot, ValueList.From(entries));
+            }
             case "SP":
             {
                 var id = r.ReadVarLong();
