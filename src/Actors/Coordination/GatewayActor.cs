@@ -259,7 +259,11 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
     private readonly IActorRef _replyTo;
     private readonly IActorRef _region;
     private readonly Dictionary<string, HintedHandoff.HintStats> _hints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AntiEntropy.AntiEntropyStats> _antiEntropy = new(StringComparer.Ordinal);
     private int _hintsAsked;
+
+    /// <summary>Placement, and every asked node's hint and anti-entropy stats, are in.</summary>
+    private bool AllIn => _statsDone && _hints.Count >= _hintsAsked && _antiEntropy.Count >= _hintsAsked;
     private readonly ImmutableDictionary<SlotId, string> _lastKnown;
     private PlacementSnapshot? _stats;
     private bool _statsDone;
@@ -279,12 +283,17 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             // status that shows the cluster settled also means this node's requests route by that.
             Context.Parent.Tell(stats);
             _statsDone = true;
-            if (_hints.Count >= _hintsAsked) Reply();
+            if (AllIn) Reply();
         });
         Receive<HintedHandoff.HintStats>(h =>
         {
             _hints[h.Node] = h;
-            if (_statsDone && _hints.Count >= _hintsAsked) Reply();
+            if (AllIn) Reply();
+        });
+        Receive<AntiEntropy.AntiEntropyStats>(a =>
+        {
+            _antiEntropy[a.Node] = a;
+            if (AllIn) Reply();
         });
         Receive<CoordinatorTimeout>(_ => Reply());
     }
@@ -297,6 +306,7 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
         foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)))
         {
             Context.ActorSelection(new RootActorPath(m.Address) / "user" / HintedHandoff.HintedHandoffActor.Name).Tell(HintedHandoff.GetHintStats.Instance);
+            Context.ActorSelection(new RootActorPath(m.Address) / "user" / AntiEntropy.AntiEntropyActor.Name).Tell(AntiEntropy.GetAntiEntropyStats.Instance);
             _hintsAsked++;
         }
         Timers.StartSingleTimer("timeout", CoordinatorTimeout.Overall, _settings.RequestTimeout + TimeSpan.FromSeconds(1));
@@ -344,7 +354,8 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
             total - owners.Count, coLocated, misplaced, warning,
             owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count(),
-            ValueList.From(_hints.Values.OrderBy(h => h.Node, StringComparer.Ordinal))));
+            ValueList.From(_hints.Values.OrderBy(h => h.Node, StringComparer.Ordinal)),
+            ValueList.From(_antiEntropy.Values.OrderBy(a => a.Node, StringComparer.Ordinal))));
         Context.Stop(Self);
     }
 }

@@ -157,8 +157,12 @@ public sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
             Persist(new HintOverflowed(hint.TargetNode), e =>
             {
                 _store = _store.Apply(e);
-                _log.Warning("hints: {0} hints already held for {1} (hints.max-per-target); a write for slot {2} was not held: {1} needs repair",
+                _log.Warning("hints: {0} hints already held for {1} (hints.max-per-target); a write for slot {2} was not held: {1} needs repair (anti-entropy is asked to run)",
                     _store.HeldFor(hint.TargetNode), hint.TargetNode, hint.Target);
+                // The write reached W replicas but not this slot: anti-entropy brings it there once
+                // the target is back (its next round, started now, and again on reachability).
+                Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name)
+                    .Tell(new AntiEntropy.RepairSoon($"a hint for {hint.TargetNode} overflowed"));
                 replyTo.Tell(new HintRefused(hint.RequestId, hint.Target, _settings.NodeName,
                     $"{_settings.NodeName} holds {_settings.HintsMaxPerTarget} hints for {hint.TargetNode} (hints.max-per-target)"));
                 AfterEvent();

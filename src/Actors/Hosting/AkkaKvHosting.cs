@@ -26,6 +26,9 @@ public sealed class KvGateway;
 /// <summary>Registry key of the node's hinted-handoff actor.</summary>
 public sealed class KvHints;
 
+/// <summary>Registry key of this node's <see cref="AntiEntropy.AntiEntropyActor"/>.</summary>
+public sealed class KvAntiEntropy;
+
 /// <summary>Wires one AkkaKv node into an Akka.Hosting builder: the Host process and the multi-node specs use exactly this.</summary>
 public static class AkkaKvHosting
 {
@@ -101,6 +104,8 @@ public static class AkkaKvHosting
                 registry.Register<ReplicaRegion>(region);
                 var hints = system.ActorOf(HintedHandoffActor.PropsFor(settings, () => region, clock), HintedHandoffActor.Name);
                 registry.Register<KvHints>(hints);
+                var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), AntiEntropy.AntiEntropyActor.Name);
+                registry.Register<KvAntiEntropy>(antiEntropy);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway);

@@ -109,4 +109,5 @@ public sealed record NodeStatus(
     int MisplacedSlots,
     string? Warning,
     int PartitionsHeld = 0,
-    ValueList<HintedHandoff.HintStats>? Hints = null) : IKvMessage;
+    ValueList<HintedHandoff.HintStats>? Hints = null,
+    ValueList<AntiEntropy.AntiEntropyStats>? AntiEntropy = null) : IKvMessage;

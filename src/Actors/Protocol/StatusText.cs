@@ -35,6 +35,25 @@ public static class StatusText
                         $"for {t.Target} {t.Held} held, {t.Replayed} replayed" + (t.Overflowed > 0 ? $", {t.Overflowed} NOT HELD (bound full: {t.Target} needs repair)" : "")))));
             }
         }
+        if (st.AntiEntropy is not null)
+        {
+            sb.AppendLine("anti-entropy (per node: Merkle exchanges with the other replicas of the partitions it holds):");
+            foreach (var member in st.Members)
+            {
+                var ae = st.AntiEntropy.FirstOrDefault(a => a.Node == member.Node);
+                if (ae is null)
+                {
+                    sb.AppendLine($"  {member.Node,-8} not reported");
+                    continue;
+                }
+                var last = ae.LastExchangeAtMs == 0 ? "no exchange yet"
+                    : $"last exchange {DateTimeOffset.FromUnixTimeMilliseconds(ae.LastExchangeAtMs).UtcDateTime:HH:mm:ss} UTC";
+                var round = ae.RoundsCompleted == 0 ? "no round completed"
+                    : $"last round: {ae.PartitionsInSync} of {ae.PartitionsChecked} partitions in sync ({ae.PairsInSync} of {ae.PairsChecked} replica pairs)";
+                sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), " +
+                    $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
+            }
+        }
         if (st.Warning is not null) sb.AppendLine($"warning: {st.Warning}");
         return sb.ToString();
     }

@@ -62,6 +62,9 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         MerkleLeaves => "AE",
         ReplicaFetch => "AF",
         ReplicaFetched => "AD",
+        AntiEntropy.GetAntiEntropyStats => "AG",
+        AntiEntropy.RepairSoon => "AR",
+        AntiEntropy.AntiEntropyStats => "AS",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -76,6 +79,26 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
     {
         var r = new KvReader(bytes);
         return Read(r, manifest);
+    }
+
+    private static void WriteAntiEntropyStats(KvWriter w, AntiEntropy.AntiEntropyStats m)
+    {
+        w.WriteString(m.Node);
+        foreach (var v in new[] { m.RoundsCompleted, m.LastRoundCompletedAtMs, m.LastExchangeAtMs, m.Exchanges, m.ExchangesFailed }) w.WriteVarLong(v);
+        foreach (var v in new[] { m.PairsChecked, m.PairsInSync, m.PartitionsChecked, m.PartitionsInSync }) w.WriteInt(v);
+        w.WriteVarLong(m.KeysRepaired); w.WriteVarLong(m.BytesExchanged); w.WriteInt(m.PairsLeftInRound);
+    }
+
+    private static AntiEntropy.AntiEntropyStats ReadAntiEntropyStats(KvReader r) => new(r.ReadString(),
+        r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(),
+        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt());
+
+    private static ValueList<AntiEntropy.AntiEntropyStats>? ReadAntiEntropyList(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var list = new AntiEntropy.AntiEntropyStats[Count(r)];
+        for (var i = 0; i < list.Length; i++) list[i] = ReadAntiEntropyStats(r);
+        return ValueList.From(list);
     }
 
     private static void WriteInts(KvWriter w, ValueList<int> values)
@@ -149,6 +172,12 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                     w.WriteInt(m.Hints.Count);
                     foreach (var h in m.Hints) Write(w, h);
                 }
+                w.WriteBool(m.AntiEntropy is not null);
+                if (m.AntiEntropy is not null)
+                {
+                    w.WriteInt(m.AntiEntropy.Count);
+                    foreach (var a in m.AntiEntropy) WriteAntiEntropyStats(w, a);
+                }
                 break;
             case SlotEnvelope m:
                 w.WriteSlot(m.Slot);
@@ -170,6 +199,9 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
             case ReplicaSyncRequest m: w.WriteVarLong(m.RequestId); w.WriteNullableBytes(m.After); w.WriteInt(m.MaxKeys); break;
+            case AntiEntropy.GetAntiEntropyStats: break;
+            case AntiEntropy.RepairSoon m: w.WriteString(m.Reason); break;
+            case AntiEntropy.AntiEntropyStats m: WriteAntiEntropyStats(w, m); break;
             case MerkleNodesRequest m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Level); WriteInts(w, m.Indexes); break;
             case MerkleNodes m:
                 w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteFixedLong((long)m.Root);
@@ -305,7 +337,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var sc = r.ReadInt();
                 var slots = new List<KeyValuePair<string, int>>();
                 for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
-                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r));
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r), ReadAntiEntropyList(r));
             }
             case "E":
             {
@@ -329,6 +361,9 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;
             case "SQ": return new ReplicaSyncRequest(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt());
+            case "AG": return AntiEntropy.GetAntiEntropyStats.Instance;
+            case "AR": return new AntiEntropy.RepairSoon(r.ReadString());
+            case "AS": return ReadAntiEntropyStats(r);
             case "AQ": return new MerkleNodesRequest(r.ReadVarLong(), r.ReadInt(), ReadInts(r));
             case "AN":
             {

@@ -1,0 +1,174 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using AkkaKv.Configuration;
+using AkkaKv.Sharding;
+
+namespace AkkaKv.AntiEntropy;
+
+/// <summary>Asks a node's <see cref="AntiEntropyActor"/> for its <see cref="AntiEntropyStats"/>.</summary>
+public sealed record GetAntiEntropyStats : Serialization.IKvMessage
+{
+    public static readonly GetAntiEntropyStats Instance = new();
+}
+
+/// <summary>Asks a node's <see cref="AntiEntropyActor"/> to start a round soon (a hint overflowed, a node returned).</summary>
+public sealed record RepairSoon(string Reason) : Serialization.IKvMessage;
+
+/// <summary>
+/// One node's anti-entropy progress. <see cref="PairsInSync"/> of <see cref="PairsChecked"/>: the
+/// replica-slot pairs this node checked in its last complete round and found identical (equal
+/// Merkle roots); <see cref="PartitionsInSync"/>: partitions all of whose checked pairs were.
+/// </summary>
+public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long LastRoundCompletedAtMs, long LastExchangeAtMs,
+    long Exchanges, long ExchangesFailed, int PairsChecked, int PairsInSync, int PartitionsChecked, int PartitionsInSync,
+    long KeysRepaired, long BytesExchanged, int PairsLeftInRound) : Serialization.IKvMessage;
+
+/// <summary>
+/// A node's anti-entropy (<c>/user/kv-anti-entropy</c>): in rounds, runs one
+/// <see cref="AntiEntropyExchange"/> at a time for every pair of replica slots of the partitions
+/// this node holds (the pair's lower slot index is the one held here), pausing
+/// <c>anti-entropy.exchange-pause</c> between exchanges, and <c>round-interval</c> between rounds.
+/// A member that joins, returns or is removed, or a hint overflow (<see cref="RepairSoon"/>), starts
+/// a round at once (or right after the current one).
+/// </summary>
+public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
+{
+    public const string Name = "kv-anti-entropy";
+
+    private readonly KvSettings _settings;
+    private readonly IActorRef _region;
+    private readonly TimeProvider _time;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<(SlotId A, SlotId B)> _pairs = new();
+    private readonly Dictionary<(SlotId, SlotId), bool> _roundInSync = new();
+    private bool _roundRunning;
+    private bool _roundAgain;
+    private bool _exchangeRunning;
+    private long _nextExchangeId;
+    private long _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed, _keysRepaired, _bytes;
+    private int _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed class StartRound
+    {
+        public static readonly StartRound Instance = new();
+    }
+
+    private sealed class NextExchange
+    {
+        public static readonly NextExchange Instance = new();
+    }
+
+    public AntiEntropyActor(KvSettings settings, IActorRef region, TimeProvider time)
+    {
+        _settings = settings;
+        _region = region;
+        _time = time;
+        Receive<StartRound>(_ => BeginRound());
+        Receive<CurrentShardRegionState>(OnLocalSlots);
+        Receive<NextExchange>(_ => RunNext());
+        Receive<ExchangeResult>(OnResult);
+        Receive<RepairSoon>(r => Soon(r.Reason));
+        Receive<ClusterEvent.MemberUp>(e => Soon($"{e.Member.Address} is up"));
+        Receive<ClusterEvent.ReachableMember>(e => Soon($"{e.Member.Address} is reachable again"));
+        Receive<ClusterEvent.MemberRemoved>(e => Soon($"{e.Member.Address} was removed"));
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<GetAntiEntropyStats>(_ => Sender.Tell(Stats()));
+    }
+
+    public static Props PropsFor(KvSettings settings, IActorRef region, TimeProvider time) =>
+        Props.Create(() => new AntiEntropyActor(settings, region, time));
+
+    protected override void PreStart()
+    {
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.ReachableMember), typeof(ClusterEvent.MemberRemoved));
+        Timers.StartSingleTimer("round", StartRound.Instance, _settings.AntiEntropyRoundInterval);
+    }
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Soon(string reason)
+    {
+        if (_roundRunning) { _roundAgain = true; return; }
+        _log.Debug("anti-entropy: round soon ({0})", reason);
+        Timers.StartSingleTimer("round", StartRound.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    private void BeginRound()
+    {
+        if (_roundRunning) return;
+        _roundRunning = true;
+        _roundAgain = false;
+        _roundInSync.Clear();
+        // Which slots this node holds now, from its own region.
+        _region.Tell(GetShardRegionState.Instance);
+    }
+
+    private void OnLocalSlots(CurrentShardRegionState state)
+    {
+        _pairs.Clear();
+        var local = state.Shards.Select(s => SlotId.TryParse(s.ShardId, out var slot) ? slot : (SlotId?)null).OfType<SlotId>()
+            .OrderBy(s => s.Partition).ThenBy(s => s.Index).ToList();
+        foreach (var slot in local)
+            for (var peer = slot.Index + 1; peer < _settings.ReplicationFactor; peer++)
+                _pairs.Enqueue((slot, new SlotId(slot.Partition, peer)));
+        if (!_exchangeRunning) RunNext();
+    }
+
+    private void RunNext()
+    {
+        if (_exchangeRunning) return;
+        if (!_pairs.TryDequeue(out var pair))
+        {
+            EndRound();
+            return;
+        }
+        _exchangeRunning = true;
+        Context.ActorOf(AntiEntropyExchange.PropsFor(++_nextExchangeId, pair.A, pair.B, _settings, _region, Self));
+    }
+
+    private void OnResult(ExchangeResult result)
+    {
+        _exchangeRunning = false;
+        _exchanges++;
+        _lastExchangeAt = Now;
+        _keysRepaired += result.KeysRepaired;
+        _bytes += result.BytesExchanged;
+        if (result.Error is not null)
+        {
+            _failed++;
+            _log.Info("anti-entropy: exchange {0} <-> {1} abandoned: {2}", result.A, result.B, result.Error);
+        }
+        else if (result.KeysRepaired > 0)
+            _log.Info("anti-entropy: {0} <-> {1} repaired {2} key(s), {3} bytes exchanged", result.A, result.B, result.KeysRepaired, result.BytesExchanged);
+        _roundInSync[(result.A, result.B)] = result.InSync;
+        // A pair that needed repair is checked again at the end of this round: it may have had more
+        // differing keys than one exchange repairs, and a second look confirms it is in sync.
+        if (!result.InSync && result.Error is null && result.KeysRepaired > 0) _pairs.Enqueue((result.A, result.B));
+        Timers.StartSingleTimer("next", NextExchange.Instance, _settings.AntiEntropyExchangePause);
+    }
+
+    private void EndRound()
+    {
+        _roundRunning = false;
+        _rounds++;
+        _lastRoundAt = Now;
+        _pairsChecked = _roundInSync.Count;
+        _pairsInSync = _roundInSync.Count(kv => kv.Value);
+        var byPartition = _roundInSync.GroupBy(kv => kv.Key.Item1.Partition).ToList();
+        _partitionsChecked = byPartition.Count;
+        _partitionsInSync = byPartition.Count(g => g.All(kv => kv.Value));
+        if (_roundAgain) Soon("requested during the last round");
+        else Timers.StartSingleTimer("round", StartRound.Instance, _settings.AntiEntropyRoundInterval);
+    }
+
+    private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
+        _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count);
+}
