@@ -16,6 +16,9 @@ public sealed record GetAntiEntropyStats : Serialization.IKvMessage
 /// <summary>Asks a node's <see cref="AntiEntropyActor"/> to start a round soon (a hint overflowed, a node returned).</summary>
 public sealed record RepairSoon(string Reason) : Serialization.IKvMessage;
 
+/// <summary>A get on this node found <paramref name="Replicas"/> stale replicas of one key and sent them the merged set (read repair).</summary>
+public sealed record ReadRepaired(int Replicas) : Serialization.IKvMessage;
+
 /// <summary>
 /// One node's anti-entropy progress. <see cref="PairsInSync"/> of <see cref="PairsChecked"/>: the
 /// replica-slot pairs this node checked in its last complete round and found identical (equal
@@ -23,7 +26,7 @@ public sealed record RepairSoon(string Reason) : Serialization.IKvMessage;
 /// </summary>
 public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long LastRoundCompletedAtMs, long LastExchangeAtMs,
     long Exchanges, long ExchangesFailed, int PairsChecked, int PairsInSync, int PartitionsChecked, int PartitionsInSync,
-    long KeysRepaired, long BytesExchanged, int PairsLeftInRound) : Serialization.IKvMessage;
+    long KeysRepaired, long BytesExchanged, int PairsLeftInRound, long ReadRepairedKeys = 0, long ReadRepairedReplicas = 0) : Serialization.IKvMessage;
 
 /// <summary>
 /// A node's anti-entropy (<c>/user/kv-anti-entropy</c>): in rounds, runs one
@@ -31,7 +34,8 @@ public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long La
 /// this node holds (the pair's lower slot index is the one held here), pausing
 /// <c>anti-entropy.exchange-pause</c> between exchanges, and <c>round-interval</c> between rounds.
 /// A member that joins, returns or is removed, or a hint overflow (<see cref="RepairSoon"/>), starts
-/// a round at once (or right after the current one).
+/// a round at once (or right after the current one). It also counts this node's read repairs
+/// (<see cref="ReadRepaired"/>, from get coordinators), so the status shows every kind of repair.
 /// </summary>
 public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 {
@@ -47,6 +51,7 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private bool _roundAgain;
     private bool _exchangeRunning;
     private long _nextExchangeId;
+    private long _readRepairedKeys, _readRepairedReplicas;
     private long _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed, _keysRepaired, _bytes;
     private int _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync;
 
@@ -78,6 +83,11 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<GetAntiEntropyStats>(_ => Sender.Tell(Stats()));
+        Receive<ReadRepaired>(r =>
+        {
+            _readRepairedKeys++;
+            _readRepairedReplicas += r.Replicas;
+        });
     }
 
     public static Props PropsFor(KvSettings settings, IActorRef region, TimeProvider time) =>
@@ -170,5 +180,6 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     }
 
     private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
-        _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count);
+        _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count,
+        _readRepairedKeys, _readRepairedReplicas);
 }

@@ -118,9 +118,15 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     private void Finish()
     {
         // Read repair: only slots that answered with less than the merged result, fire and forget.
+        var repaired = 0;
         foreach (var (slot, reply) in _replies)
             if (!reply.Siblings.Equals(_merged))
+            {
                 _region.Tell(new SlotEnvelope(new SlotId(_partition, slot), new ReplicaMerge(_requestId, _key, _merged, AckWanted: false)));
+                repaired++;
+            }
+        // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
+        if (repaired > 0) Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name).Tell(new AntiEntropy.ReadRepaired(repaired));
         Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
         Context.Stop(Self);
     }

@@ -51,7 +51,7 @@ public static class StatusText
                 var round = ae.RoundsCompleted == 0 ? "no round completed"
                     : $"last round: {ae.PartitionsInSync} of {ae.PartitionsChecked} partitions in sync ({ae.PairsInSync} of {ae.PairsChecked} replica pairs)";
                 sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), " +
-                    $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
+                    $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; read repair: {ae.ReadRepairedKeys} key(s), {ae.ReadRepairedReplicas} replica(s); {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
             }
         }
         if (st.Warning is not null) sb.AppendLine($"warning: {st.Warning}");

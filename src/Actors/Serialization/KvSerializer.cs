@@ -65,6 +65,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         AntiEntropy.GetAntiEntropyStats => "AG",
         AntiEntropy.RepairSoon => "AR",
         AntiEntropy.AntiEntropyStats => "AS",
+        AntiEntropy.ReadRepaired => "AX",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -87,11 +88,12 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         foreach (var v in new[] { m.RoundsCompleted, m.LastRoundCompletedAtMs, m.LastExchangeAtMs, m.Exchanges, m.ExchangesFailed }) w.WriteVarLong(v);
         foreach (var v in new[] { m.PairsChecked, m.PairsInSync, m.PartitionsChecked, m.PartitionsInSync }) w.WriteInt(v);
         w.WriteVarLong(m.KeysRepaired); w.WriteVarLong(m.BytesExchanged); w.WriteInt(m.PairsLeftInRound);
+        w.WriteVarLong(m.ReadRepairedKeys); w.WriteVarLong(m.ReadRepairedReplicas);
     }
 
     private static AntiEntropy.AntiEntropyStats ReadAntiEntropyStats(KvReader r) => new(r.ReadString(),
         r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(),
-        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt());
+        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong());
 
     private static ValueList<AntiEntropy.AntiEntropyStats>? ReadAntiEntropyList(KvReader r)
     {
@@ -201,6 +203,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaSyncRequest m: w.WriteVarLong(m.RequestId); w.WriteNullableBytes(m.After); w.WriteInt(m.MaxKeys); break;
             case AntiEntropy.GetAntiEntropyStats: break;
             case AntiEntropy.RepairSoon m: w.WriteString(m.Reason); break;
+            case AntiEntropy.ReadRepaired m: w.WriteInt(m.Replicas); break;
             case AntiEntropy.AntiEntropyStats m: WriteAntiEntropyStats(w, m); break;
             case MerkleNodesRequest m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Level); WriteInts(w, m.Indexes); break;
             case MerkleNodes m:
@@ -363,6 +366,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case "SQ": return new ReplicaSyncRequest(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt());
             case "AG": return AntiEntropy.GetAntiEntropyStats.Instance;
             case "AR": return new AntiEntropy.RepairSoon(r.ReadString());
+            case "AX": return new AntiEntropy.ReadRepaired(r.ReadInt());
             case "AS": return ReadAntiEntropyStats(r);
             case "AQ": return new MerkleNodesRequest(r.ReadVarLong(), r.ReadInt(), ReadInts(r));
             case "AN":

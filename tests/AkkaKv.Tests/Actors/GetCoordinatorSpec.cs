@@ -324,6 +324,30 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_read_repair_is_counted_with_this_nodes_anti_entropy_stats()
+    {
+        // The node's anti-entropy actor (/user/kv-anti-entropy) counts read repairs for the status.
+        var antiEntropy = CreateTestProbe();
+        Sys.ActorOf(Props.Create(() => new Forwarder(antiEntropy.Ref)), AkkaKv.AntiEntropy.AntiEntropyActor.Name);
+        var coordinator = StartGet();
+        var a = Version(A, 1, "a");
+        var b = Version(B, 1, "b");
+        Answer(coordinator, 0, Set(a));
+        Answer(coordinator, 1, Set(a, b));
+        Answer(coordinator, 2, SiblingSet.Empty);
+        _client.ExpectMsg<GetSuccess>(Wait);
+        ExpectRepairs(2);
+
+        Assert.Equal(2, antiEntropy.ExpectMsg<AkkaKv.AntiEntropy.ReadRepaired>(Wait).Replicas);
+        antiEntropy.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef to) => ReceiveAny(m => to.Forward(m));
+    }
+
+    [Fact]
     public void When_all_replicas_agree_no_read_repair_is_sent()
     {
         var coordinator = StartGet();
