@@ -114,6 +114,64 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(repaired >= missing - 2 * 1, $"anti-entropy reports {repaired} keys repaired, {missing} were missing (at most one hint per holder could have filled one)");
     }
 
+    [Fact]
+    public async Task A_key_deleted_while_a_replica_was_cut_off_stays_deleted_on_every_replica_after_the_heal()
+    {
+        await _cluster.StartSettledAsync(Three, Timeout);
+        var settings = Configuration.KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = _cluster.Hocon }));
+        var partitioner = new Partitioner(settings.PartitionCount);
+        var owners = await _cluster.SlotOwnersAsync("n1");
+        var keys = Enumerable.Range(0, 40).Select(i => $"del-{i}").ToList();
+        // Every replica holds every key before the cut.
+        foreach (var key in keys)
+            Assert.Equal(3, Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 3)))).Acks);
+
+        await _cluster.SetBlackholeAsync(Cut, on: true);
+        try
+        {
+            await EventuallyAsync(Timeout, () =>
+            {
+                foreach (var node in Three.Where(n => n != Cut))
+                    Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
+                return Task.CompletedTask;
+            });
+            // Deleted while n3 is cut off (hints bounded to one per holder: n3 misses almost all).
+            foreach (var key in keys)
+                Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Delete(B(key), null, new RequestOptions(W: 2, Overwrite: true))));
+        }
+        finally
+        {
+            await _cluster.SetBlackholeAsync(Cut, on: false);
+        }
+
+        var stillLive = 0;
+        foreach (var key in keys)
+        {
+            var slot = SlotOn(Cut, key, owners, partitioner, settings.ReplicationFactor);
+            if ((await _cluster.ReplicaReadAsync(Cut, slot, B(key))).Siblings.Values.Any()) stillLive++;
+        }
+        output.WriteLine($"{stillLive} of {keys.Count} deleted keys still have a live value on {Cut}'s replicas at the heal");
+        Assert.True(stillLive > keys.Count / 2, $"only {stillLive} keys were still live on {Cut}: hints were not bounded as configured");
+
+        // Anti-entropy spreads the tombstones, never the old values: every replica of every key
+        // ends up with no live value, and a quorum read finds nothing.
+        await EventuallyAsync(Timeout, async () =>
+        {
+            foreach (var key in keys)
+            {
+                var partition = partitioner.PartitionOf(B(key));
+                for (var i = 0; i < settings.ReplicationFactor; i++)
+                {
+                    var slot = new SlotId(partition, i);
+                    var held = (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings;
+                    Assert.True(!held.IsEmpty && held.IsDeleted, $"{key} on {slot} ({owners[slot]}): {held.Values.Count()} live value(s), {held.Count} version(s)");
+                }
+            }
+        });
+        foreach (var key in keys)
+            Assert.IsType<NotFound>(await _cluster.AskAsync<IGetResponse>("n2", new Get(B(key), new RequestOptions(R: 3))));
+    }
+
     private static SlotId SlotOn(string node, string key, Dictionary<SlotId, string> owners, Partitioner partitioner, int n)
     {
         var partition = partitioner.PartitionOf(B(key));
