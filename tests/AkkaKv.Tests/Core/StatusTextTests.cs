@@ -1,0 +1,46 @@
+using AkkaKv.AntiEntropy;
+using AkkaKv.HintedHandoff;
+using AkkaKv.Protocol;
+using Xunit;
+
+namespace AkkaKv.Tests.Core;
+
+/// <summary>What <c>akkakv status</c> and <c>KV.STATUS</c> print for hints and anti-entropy: the lines an operator reads.</summary>
+public sealed class StatusTextTests
+{
+    private static NodeStatus Status(ValueList<HintStats>? hints, ValueList<AntiEntropyStats>? antiEntropy) => new("n1",
+        ValueList.From([new MemberInfo("n1", "akka.tcp://akkakv@127.0.0.1:4001", "Up", true), new MemberInfo("n3", "akka.tcp://akkakv@127.0.0.1:4003", "Up", false)]),
+        256, 3, 128, ValueList.From([KeyValuePair.Create("n1", 256), KeyValuePair.Create("n3", 256)]), 0, 0, 0, null, 256, hints, antiEntropy);
+
+    [Fact]
+    public void Anti_entropy_shows_per_node_rounds_partitions_in_sync_repairs_and_bytes_and_a_round_in_progress()
+    {
+        var lastExchange = new DateTimeOffset(2026, 11, 29, 9, 30, 5, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var text = StatusText.Render(Status(null, ValueList.From([
+            new AntiEntropyStats("n1", 3, lastExchange, lastExchange, 700, 2, 256, 250, 200, 195, 1234, 98765, 17, 12, 13)])));
+
+        Assert.Contains("anti-entropy (per node", text);
+        Assert.Contains("  n1       3 round(s), last round: 195 of 200 partitions in sync (250 of 256 replica pairs); 700 exchanges (2 abandoned), " +
+            "1234 key(s) repaired, 98765 bytes exchanged; read repair: 12 key(s), 13 replica(s); last exchange 09:30:05 UTC; round in progress, 17 pair(s) left", text);
+        // A member whose anti-entropy did not answer (here: unreachable) says so rather than showing zeros.
+        Assert.Contains("  n3       not reported", text);
+    }
+
+    [Fact]
+    public void A_node_that_has_not_finished_a_round_says_so()
+    {
+        var text = StatusText.Render(Status(null, ValueList.From([new AntiEntropyStats("n1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)])));
+        Assert.Contains("  n1       0 round(s), no round completed; 0 exchanges (0 abandoned), 0 key(s) repaired, 0 bytes exchanged; read repair: 0 key(s), 0 replica(s); no exchange yet", text);
+    }
+
+    [Fact]
+    public void Hints_show_what_each_node_holds_for_whom_and_writes_it_could_not_hold()
+    {
+        var text = StatusText.Render(Status(ValueList.From([
+            new HintStats("n1", ValueList.From([new HintTargetStats("n3", 5, 40, 2)]))]), null));
+
+        Assert.Contains("  n1       reachable, holds 5 hint(s): for n3 5 held, 40 replayed, 2 NOT HELD (bound full: n3 needs repair)", text);
+        Assert.Contains("  n3       UNREACHABLE, hints not reported", text);
+        Assert.DoesNotContain("anti-entropy", text);
+    }
+}
