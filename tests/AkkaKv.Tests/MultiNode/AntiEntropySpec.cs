@@ -55,6 +55,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         var partitioner = new Partitioner(settings.PartitionCount);
         var owners = await _cluster.SlotOwnersAsync("n1");
         var keys = Enumerable.Range(0, 300).Select(i => $"ae-{i}").ToList();
+        int missing;
 
         await _cluster.SetBlackholeAsync(Cut, on: true);
         try
@@ -67,21 +68,21 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
             });
             foreach (var key in keys)
                 Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>(keys.IndexOf(key) % 2 == 0 ? "n1" : "n2", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 2))));
+
+            // Before the heal (read locally on the cut-off node), its replicas lack almost all of them.
+            missing = 0;
+            foreach (var key in keys)
+            {
+                var slot = SlotOn(Cut, key, owners, partitioner, settings.ReplicationFactor);
+                if ((await _cluster.ReplicaReadAsync(Cut, slot, B(key))).Siblings.IsEmpty) missing++;
+            }
+            output.WriteLine($"{missing} of {keys.Count} keys missing on {Cut}'s replicas before the heal");
+            Assert.True(missing > keys.Count / 2, $"only {missing} keys were missing: hints were not bounded as configured");
         }
         finally
         {
             await _cluster.SetBlackholeAsync(Cut, on: false);
         }
-
-        // Right after the writes, the cut-off node's replicas lack almost all of them.
-        var missing = 0;
-        foreach (var key in keys)
-        {
-            var slot = SlotOn(Cut, key, owners, partitioner, settings.ReplicationFactor);
-            if ((await _cluster.ReplicaReadAsync(Cut, slot, B(key))).Siblings.IsEmpty) missing++;
-        }
-        output.WriteLine($"{missing} of {keys.Count} keys missing on {Cut}'s replicas when the cut heals");
-        Assert.True(missing > keys.Count / 2, $"only {missing} keys were missing: hints were not bounded as configured");
 
         var healed = Stopwatch.StartNew();
         var partitions = keys.Select(k => partitioner.PartitionOf(B(k))).Distinct().ToList();
@@ -138,20 +139,21 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
             // Deleted while n3 is cut off (hints bounded to one per holder: n3 misses almost all).
             foreach (var key in keys)
                 Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Delete(B(key), null, new RequestOptions(W: 2, Overwrite: true))));
+
+            // Before the heal (read locally on the cut-off node), its replicas still hold the values.
+            var stillLive = 0;
+            foreach (var key in keys)
+            {
+                var slot = SlotOn(Cut, key, owners, partitioner, settings.ReplicationFactor);
+                if ((await _cluster.ReplicaReadAsync(Cut, slot, B(key))).Siblings.Values.Any()) stillLive++;
+            }
+            output.WriteLine($"{stillLive} of {keys.Count} deleted keys still have a live value on {Cut}'s replicas before the heal");
+            Assert.True(stillLive > keys.Count / 2, $"only {stillLive} keys were still live on {Cut}: hints were not bounded as configured");
         }
         finally
         {
             await _cluster.SetBlackholeAsync(Cut, on: false);
         }
-
-        var stillLive = 0;
-        foreach (var key in keys)
-        {
-            var slot = SlotOn(Cut, key, owners, partitioner, settings.ReplicationFactor);
-            if ((await _cluster.ReplicaReadAsync(Cut, slot, B(key))).Siblings.Values.Any()) stillLive++;
-        }
-        output.WriteLine($"{stillLive} of {keys.Count} deleted keys still have a live value on {Cut}'s replicas at the heal");
-        Assert.True(stillLive > keys.Count / 2, $"only {stillLive} keys were still live on {Cut}: hints were not bounded as configured");
 
         // Anti-entropy spreads the tombstones, never the old values: every replica of every key
         // ends up with no live value, and a quorum read finds nothing.
