@@ -123,11 +123,15 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         var finalValues = new Dictionary<string, IReadOnlyCollection<string>>();
         var unreadable = new List<string>();
         var readAtR2 = 0;
-        // Keys whose every put was acknowledged: each write reached all three replicas (directly,
-        // or as a hint replayed after the restart), so the first read's per-replica report (taken
-        // before that read's repair) must say every replica, the victim's included, is current.
+        // Keys whose every put was acknowledged: each acknowledged write reached the victim's replica
+        // (directly, or as a hint replayed after the restart), so the first read's per-replica report
+        // (taken before that read's repair) must say the victim's replica is current. The others can
+        // still lack a version that was never acknowledged (a coordinating replica on the freshly
+        // restarted victim whose reply came after the coordinator had moved on): anti-entropy's job,
+        // counted and printed, not asserted here.
         var onlyAcked = history.Attempts.GroupBy(a => a.Key).Where(g => g.All(a => a.Outcome == PutOutcome.Acked)).Select(g => g.Key).ToHashSet();
         var notCurrent = new List<string>();
+        var othersStale = 0;
         var readBack = Stopwatch.StartNew();
         foreach (var key in keys)
         {
@@ -135,8 +139,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             if (values is null) unreadable.Add(key);
             else finalValues[key] = values;
             if (r == 2) readAtR2++;
-            if (onlyAcked.Contains(key) && replicas is not null && replicas.Any(x => x.State != ReplicaReadState.Current))
+            if (!onlyAcked.Contains(key) || replicas is null) continue;
+            if (replicas.Any(x => x.Node == Victim && x.State != ReplicaReadState.Current))
                 notCurrent.Add($"{key}: {string.Join(", ", replicas.Select(x => $"{x.Slot}@{x.Node} {x.State}"))}");
+            else if (replicas.Any(x => x.State != ReplicaReadState.Current)) othersStale++;
         }
         var check = history.Check(finalValues);
         var faultWindow = history.Window(faultAt, healAt);
@@ -164,7 +170,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             foreach (var h in hints)
                 output.WriteLine($"  {h.Node} hints: " + (h.Targets.Count == 0 ? "none ever" : string.Join("; ", h.Targets.Select(t => $"for {t.Target} {t.Held} held, {t.Replayed} replayed, {t.Overflowed} not held"))));
         output.WriteLine($"read back {finalValues.Count} keys in {readBack.Elapsed.TotalSeconds:0.0} s ({readAtR2} only at R=2), {unreadable.Count} unreadable");
-        output.WriteLine($"replicas current at the first read-back, over the {onlyAcked.Count} keys whose every put was acknowledged: {onlyAcked.Count - notCurrent.Count} keys all current, {notCurrent.Count} not");
+        output.WriteLine($"first read-back, over the {onlyAcked.Count} keys whose every put was acknowledged: {Victim}'s replica current for {onlyAcked.Count - notCurrent.Count}, not for {notCurrent.Count}; " +
+            $"keys with another replica still lacking an unacknowledged version: {othersStale}");
         output.WriteLine($"check: {check}");
         output.WriteLine($"run took {run.Elapsed.TotalSeconds:0} s");
 
@@ -173,7 +180,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         if (unreadable.Count > 0)
             violations.Add($"{unreadable.Count} keys could not be read (R=3, then R=2) after the cluster settled: {string.Join(", ", unreadable.Take(10))}");
         if (notCurrent.Count > 0)
-            violations.Add($"{notCurrent.Count} keys whose every put was acknowledged have a replica that is not current after the hints drained: {string.Join("; ", notCurrent.Take(5))}");
+            violations.Add($"{notCurrent.Count} keys whose every put was acknowledged have a replica on {Victim} that is not current after its hints drained: {string.Join("; ", notCurrent.Take(5))}");
         if (!check.Ok)
             violations.Add($"acknowledged writes lost, or values read back that were never written to that key: {check}");
         var refused = attempts.Where(a => a.Outcome == PutOutcome.Failed).ToList();
