@@ -51,7 +51,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
     public async Task Replicas_that_missed_writes_while_cut_off_become_identical_after_the_heal_without_any_request()
     {
         await _cluster.StartSettledAsync(Three, Timeout);
-        var settings = Configuration.KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = _cluster.Hocon }));
+        var settings = _cluster.Settings;
         var partitioner = new Partitioner(settings.PartitionCount);
         var owners = await _cluster.SlotOwnersAsync("n1");
         var keys = Enumerable.Range(0, 300).Select(i => $"ae-{i}").ToList();
@@ -60,7 +60,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         await _cluster.SetBlackholeAsync(Cut, on: true);
         try
         {
-            await EventuallyAsync(Timeout, () =>
+            await InProcessCluster.EventuallyAsync(Timeout, () =>
             {
                 foreach (var node in Three.Where(n => n != Cut))
                     Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
@@ -86,7 +86,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
 
         var healed = Stopwatch.StartNew();
         var partitions = keys.Select(k => partitioner.PartitionOf(B(k))).Distinct().ToList();
-        await EventuallyAsync(Timeout, async () =>
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {
             foreach (var key in keys)
             {
@@ -112,7 +112,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         // The stats count an exchange's repairs when it finishes (all merges acked), which can be
         // just after the replicas already agree.
         NodeStatus? status = null;
-        await EventuallyAsync(Timeout, async () =>
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {
             status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
             var repaired = status.AntiEntropy!.Sum(a => a.KeysRepaired);
@@ -125,7 +125,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_key_deleted_while_a_replica_was_cut_off_stays_deleted_on_every_replica_after_the_heal()
     {
         await _cluster.StartSettledAsync(Three, Timeout);
-        var settings = Configuration.KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = _cluster.Hocon }));
+        var settings = _cluster.Settings;
         var partitioner = new Partitioner(settings.PartitionCount);
         var owners = await _cluster.SlotOwnersAsync("n1");
         var keys = Enumerable.Range(0, 40).Select(i => $"del-{i}").ToList();
@@ -136,7 +136,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         await _cluster.SetBlackholeAsync(Cut, on: true);
         try
         {
-            await EventuallyAsync(Timeout, () =>
+            await InProcessCluster.EventuallyAsync(Timeout, () =>
             {
                 foreach (var node in Three.Where(n => n != Cut))
                     Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
@@ -163,7 +163,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
 
         // Anti-entropy spreads the tombstones, never the old values: every replica of every key
         // ends up with no live value, and a quorum read finds nothing.
-        await EventuallyAsync(Timeout, async () =>
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {
             foreach (var key in keys)
             {
@@ -193,20 +193,4 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         return reply.Root;
     }
 
-    private static async Task EventuallyAsync(TimeSpan timeout, Func<Task> assertion)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Exception e) when ((e is XunitException or AskTimeoutException) && deadline.Elapsed < timeout)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
 }

@@ -56,7 +56,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
 
         var cutAt = Stopwatch.StartNew();
         await _cluster.SetBlackholeAsync(Cut, on: true);
-        await EventuallyAsync(Timeout, () =>
+        await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
             foreach (var node in Survivors)
                 Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
@@ -73,7 +73,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(hintsHeld > 0, "no write during the outage had a replica on the cut-off node");
 
         // The majority downs and removes it; the cut-off node downs itself and its system ends.
-        await EventuallyAsync(Timeout, () =>
+        await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
             foreach (var node in Survivors)
                 Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Members, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
@@ -86,7 +86,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
 
         // Without any request: its slots are re-placed on the three live nodes, one per node per
         // partition, and the hints held for it drain into those new homes.
-        await EventuallyAsync(Timeout, async () =>
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {
             var status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
             Assert.Equal(["n1", "n2", "n4"], status.Members.Select(m => m.Node).Order(StringComparer.Ordinal));
@@ -111,21 +111,4 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static int HeldFor(HintedHandoff.HintStats stats, string target) => stats.Targets.FirstOrDefault(t => t.Target == target)?.Held ?? 0;
-
-    private static async Task EventuallyAsync(TimeSpan timeout, Func<Task> assertion)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Exception e) when ((e is XunitException or Akka.Actor.AskTimeoutException) && deadline.Elapsed < timeout)
-            {
-                await Task.Delay(200);
-            }
-        }
-    }
 }

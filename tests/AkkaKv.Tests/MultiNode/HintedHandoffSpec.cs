@@ -44,7 +44,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
     private static readonly TimeSpan DetectTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(60);
 
-    private KvSettings Settings => KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = _cluster.Hocon }));
+    private KvSettings Settings => _cluster.Settings;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -107,7 +107,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             Assert.All(latencies, l => Assert.True(l < settings.RequestTimeout / 2, $"a put took {l.TotalMilliseconds:0} ms"));
 
             // Each write whose partition has a slot on the cut-off node is one hint, on that partition's fallback.
-            await EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
+            await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
             {
                 foreach (var node in Four.Where(n => n != cut))
                     Assert.Equal((node, expectedHeld.GetValueOrDefault(node)), (node, HeldFor(await _cluster.HintStatsAsync(node), cut)));
@@ -194,7 +194,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(sloppyTook < settings.RequestTimeout / 2, $"the sloppy put took {sloppyTook.TotalMilliseconds:0} ms");
 
             // Exactly these hints exist: the failed strict put left none.
-            await EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
+            await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
             {
                 Assert.Equal(new[] { (cutSlots[0], 1) }, Held(await _cluster.HintStatsAsync(fallback)));
                 Assert.Equal(new[] { (cutSlots[1], 1) }, Held(await _cluster.HintStatsAsync(live)));
@@ -252,7 +252,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(started3.Elapsed < settings.RequestTimeout / 2, $"the W=3 put took {started3.Elapsed.TotalMilliseconds:0} ms to fail");
 
             // Each coordinator holds the hints of the writes it coordinated.
-            await EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
+            await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(10), async () =>
             {
                 foreach (var node in coordinators)
                     Assert.Equal((node, keys.Count / 2), (node, HeldFor(await _cluster.HintStatsAsync(node), cut)));
@@ -300,7 +300,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             var replies = await Task.WhenAll(keys.Select((key, i) =>
                 _cluster.AskAsync<IWriteResponse>("n1", new Put(B(key), B($"v{i}"), null, new RequestOptions(W: 2)))));
             Assert.All(replies, reply => Assert.Equal(2, Assert.IsType<WriteSuccess>(reply).Acks));
-            await EventuallyAsync(TimeSpan.FromSeconds(10), async () => Assert.Equal(keys.Count, HeldFor(await _cluster.HintStatsAsync("n1"), cut)));
+            await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(10), async () => Assert.Equal(keys.Count, HeldFor(await _cluster.HintStatsAsync("n1"), cut)));
         }
         finally
         {
@@ -354,7 +354,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine($"put: {reply} after {answeredAfter.TotalMilliseconds:0} ms");
 
             // The slow replica does get the write, well within the request timeout.
-            await EventuallyAsync(timeout, async () => Assert.Contains(B("v"), (await _cluster.ReplicaReadAsync(slow, slowSlot, B(key))).Siblings.Values));
+            await InProcessCluster.EventuallyAsync(timeout, async () => Assert.Contains(B("v"), (await _cluster.ReplicaReadAsync(slow, slowSlot, B(key))).Siblings.Values));
             var slowHeldAfter = started.Elapsed;
             output.WriteLine($"{slowSlot} on {slow} held the write {slowHeldAfter.TotalMilliseconds:0} ms after the put started");
             Assert.True(reply is WriteSuccess { Acks: 2 },
@@ -412,7 +412,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
 
             // One hint, for the cut-off node's slot, on the fallback; every slot on a reachable node has the write.
             var expected = $"hints held: {fallback} for {cut} x1; reachable slots without the write: none";
-            await EventuallyAsync(TimeSpan.FromSeconds(5), async () =>
+            await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(5), async () =>
             {
                 var held = new List<string>();
                 foreach (var node in Four.Where(node => node != cut))
@@ -447,7 +447,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
     {
         try
         {
-            await EventuallyAsync(timeout, async () =>
+            await InProcessCluster.EventuallyAsync(timeout, async () =>
             {
                 var stats = await Task.WhenAll(nodes.Select(_cluster.HintStatsAsync));
                 Assert.All(stats, s => Assert.Equal((s.Node, 0, (long)replayedBy.GetValueOrDefault(s.Node)), (s.Node, HeldFor(s, cut), ReplayedTo(s, cut))));
@@ -481,7 +481,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>Polls until every one of <paramref name="observers"/> sees <paramref name="node"/> as (un)reachable.</summary>
     private async Task AwaitReachabilityAsync(string node, IEnumerable<string> observers, bool reachable, TimeSpan timeout) =>
-        await EventuallyAsync(timeout, () =>
+        await InProcessCluster.EventuallyAsync(timeout, () =>
         {
             foreach (var observer in observers)
             {
@@ -492,22 +492,4 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             }
             return Task.CompletedTask;
         });
-
-    /// <summary>Retries <paramref name="assertion"/> every 100 ms until it passes; after <paramref name="timeout"/>, its last failure is the test's.</summary>
-    private static async Task EventuallyAsync(TimeSpan timeout, Func<Task> assertion)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (XunitException) when (deadline.Elapsed < timeout)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
 }

@@ -186,6 +186,31 @@ public sealed class InProcessCluster : IAsyncDisposable
         return slots;
     }
 
+    /// <summary>The settings every node of this cluster runs with (as node n1 reads them).</summary>
+    public Configuration.KvSettings Settings =>
+        Configuration.KvSettings.FromConfig(AkkaKvHosting.NodeConfig(new NodeOptions { NodeName = "n1", DataDir = "unused", ExtraHocon = Hocon }));
+
+    /// <summary>
+    /// Retries <paramref name="assertion"/> every 200 ms while it fails (an assertion, or an ask
+    /// that timed out); after <paramref name="timeout"/>, its last failure is the test's.
+    /// </summary>
+    public static async Task EventuallyAsync(TimeSpan timeout, Func<Task> assertion)
+    {
+        var deadline = global::System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Exception e) when ((e is Xunit.Sdk.XunitException or AskTimeoutException) && deadline.Elapsed < timeout)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var host in _hosts.Values)
