@@ -26,7 +26,8 @@ public sealed record ReadRepaired(int Replicas) : Serialization.IKvMessage;
 /// </summary>
 public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long LastRoundCompletedAtMs, long LastExchangeAtMs,
     long Exchanges, long ExchangesFailed, int PairsChecked, int PairsInSync, int PartitionsChecked, int PartitionsInSync,
-    long KeysRepaired, long BytesExchanged, int PairsLeftInRound, long ReadRepairedKeys = 0, long ReadRepairedReplicas = 0) : Serialization.IKvMessage;
+    long KeysRepaired, long BytesExchanged, int PairsLeftInRound, long ReadRepairedKeys = 0, long ReadRepairedReplicas = 0,
+    long TombstonesPurged = 0, int TombstonesPending = 0, string? LastGcSkipped = null) : Serialization.IKvMessage;
 
 /// <summary>
 /// A node's anti-entropy (<c>/user/kv-anti-entropy</c>): in rounds, runs one
@@ -36,6 +37,9 @@ public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long La
 /// A member that joins, returns or is removed, or a hint overflow (<see cref="RepairSoon"/>), starts
 /// a round at once (or right after the current one). It also counts this node's read repairs
 /// (<see cref="ReadRepaired"/>, from get coordinators), so the status shows every kind of repair.
+/// At the end of a round it runs a <see cref="TombstoneGc"/> pass over the partitions whose slot 0
+/// it holds and whose pairs with slot 0 were all in sync, while every member is Up and reachable;
+/// the next round starts after the pass.
 /// </summary>
 public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 {
@@ -54,6 +58,11 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private long _readRepairedKeys, _readRepairedReplicas;
     private long _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed, _keysRepaired, _bytes;
     private int _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync;
+    // Tombstone GC: slot 0's tombstones listed by the last pass, per partition, waiting for a round to confirm them.
+    private IReadOnlyDictionary<int, IReadOnlySet<MerkleEntry>> _gcCandidates = new Dictionary<int, IReadOnlySet<MerkleEntry>>();
+    private readonly HashSet<int> _slot0Partitions = new();
+    private long _tombstonesPurged;
+    private string? _lastGcSkipped;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -76,6 +85,7 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         Receive<CurrentShardRegionState>(OnLocalSlots);
         Receive<NextExchange>(_ => RunNext());
         Receive<ExchangeResult>(OnResult);
+        Receive<GcResult>(OnGcResult);
         Receive<RepairSoon>(r => Soon(r.Reason));
         Receive<ClusterEvent.MemberUp>(e => Soon($"{e.Member.Address} is up"));
         Receive<ClusterEvent.ReachableMember>(e => Soon($"{e.Member.Address} is reachable again"));
@@ -126,6 +136,8 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         _pairs.Clear();
         var local = state.Shards.Select(s => SlotId.TryParse(s.ShardId, out var slot) ? slot : (SlotId?)null).OfType<SlotId>()
             .OrderBy(s => s.Partition).ThenBy(s => s.Index).ToList();
+        _slot0Partitions.Clear();
+        _slot0Partitions.UnionWith(local.Where(s => s.Index == 0).Select(s => s.Partition));
         foreach (var slot in local)
             for (var peer = slot.Index + 1; peer < _settings.ReplicationFactor; peer++)
                 _pairs.Enqueue((slot, new SlotId(slot.Partition, peer)));
@@ -167,7 +179,6 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     private void EndRound()
     {
-        _roundRunning = false;
         _rounds++;
         _lastRoundAt = Now;
         _pairsChecked = _roundInSync.Count;
@@ -175,11 +186,49 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         var byPartition = _roundInSync.GroupBy(kv => kv.Key.Item1.Partition).ToList();
         _partitionsChecked = byPartition.Count;
         _partitionsInSync = byPartition.Count(g => g.All(kv => kv.Value));
+        if (!StartGc()) ScheduleNextRound();
+    }
+
+    private void ScheduleNextRound()
+    {
+        _roundRunning = false;
         if (_roundAgain) Soon("requested during the last round");
         else Timers.StartSingleTimer("round", StartRound.Instance, _settings.AntiEntropyRoundInterval);
     }
 
+    /// <summary>Starts a tombstone-GC pass if there is anything to confirm; false if not (the round is over then).</summary>
+    private bool StartGc()
+    {
+        if (!_settings.TombstoneGc) return false;
+        // Candidates of partitions whose slot 0 moved away are dropped: the new holder lists its own.
+        _gcCandidates = _gcCandidates.Where(kv => _slot0Partitions.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var inSync = _slot0Partitions.Where(p => Enumerable.Range(1, _settings.ReplicationFactor - 1)
+            .All(j => _roundInSync.GetValueOrDefault((new SlotId(p, 0), new SlotId(p, j))))).ToList();
+        if (inSync.Count == 0) return false;
+        var state = Cluster.Get(Context.System).State;
+        if (state.Unreachable.Count > 0 || state.Members.Any(m => m.Status != MemberStatus.Up))
+        {
+            _lastGcSkipped = "not every member is Up and reachable";
+            return false;
+        }
+        Context.ActorOf(TombstoneGc.PropsFor(++_nextExchangeId, _settings, _region, Self, inSync, _gcCandidates,
+            state.Members.Select(m => m.Address).ToList()));
+        return true;
+    }
+
+    private void OnGcResult(GcResult result)
+    {
+        var next = _gcCandidates.ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (partition, listed) in result.Candidates) next[partition] = listed;
+        _gcCandidates = next;
+        _tombstonesPurged += result.Purged;
+        _lastGcSkipped = result.Skipped;
+        if (result.Purged > 0) _log.Info("anti-entropy: purged {0} tombstone(s) confirmed on every replica", result.Purged);
+        if (result.Skipped is not null) _log.Info("anti-entropy: tombstone GC skipped: {0}", result.Skipped);
+        ScheduleNextRound();
+    }
+
     private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
         _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count,
-        _readRepairedKeys, _readRepairedReplicas);
+        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped);
 }

@@ -19,7 +19,9 @@ public sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysRep
 /// differ, compares the differing leaves key by key, fetches just those keys from both sides and
 /// sends each side what it lacks (<see cref="ReplicaMerge"/>: merged by clock, siblings kept). Both
 /// slots are addressed through the shard region, so it does not matter which node holds which.
-/// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange.
+/// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange. Two slots at
+/// different tombstone-GC generations are not repaired from each other: the one behind is told to
+/// reset (<see cref="GcGenerationSeen"/>).
 /// </summary>
 internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
 {
@@ -89,6 +91,15 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
             return;
         }
         _bytes += 8L * (2 + a.ChildHashes.Count + b.ChildHashes.Count);
+        if (a.GcGeneration != b.GcGeneration)
+        {
+            // One journal missed a tombstone purge: it may hold values whose tombstones are gone,
+            // so nothing is copied between the two; the one behind drops its keys and catches up.
+            var (behind, ahead) = a.GcGeneration < b.GcGeneration ? (a, b) : (b, a);
+            _region.Tell(new SlotEnvelope(behind.Slot, new GcGenerationSeen(_id, ahead.GcGeneration)));
+            Finish(inSync: false, error: $"replica {behind.Slot} on {behind.Node} is at tombstone-GC generation {behind.GcGeneration}, behind {ahead.Slot} on {ahead.Node} at {ahead.GcGeneration}: it resets and catches up");
+            return;
+        }
         if (a.Level == 0 && a.Root == b.Root)
         {
             _nodesCompared += 1;

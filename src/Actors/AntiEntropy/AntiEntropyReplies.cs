@@ -11,7 +11,7 @@ public static class AntiEntropyReplies
     /// at or below the leaves, get no children (the asker's shape differs; it sees the shape in
     /// the reply and stops).
     /// </summary>
-    public static MerkleNodes Nodes(MerkleNodesRequest request, MerkleTree tree, SlotId slot, string node)
+    public static MerkleNodes Nodes(MerkleNodesRequest request, MerkleTree tree, SlotId slot, string node, long gcGeneration = 0)
     {
         var shape = tree.Shape;
         var hashes = new List<ulong>(request.Indexes.Count * shape.Fanout);
@@ -24,7 +24,7 @@ public static class AntiEntropyReplies
                 hashes.AddRange(tree.Children(request.Level, index));
             }
         return new MerkleNodes(request.RequestId, slot, node, tree.RootHash, shape.Depth, shape.Fanout, request.Level,
-            ValueList.From(indexes), ValueList.From(hashes));
+            ValueList.From(indexes), ValueList.From(hashes), gcGeneration);
     }
 
     /// <summary>The entries of the requested leaves (unknown leaf indexes are skipped), in key order.</summary>

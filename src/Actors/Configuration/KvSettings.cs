@@ -40,6 +40,8 @@ public sealed record KvSettings
     public required TimeSpan AntiEntropyExchangePause { get; init; }
     public required TimeSpan AntiEntropyExchangeTimeout { get; init; }
     public required int AntiEntropyMaxKeysPerExchange { get; init; }
+    public required bool TombstoneGc { get; init; }
+    public required int TombstoneGcMaxPerPartition { get; init; }
     public required int MerkleFanout { get; init; }
     public required int MerkleDepth { get; init; }
 
@@ -107,6 +109,8 @@ public sealed record KvSettings
             AntiEntropyExchangePause = Read("anti-entropy.exchange-pause", k => c.GetTimeSpan(k)),
             AntiEntropyExchangeTimeout = Read("anti-entropy.exchange-timeout", k => c.GetTimeSpan(k)),
             AntiEntropyMaxKeysPerExchange = Read("anti-entropy.max-keys-per-exchange", k => c.GetInt(k)),
+            TombstoneGc = Read("anti-entropy.tombstone-gc", k => c.GetBoolean(k)),
+            TombstoneGcMaxPerPartition = Read("anti-entropy.tombstone-gc-max-per-partition", k => c.GetInt(k)),
             MerkleFanout = Read("anti-entropy.tree-fanout", k => c.GetInt(k)),
             MerkleDepth = Read("anti-entropy.tree-depth", k => c.GetInt(k)),
             RespMaxConnections = Read("resp.max-connections", k => c.GetInt(k)),
@@ -154,6 +158,7 @@ public sealed record KvSettings
         Require(AntiEntropyExchangePause >= TimeSpan.Zero, "anti-entropy.exchange-pause must not be negative");
         Require(AntiEntropyExchangeTimeout > TimeSpan.Zero, "anti-entropy.exchange-timeout must be positive");
         Require(AntiEntropyMaxKeysPerExchange >= 1, "anti-entropy.max-keys-per-exchange must be >= 1");
+        Require(TombstoneGcMaxPerPartition >= 1, "anti-entropy.tombstone-gc-max-per-partition must be >= 1");
         Require(MerkleFanout >= 2 && (MerkleFanout & (MerkleFanout - 1)) == 0, "anti-entropy.tree-fanout must be a power of two >= 2");
         Require(MerkleDepth >= 1, "anti-entropy.tree-depth must be >= 1");
         Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");

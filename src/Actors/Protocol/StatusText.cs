@@ -52,6 +52,8 @@ public static class StatusText
                     : $"last round: {ae.PartitionsInSync} of {ae.PartitionsChecked} partitions in sync ({ae.PairsInSync} of {ae.PairsChecked} replica pairs)";
                 sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), " +
                     $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; read repair: {ae.ReadRepairedKeys} key(s), {ae.ReadRepairedReplicas} replica(s); {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
+                sb.AppendLine($"  {"",-8} tombstone GC: {ae.TombstonesPurged} purged, {ae.TombstonesPending} listed awaiting confirmation by the next round"
+                    + (ae.LastGcSkipped is null ? "" : $"; last pass skipped: {ae.LastGcSkipped}"));
             }
         }
         if (st.Warning is not null) sb.AppendLine($"warning: {st.Warning}");

@@ -22,6 +22,13 @@ namespace AkkaKv.Replica;
 /// The catch-up is what makes a slot that starts on a node with an empty or old journal for it
 /// (a node that joined, a slot moved after a membership change, a restarted node) hold every
 /// acknowledged write of its peers before it answers a read or coordinates a put.
+///
+/// Tombstone GC (see <see cref="TombstonesPurged"/>): a replica purges only tombstones that
+/// anti-entropy confirmed on every replica, and counts purges in its GC generation. A replica
+/// that learns of a later generation than its own (in a catch-up page, or from an exchange) has a
+/// journal that missed a purge, so it may hold values whose tombstones are gone: it drops its keys
+/// (<see cref="ReplicaReset"/>) and catches up again rather than resurrect them. Pages from a peer
+/// at an earlier generation are not merged, for the same reason.
 /// </summary>
 public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 {
@@ -39,6 +46,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private readonly Func<IActorRef?>? _peerRouter;
     private readonly Dictionary<int, Bytes?> _catchingUpFrom = new();
     private long _syncId;
+    private bool _resetting;
     // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
     // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
     // an empty write, which Akka.Persistence.Sql fails on ("Sequence contains no elements"), and
@@ -87,7 +95,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 }
                 StartCatchUp();
                 break;
-            case ReplicaIncarnated or SiblingsMerged:
+            case ReplicaIncarnated or SiblingsMerged or TombstonesPurged or ReplicaReset:
                 _state = _state.Apply(message);
                 // Replayed events count toward the next snapshot, so a replica restarted more
                 // often than every snapshot-every events still snapshots and recovery stays bounded.
@@ -119,13 +127,28 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         Timers.Cancel(peer);
         _catchingUpFrom.Remove(peer);
-        if (_catchingUpFrom.Count == 0) Stash.UnstashAll();
+        if (_catchingUpFrom.Count == 0 && !_resetting) Stash.UnstashAll();
     }
 
     private void OnSyncPage(ReplicaSyncPage page)
     {
         var peer = page.Slot.Index;
         if (page.RequestId != _syncId || !_catchingUpFrom.ContainsKey(peer)) return;
+        if (page.GcGeneration > _state.GcGeneration)
+        {
+            Reset(page.GcGeneration, $"peer replica {peer}");
+            return;
+        }
+        if (page.GcGeneration < _state.GcGeneration)
+        {
+            // The peer's journal missed a purge: its keys may include values whose tombstones this
+            // replica purged. Not merged; the peer resets when it hears of this generation.
+            _log.Info("replica {0}: peer replica {1} is at tombstone-GC generation {2}, behind this replica's {3}: not catching up from it",
+                _slot, peer, page.GcGeneration, _state.GcGeneration);
+            Sender.Tell(new GcGenerationSeen(_syncId, _state.GcGeneration));
+            PeerDone(peer);
+            return;
+        }
         var events = page.Entries
             .Where(kv => !_state.Get(kv.Key).Merge(kv.Value).Equals(_state.Get(kv.Key)))
             .Select(kv => new SiblingsMerged(kv.Key, kv.Value))
@@ -149,6 +172,8 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void ContinueCatchUp(ReplicaSyncPage page)
     {
+        // A reset since this page was asked for started a new catch-up.
+        if (page.RequestId != _syncId || _resetting) return;
         var peer = page.Slot.Index;
         if (page.Done || page.Entries.Count == 0) PeerDone(peer);
         else if (_peerRouter?.Invoke() is { } router)
@@ -163,7 +188,43 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private void Apply(object e)
     {
         _state = _state.Apply(e);
-        if (e is SiblingsMerged m) _tree.Set(m.Key, _state.Get(m.Key));
+        switch (e)
+        {
+            case SiblingsMerged m:
+                _tree.Set(m.Key, _state.Get(m.Key));
+                break;
+            case TombstonesPurged p:
+                foreach (var entry in p.Entries)
+                    if (!_state.Keys.ContainsKey(entry.Key)) _tree.Remove(entry.Key);
+                break;
+            case ReplicaReset:
+                _tree = new MerkleTree(_settings.MerkleShape);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A peer is at a later GC generation: this journal missed a purge. Drops every key (persisted,
+    /// so a restart does not bring them back) and catches up from the peers again; commands wait.
+    /// </summary>
+    private void Reset(long generation, string seenAt)
+    {
+        _log.Warning("replica {0}: {1} is at tombstone-GC generation {2}, this replica's journal only at {3}: it missed a purge and may hold " +
+            "values of deleted keys, so it drops its {4} key(s) and catches up from its peers again", _slot, seenAt, generation, _state.GcGeneration, _state.Keys.Count);
+        foreach (var peer in _catchingUpFrom.Keys.ToList()) Timers.Cancel(peer);
+        _catchingUpFrom.Clear();
+        // Commands wait from now until the new catch-up is done; the persist handler starts it.
+        _resetting = true;
+        _inFlightPersists++;
+        Persist(new ReplicaReset(generation), e =>
+        {
+            Apply(e);
+            _resetting = false;
+            AfterEvent();
+            StartCatchUp();
+            if (_catchingUpFrom.Count == 0) Stash.UnstashAll();
+            Persisted();
+        });
     }
 
     private void Persisted()
@@ -182,12 +243,13 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             if (entries.Count >= request.MaxKeys) { done = false; break; }
             entries.Add(kv);
         }
-        Sender.Tell(new ReplicaSyncPage(request.RequestId, _slot, ValueList.From(entries), done));
+        Sender.Tell(new ReplicaSyncPage(request.RequestId, _slot, ValueList.From(entries), done, _state.GcGeneration));
     }
 
     protected override void OnCommand(object message)
     {
-        if (_catchingUpFrom.Count > 0 && message is ReplicaPut or ReplicaMerge or ReplicaRead or MerkleNodesRequest or MerkleLeavesRequest or ReplicaFetch)
+        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaMerge or ReplicaRead or MerkleNodesRequest or MerkleLeavesRequest
+                or ReplicaFetch or ListTombstones or PurgeTombstones)
         {
             Stash.Stash();
             return;
@@ -216,7 +278,18 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
                 break;
             case MerkleNodesRequest request:
-                Sender.Tell(AntiEntropyReplies.Nodes(request, _tree, _slot, _settings.NodeName));
+                Sender.Tell(AntiEntropyReplies.Nodes(request, _tree, _slot, _settings.NodeName, _state.GcGeneration));
+                break;
+            case GcGenerationSeen seen when seen.GcGeneration > _state.GcGeneration && !_resetting:
+                Reset(seen.GcGeneration, "a peer replica");
+                break;
+            case GcGenerationSeen:
+                break;
+            case ListTombstones list:
+                Sender.Tell(new TombstoneList(list.RequestId, _slot, _state.GcGeneration, ValueList.From(_state.Tombstones(list.Max))));
+                break;
+            case PurgeTombstones purge:
+                HandlePurge(purge);
                 break;
             case MerkleLeavesRequest request:
                 Sender.Tell(AntiEntropyReplies.Leaves(request, _tree, _slot));
@@ -308,6 +381,26 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         {
             Apply(e);
             if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
+            AfterEvent();
+            Persisted();
+        });
+    }
+
+    private void HandlePurge(PurgeTombstones purge)
+    {
+        var replyTo = Sender;
+        var purgeable = purge.Entries.Where(_state.IsPurgeable).ToList();
+        if (purgeable.Count == 0 && purge.GcGeneration <= _state.GcGeneration)
+        {
+            replyTo.Tell(new TombstonesPurgedAck(purge.RequestId, _slot, 0));
+            return;
+        }
+        // Persisted even when no listed key is purgeable here: the generation must be durable.
+        _inFlightPersists++;
+        PersistAsync(new TombstonesPurged(Math.Max(purge.GcGeneration, _state.GcGeneration), ValueList.From(purgeable)), e =>
+        {
+            Apply(e);
+            replyTo.Tell(new TombstonesPurgedAck(purge.RequestId, _slot, purgeable.Count));
             AfterEvent();
             Persisted();
         });

@@ -52,7 +52,9 @@ public sealed record ReplicaReadResult(long RequestId, SlotId Slot, string Node,
 public sealed record ReplicaSyncRequest(long RequestId, Bytes? After, int MaxKeys) : IReplicaCommand;
 
 /// <summary>One page of a peer's keys; <see cref="Done"/> when no key follows the last one.</summary>
-public sealed record ReplicaSyncPage(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries, bool Done) : IKvMessage;
+/// <see cref="GcGeneration"/>: the peer's tombstone-GC generation; a page from a replica at another
+/// generation is not merged (see <see cref="TombstonesPurged"/>).
+public sealed record ReplicaSyncPage(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries, bool Done, long GcGeneration = 0) : IKvMessage;
 
 /// <summary>Sharding's hand-off stop message: lets in-flight persists finish before the slot moves.</summary>
 public sealed record StopReplica : IKvMessage
@@ -72,7 +74,23 @@ public sealed record ReplicaIncarnated(string ActorId) : IKvMessage;
 /// <summary>The siblings merged into a key's set. Applying it is a merge: order-insensitive.</summary>
 public sealed record SiblingsMerged(Bytes Key, SiblingSet Siblings) : IKvMessage;
 
-public sealed record ReplicaSnapshot(string ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys) : IKvMessage;
+public sealed record ReplicaSnapshot(string ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys, long GcGeneration = 0) : IKvMessage;
+
+/// <summary>
+/// Tombstone GC: the listed tombstones were dropped (each only if the key still held exactly that
+/// tombstone), and the replica is at GC generation <see cref="GcGeneration"/> (at least). A journal
+/// whose generation is behind its peers' may hold values whose tombstones were purged meanwhile:
+/// such a replica discards its keys (<see cref="ReplicaReset"/>) and refills from its peers
+/// instead of handing those values back.
+/// </summary>
+public sealed record TombstonesPurged(long GcGeneration, ValueList<AntiEntropy.MerkleEntry> Entries) : IKvMessage;
+
+/// <summary>
+/// The replica found a peer at a later GC generation than its own journal: it drops every key
+/// (they may include values whose tombstones were purged while it was away) and catches up from
+/// its peers again. Its actor id and counter stay.
+/// </summary>
+public sealed record ReplicaReset(long GcGeneration) : IKvMessage;
 
 /// <summary>
 /// Anti-entropy: the hashes of the children of the Merkle-tree nodes <paramref name="Indexes"/> at
@@ -85,8 +103,10 @@ public sealed record MerkleNodesRequest(long RequestId, int Level, ValueList<int
 /// hashes (concatenated). <see cref="Depth"/> and <see cref="Fanout"/> name the tree's shape, so a
 /// peer with another shape is refused rather than compared.
 /// </summary>
+/// <see cref="GcGeneration"/>: the replica's tombstone-GC generation; two replicas at different
+/// generations are not repaired from each other (the one behind resets).
 public sealed record MerkleNodes(long RequestId, SlotId Slot, string Node, ulong Root, int Depth, int Fanout, int Level,
-    ValueList<int> Indexes, ValueList<ulong> ChildHashes) : IKvMessage;
+    ValueList<int> Indexes, ValueList<ulong> ChildHashes, long GcGeneration = 0) : IKvMessage;
 
 /// <summary>Anti-entropy: every (key, digest) in the tree's leaves <paramref name="Leaves"/>.</summary>
 public sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves) : IReplicaCommand;
@@ -99,3 +119,26 @@ public sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys) : IRepl
 
 /// <summary>The sibling sets for a <see cref="ReplicaFetch"/>, in its key order.</summary>
 public sealed record ReplicaFetched(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries) : IKvMessage;
+
+/// <summary>
+/// Tombstone GC: up to <paramref name="Max"/> of the replica's keys whose every sibling is a
+/// tombstone, with their digests. Answered with <see cref="TombstoneList"/>.
+/// </summary>
+public sealed record ListTombstones(long RequestId, int Max) : IReplicaCommand;
+
+public sealed record TombstoneList(long RequestId, SlotId Slot, long GcGeneration, ValueList<AntiEntropy.MerkleEntry> Entries) : IKvMessage;
+
+/// <summary>
+/// Tombstone GC: drop each listed key that still holds exactly the listed tombstone, and move to
+/// GC generation <paramref name="GcGeneration"/>. Persisted (<see cref="TombstonesPurged"/>), then
+/// answered with <see cref="TombstonesPurgedAck"/>.
+/// </summary>
+public sealed record PurgeTombstones(long RequestId, long GcGeneration, ValueList<AntiEntropy.MerkleEntry> Entries) : IReplicaCommand;
+
+public sealed record TombstonesPurgedAck(long RequestId, SlotId Slot, int Purged) : IKvMessage;
+
+/// <summary>
+/// A replica of the same partition is at GC generation <paramref name="GcGeneration"/>: a replica
+/// behind it resets and catches up (<see cref="ReplicaReset"/>); one at or past it ignores this.
+/// </summary>
+public sealed record GcGenerationSeen(long RequestId, long GcGeneration) : IReplicaCommand;

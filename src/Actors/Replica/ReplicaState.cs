@@ -1,14 +1,16 @@
 using System.Collections.Immutable;
+using AkkaKv.AntiEntropy;
 using AkkaKv.Versioning;
 
 namespace AkkaKv.Replica;
 
 /// <summary>
 /// The durable state of one replica slot, as recovered from its journal: the key → sibling set
-/// map, the actor id it mints under, and the highest counter it has persisted. Pure: the actor
-/// only routes events through <see cref="Apply"/>.
+/// map, the actor id it mints under, the highest counter it has persisted, and the highest
+/// tombstone-GC generation it has applied (<see cref="GcGeneration"/>). Pure: the actor only routes
+/// events through <see cref="Apply"/>.
 /// </summary>
-public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys)
+public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys, long GcGeneration = 0)
 {
     public static readonly ReplicaState Empty = new(null, 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty);
 
@@ -18,6 +20,8 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     {
         ReplicaIncarnated e => this with { ActorId = e.ActorId },
         SiblingsMerged e => ApplyMerge(e),
+        TombstonesPurged e => ApplyPurge(e),
+        ReplicaReset e => this with { Keys = Keys.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },
         _ => throw new ArgumentException($"unknown replica event {evt.GetType().Name}", nameof(evt)),
     };
 
@@ -28,10 +32,34 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
         return this with { Counter = counter, Keys = Keys.SetItem(e.Key, merged) };
     }
 
-    public ReplicaSnapshot ToSnapshot() => new(ActorId ?? "", Counter, Keys);
+    /// <summary>
+    /// Drops each listed key whose sibling set is still exactly the listed tombstone (same digest,
+    /// every sibling deleted): a key written since it was listed keeps what it has.
+    /// </summary>
+    private ReplicaState ApplyPurge(TombstonesPurged e)
+    {
+        var keys = Keys;
+        foreach (var entry in e.Entries)
+            if (IsPurgeable(entry)) keys = keys.Remove(entry.Key);
+        return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
+    }
+
+    /// <summary>The key holds exactly the tombstone <paramref name="entry"/> names.</summary>
+    public bool IsPurgeable(MerkleEntry entry) =>
+        Keys.TryGetValue(entry.Key, out var set) && set.IsDeleted && !set.IsEmpty && EntryDigest.Of(entry.Key, set) == entry.Digest;
+
+    /// <summary>
+    /// Up to <paramref name="max"/> keys whose every sibling is a tombstone, with their digests, in
+    /// key order: the candidates for tombstone GC.
+    /// </summary>
+    public IReadOnlyList<MerkleEntry> Tombstones(int max) =>
+        Keys.Where(kv => kv.Value.IsDeleted && !kv.Value.IsEmpty).Take(max)
+            .Select(kv => new MerkleEntry(kv.Key, EntryDigest.Of(kv.Key, kv.Value))).ToList();
+
+    public ReplicaSnapshot ToSnapshot() => new(ActorId ?? "", Counter, Keys, GcGeneration);
 
     public static ReplicaState FromSnapshot(ReplicaSnapshot s) =>
-        new(s.ActorId.Length == 0 ? null : s.ActorId, s.Counter, s.Keys);
+        new(s.ActorId.Length == 0 ? null : s.ActorId, s.Counter, s.Keys, s.GcGeneration);
 
     /// <summary>
     /// The event for a put minted here as <paramref name="dot"/>: a blind put (null context)

@@ -46,7 +46,8 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaSyncPage => "SP",
         ReplicaIncarnated => "I",
         SiblingsMerged => "M",
-        ReplicaSnapshot => "SS",
+        // "SS" was the snapshot before tombstone GC (no generation): still read, no longer written.
+        ReplicaSnapshot => "S2",
         StoreHint => "HS",
         HintStored => "HO",
         HintRefused => "HR",
@@ -66,6 +67,13 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         AntiEntropy.RepairSoon => "AR",
         AntiEntropy.AntiEntropyStats => "AS",
         AntiEntropy.ReadRepaired => "AX",
+        TombstonesPurged => "TP",
+        ReplicaReset => "TR",
+        ListTombstones => "TL",
+        TombstoneList => "TS",
+        PurgeTombstones => "TG",
+        TombstonesPurgedAck => "TA",
+        GcGenerationSeen => "TN",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -89,11 +97,13 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         foreach (var v in new[] { m.PairsChecked, m.PairsInSync, m.PartitionsChecked, m.PartitionsInSync }) w.WriteInt(v);
         w.WriteVarLong(m.KeysRepaired); w.WriteVarLong(m.BytesExchanged); w.WriteInt(m.PairsLeftInRound);
         w.WriteVarLong(m.ReadRepairedKeys); w.WriteVarLong(m.ReadRepairedReplicas);
+        w.WriteVarLong(m.TombstonesPurged); w.WriteInt(m.TombstonesPending); w.WriteNullableString(m.LastGcSkipped);
     }
 
     private static AntiEntropy.AntiEntropyStats ReadAntiEntropyStats(KvReader r) => new(r.ReadString(),
         r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(),
-        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong());
+        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(),
+        r.ReadVarLong(), r.ReadInt(), r.ReadNullableString());
 
     private static ValueList<AntiEntropy.AntiEntropyStats>? ReadAntiEntropyList(KvReader r)
     {
@@ -101,6 +111,19 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         var list = new AntiEntropy.AntiEntropyStats[Count(r)];
         for (var i = 0; i < list.Length; i++) list[i] = ReadAntiEntropyStats(r);
         return ValueList.From(list);
+    }
+
+    private static void WriteEntries(KvWriter w, ValueList<AntiEntropy.MerkleEntry> entries)
+    {
+        w.WriteInt(entries.Count);
+        foreach (var e in entries) { w.WriteBytes(e.Key); w.WriteFixedLong((long)e.Digest); }
+    }
+
+    private static ValueList<AntiEntropy.MerkleEntry> ReadEntries(KvReader r)
+    {
+        var entries = new AntiEntropy.MerkleEntry[Count(r)];
+        for (var i = 0; i < entries.Length; i++) entries[i] = new AntiEntropy.MerkleEntry(r.ReadBytes(), (ulong)r.ReadFixedLong());
+        return ValueList.From(entries);
     }
 
     private static void WriteInts(KvWriter w, ValueList<int> values)
@@ -211,12 +234,10 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteInt(m.Depth); w.WriteInt(m.Fanout); w.WriteInt(m.Level); WriteInts(w, m.Indexes);
                 w.WriteInt(m.ChildHashes.Count);
                 foreach (var h in m.ChildHashes) w.WriteFixedLong((long)h);
+                w.WriteVarLong(m.GcGeneration);
                 break;
             case MerkleLeavesRequest m: w.WriteVarLong(m.RequestId); WriteInts(w, m.Leaves); break;
-            case MerkleLeaves m:
-                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
-                foreach (var e in m.Entries) { w.WriteBytes(e.Key); w.WriteFixedLong((long)e.Digest); }
-                break;
+            case MerkleLeaves m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); WriteEntries(w, m.Entries); break;
             case ReplicaFetch m:
                 w.WriteVarLong(m.RequestId); w.WriteInt(m.Keys.Count);
                 foreach (var k in m.Keys) w.WriteBytes(k);
@@ -230,6 +251,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteInt(m.Entries.Count);
                 foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
                 w.WriteBool(m.Done);
+                w.WriteVarLong(m.GcGeneration);
                 break;
             case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
             case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
@@ -237,7 +259,15 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteString(m.ActorId); w.WriteVarLong(m.Counter);
                 w.WriteVarULong((ulong)m.Keys.Count);
                 foreach (var (k, v) in m.Keys) { w.WriteBytes(k); w.WriteSiblings(v); }
+                w.WriteVarLong(m.GcGeneration);
                 break;
+            case TombstonesPurged m: w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case ReplicaReset m: w.WriteVarLong(m.GcGeneration); break;
+            case ListTombstones m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Max); break;
+            case TombstoneList m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case PurgeTombstones m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case TombstonesPurgedAck m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Purged); break;
+            case GcGenerationSeen m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); break;
             case StoreHint m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
             case HintStored m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); break;
             case HintRefused m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); w.WriteString(m.Reason); break;
@@ -375,15 +405,13 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var depth = r.ReadInt(); var fanout = r.ReadInt(); var level = r.ReadInt(); var indexes = ReadInts(r);
                 var hashes = new ulong[Count(r)];
                 for (var i = 0; i < hashes.Length; i++) hashes[i] = (ulong)r.ReadFixedLong();
-                return new MerkleNodes(id, slot, node, root, depth, fanout, level, indexes, ValueList.From(hashes));
+                return new MerkleNodes(id, slot, node, root, depth, fanout, level, indexes, ValueList.From(hashes), r.ReadVarLong());
             }
             case "AL": return new MerkleLeavesRequest(r.ReadVarLong(), ReadInts(r));
             case "AE":
             {
                 var id = r.ReadVarLong(); var slot = r.ReadSlot();
-                var entries = new AntiEntropy.MerkleEntry[Count(r)];
-                for (var i = 0; i < entries.Length; i++) entries[i] = new AntiEntropy.MerkleEntry(r.ReadBytes(), (ulong)r.ReadFixedLong());
-                return new MerkleLeaves(id, slot, ValueList.From(entries));
+                return new MerkleLeaves(id, slot, ReadEntries(r));
             }
             case "AF":
             {
@@ -406,11 +434,29 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var n = r.ReadInt();
                 var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
                 for (var i = 0; i < n; i++) entries.Add(KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings()));
-                return new ReplicaSyncPage(id, slot, ValueList.From(entries), r.ReadBool());
+                var done = r.ReadBool();
+                return new ReplicaSyncPage(id, slot, ValueList.From(entries), done, r.ReadVarLong());
             }
             case "I": return new ReplicaIncarnated(r.ReadString());
             case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());
+            // Snapshots written before tombstone GC: generation 0.
             case "SS": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap());
+            case "S2": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap(), r.ReadVarLong());
+            case "TP": return new TombstonesPurged(r.ReadVarLong(), ReadEntries(r));
+            case "TR": return new ReplicaReset(r.ReadVarLong());
+            case "TL": return new ListTombstones(r.ReadVarLong(), r.ReadInt());
+            case "TS":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot(); var generation = r.ReadVarLong();
+                return new TombstoneList(id, slot, generation, ReadEntries(r));
+            }
+            case "TG":
+            {
+                var id = r.ReadVarLong(); var generation = r.ReadVarLong();
+                return new PurgeTombstones(id, generation, ReadEntries(r));
+            }
+            case "TA": return new TombstonesPurgedAck(r.ReadVarLong(), r.ReadSlot(), r.ReadInt());
+            case "TN": return new GcGenerationSeen(r.ReadVarLong(), r.ReadVarLong());
             default: throw new FormatException($"KvSerializer: unknown manifest '{manifest}'");
         }
     }

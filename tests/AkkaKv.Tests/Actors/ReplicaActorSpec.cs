@@ -176,6 +176,90 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(5, second.RequestId);
     }
 
+    // ---- tombstone GC ----
+
+    private static readonly ValueList<KeyValuePair<Bytes, SiblingSet>> NoEntries = ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty;
+
+    /// <summary>Answers both catch-up requests with one page each, at <paramref name="generation"/>.</summary>
+    private void AnswerCatchUp(IActorRef replica, TestProbe peers, long generation, ValueList<KeyValuePair<Bytes, SiblingSet>>? entries = null)
+    {
+        var (a, b) = ExpectCatchUpRequests(peers);
+        foreach (var e in new[] { a, b })
+            replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(e.Command).RequestId, e.Slot, entries ?? NoEntries, Done: true, generation), peers.Ref);
+    }
+
+    [Fact]
+    public void A_purge_drops_only_tombstones_still_unchanged_and_is_durable()
+    {
+        var replica = StartReplica();
+        var put = Put(replica, B("gone"), B("v"), null);
+        Put(replica, B("gone"), null, put.Siblings.Context);
+        Put(replica, B("kept"), B("v"), null);
+        replica.Tell(new ListTombstones(1, 100), TestActor);
+        var list = ExpectMsg<TombstoneList>(Wait);
+        Assert.Equal(0, list.GcGeneration);
+        Assert.Equal(["gone"], list.Entries.Select(e => e.Key.ToUtf8()));
+
+        replica.Tell(new PurgeTombstones(2, 1, list.Entries), TestActor);
+        Assert.Equal(1, ExpectMsg<TombstonesPurgedAck>(Wait).Purged);
+        Assert.True(Read(replica, B("gone")).IsEmpty);
+
+        // Durable: after a restart the key is still gone, the live one still there, the generation kept.
+        StopAndAwaitTermination(replica);
+        replica = StartReplica();
+        Assert.True(Read(replica, B("gone")).IsEmpty);
+        Assert.Equal(["v"], ValuesOf(Read(replica, B("kept"))));
+        replica.Tell(new ListTombstones(3, 100), TestActor);
+        var after = ExpectMsg<TombstoneList>(Wait);
+        Assert.Equal(1, after.GcGeneration);
+        Assert.Empty(after.Entries);
+    }
+
+    [Fact]
+    public void A_replica_whose_journal_missed_a_purge_drops_its_old_values_instead_of_resurrecting_them()
+    {
+        // This node held the slot, saw "k" written, then was away while "k" was deleted and the
+        // tombstone purged on the peers (generation 1). Its journal still has the old value.
+        var peers = CreateTestProbe();
+        var replica = StartReplicaWithPeers(peers);
+        AnswerCatchUp(replica, peers, generation: 0);
+        Put(replica, B("k"), B("old"), null);
+        StopAndAwaitTermination(replica);
+
+        replica = StartReplicaWithPeers(peers);
+        AnswerCatchUp(replica, peers, generation: 1);
+        // It resets and catches up again: a second pair of requests, answered at generation 1 with nothing.
+        AnswerCatchUp(replica, peers, generation: 1);
+        Assert.True(Read(replica, B("k")).IsEmpty, "the old value of a deleted, purged key came back");
+
+        // The reset is durable: a restart with peers at generation 1 neither brings the value back nor resets again.
+        StopAndAwaitTermination(replica);
+        replica = StartReplicaWithPeers(peers);
+        AnswerCatchUp(replica, peers, generation: 1);
+        Assert.True(Read(replica, B("k")).IsEmpty);
+        peers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Catch_up_does_not_merge_a_page_from_a_peer_behind_in_generation_and_tells_it_the_generation()
+    {
+        var peers = CreateTestProbe();
+        var replica = StartReplicaWithPeers(peers);
+        AnswerCatchUp(replica, peers, generation: 0);
+        replica.Tell(new PurgeTombstones(1, 2, ValueList<AntiEntropy.MerkleEntry>.Empty), TestActor);
+        ExpectMsg<TombstonesPurgedAck>(Wait);
+        StopAndAwaitTermination(replica);
+
+        // Restarted at generation 2; one peer still at 0 offers an old value of a purged key.
+        replica = StartReplicaWithPeers(peers);
+        var (a, b) = ExpectCatchUpRequests(peers);
+        var stale = ValueList.From([KeyValuePair.Create(B("k"), SiblingSet.Of([Foreign("n9/1.00000001", 1, "old")]))]);
+        replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(a.Command).RequestId, a.Slot, stale, Done: true, 0), peers.Ref);
+        replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(b.Command).RequestId, b.Slot, NoEntries, Done: true, 2), peers.Ref);
+        Assert.Equal(2, peers.ExpectMsg<GcGenerationSeen>(Wait).GcGeneration);
+        Assert.True(Read(replica, B("k")).IsEmpty, "a value from a replica behind in GC generation was merged");
+    }
+
     // ---- helpers ----
 
     private IActorRef StartReplica(KvSettings? settings = null) =>

@@ -92,4 +92,67 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
         Assert.Matches(@"^n1/2\.[0-9a-f]{8}$", id);
         Assert.NotEqual(id, ReplicaState.NewActorId("n1", 2, new Random(8)));
     }
+
+    private const string Actor = "n1/0.00000001";
+    private static readonly Bytes Gone = Bytes.FromUtf8("gone");
+    private static readonly Bytes Kept = Bytes.FromUtf8("kept");
+
+    /// <summary>A replica holding <c>gone</c> deleted (put then delete) and <c>kept</c> with a value.</summary>
+    private static ReplicaState WithOneTombstone()
+    {
+        var state = ReplicaState.Empty.Apply(new ReplicaIncarnated(Actor));
+        state = state.Apply(state.PutEvent(Gone, new Dot(Actor, 1), Bytes.FromUtf8("v"), null, 1));
+        state = state.Apply(state.PutEvent(Gone, new Dot(Actor, 2), null, state.Get(Gone).Context, 2));
+        return state.Apply(state.PutEvent(Kept, new Dot(Actor, 3), Bytes.FromUtf8("v"), null, 3));
+    }
+
+    [Fact]
+    public void Tombstones_lists_only_keys_whose_every_sibling_is_deleted_with_their_digests()
+    {
+        var state = WithOneTombstone();
+        var listed = Assert.Single(state.Tombstones(100));
+        Assert.Equal(Gone, listed.Key);
+        Assert.Equal(AntiEntropy.EntryDigest.Of(Gone, state.Get(Gone)), listed.Digest);
+        Assert.Empty(state.Tombstones(0));
+    }
+
+    [Fact]
+    public void A_purge_drops_a_tombstone_it_names_exactly_and_raises_the_generation()
+    {
+        var state = WithOneTombstone();
+        var purged = state.Apply(new TombstonesPurged(1, ValueList.From(state.Tombstones(100))));
+        Assert.False(purged.Keys.ContainsKey(Gone));
+        Assert.Equal(state.Get(Kept), purged.Get(Kept));
+        Assert.Equal(1, purged.GcGeneration);
+        Assert.Equal(state.Counter, purged.Counter);
+        // A later purge at a lower generation never lowers it.
+        Assert.Equal(1, purged.Apply(new TombstonesPurged(0, ValueList<AntiEntropy.MerkleEntry>.Empty)).GcGeneration);
+    }
+
+    [Fact]
+    public void A_purge_keeps_a_key_written_since_it_was_listed_and_never_drops_a_value()
+    {
+        var state = WithOneTombstone();
+        var listed = state.Tombstones(100);
+        // A concurrent put of the deleted key landed after the listing: the key now has a value sibling.
+        var rewritten = state.Apply(state.PutEvent(Gone, new Dot(Actor, 4), Bytes.FromUtf8("back"), VersionVector.Empty, 4));
+        var after = rewritten.Apply(new TombstonesPurged(1, ValueList.From(listed)));
+        Assert.Equal(rewritten.Get(Gone), after.Get(Gone));
+        // A purge naming a live key (whatever digest) leaves it.
+        var live = new AntiEntropy.MerkleEntry(Kept, AntiEntropy.EntryDigest.Of(Kept, state.Get(Kept)));
+        Assert.Equal(state.Get(Kept), state.Apply(new TombstonesPurged(1, ValueList.From([live]))).Get(Kept));
+    }
+
+    [Fact]
+    public void A_reset_drops_every_key_but_keeps_the_actor_id_and_counter_so_no_dot_is_reused()
+    {
+        var state = WithOneTombstone();
+        var reset = state.Apply(new ReplicaReset(5));
+        Assert.Empty(reset.Keys);
+        Assert.Equal(Actor, reset.ActorId);
+        Assert.Equal(state.Counter, reset.Counter);
+        Assert.Equal(5, reset.GcGeneration);
+        var back = ReplicaState.FromSnapshot(reset.ToSnapshot());
+        Assert.Equal(5, back.GcGeneration);
+    }
 }

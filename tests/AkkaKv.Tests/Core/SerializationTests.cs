@@ -93,10 +93,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaSyncRequest after a key"] = new ReplicaSyncRequest(9, B("k\0x"), 256),
         ["ReplicaSyncPage"] = new ReplicaSyncPage(9, new SlotId(4, 1), ValueList.From([KeyValuePair.Create(B("a"), Siblings), KeyValuePair.Create(B("b"), Siblings)]), false),
         ["ReplicaSyncPage empty and done"] = new ReplicaSyncPage(9, new SlotId(4, 2), ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, true),
+        ["ReplicaSyncPage at a GC generation"] = new ReplicaSyncPage(9, new SlotId(4, 2), ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, true, 1L << 33),
         ["MerkleNodesRequest of the root"] = new SlotEnvelope(new SlotId(4, 1), new MerkleNodesRequest(5, 0, ValueList.From([0]))),
         ["MerkleNodesRequest"] = new MerkleNodesRequest(5, 2, ValueList.From([3, 17, 255])),
         ["MerkleNodes"] = new MerkleNodes(5, new SlotId(4, 1), "n2", ulong.MaxValue, 3, 16, 1, ValueList.From([2]),
             ValueList.From(Enumerable.Range(0, 16).Select(i => (ulong)i * 0x9E3779B97F4A7C15UL).ToArray())),
+        ["MerkleNodes at a GC generation"] = new MerkleNodes(5, new SlotId(4, 1), "n2", 1, 3, 16, 0, ValueList.From([0]), ValueList<ulong>.Empty, 7),
         ["MerkleLeavesRequest"] = new SlotEnvelope(new SlotId(4, 0), new MerkleLeavesRequest(6, ValueList.From([4095, 0]))),
         ["MerkleLeaves"] = new MerkleLeaves(6, new SlotId(4, 0), ValueList.From([new AkkaKv.AntiEntropy.MerkleEntry(B("a"), 1UL), new AkkaKv.AntiEntropy.MerkleEntry(Bytes.From([0, 0xFF]), ulong.MaxValue)])),
         ["MerkleLeavesRequest alone"] = new MerkleLeavesRequest(6, ValueList<int>.Empty),
@@ -107,11 +109,25 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["RepairSoon"] = new AkkaKv.AntiEntropy.RepairSoon("a hint for n3 overflowed"),
         ["ReadRepaired"] = new AkkaKv.AntiEntropy.ReadRepaired(2),
         ["AntiEntropyStats"] = new AkkaKv.AntiEntropy.AntiEntropyStats("n2", 3, 1_796_000_000_000, 1_796_000_000_500, 900, 2, 256, 250, 200, 195, 1234, 99_000_000, 7, 12, 13),
+        ["AntiEntropyStats with tombstone GC"] = new AkkaKv.AntiEntropy.AntiEntropyStats("n2", 3, 1, 1, 900, 2, 256, 250, 200, 195, 1234, 99_000_000, 7, 12, 13,
+            TombstonesPurged: 1L << 40, TombstonesPending: 17, LastGcSkipped: "n3 holds 2 hint(s) ✓"),
+        ["TombstonesPurged"] = new TombstonesPurged(3, ValueList.From([new AkkaKv.AntiEntropy.MerkleEntry(B("gone"), 0xDEADBEEFUL)])),
+        ["TombstonesPurged of nothing (a generation only)"] = new TombstonesPurged(long.MaxValue, ValueList<AkkaKv.AntiEntropy.MerkleEntry>.Empty),
+        ["ReplicaReset"] = new ReplicaReset(4),
+        ["ListTombstones"] = new SlotEnvelope(new SlotId(9, 0), new ListTombstones(21, 10_000)),
+        ["TombstoneList"] = new TombstoneList(21, new SlotId(9, 0), 2, ValueList.From([new AkkaKv.AntiEntropy.MerkleEntry(B("a"), ulong.MaxValue)])),
+        ["PurgeTombstones"] = new SlotEnvelope(new SlotId(9, 2), new PurgeTombstones(21, 3, ValueList.From([new AkkaKv.AntiEntropy.MerkleEntry(B("a"), 5UL)]))),
+        ["TombstonesPurgedAck"] = new TombstonesPurgedAck(21, new SlotId(9, 2), 1),
+        ["GcGenerationSeen"] = new SlotEnvelope(new SlotId(9, 1), new GcGenerationSeen(22, 3)),
+        ["ListTombstones alone"] = new ListTombstones(21, 1),
+        ["PurgeTombstones alone"] = new PurgeTombstones(21, 3, ValueList<AkkaKv.AntiEntropy.MerkleEntry>.Empty),
+        ["GcGenerationSeen alone"] = new GcGenerationSeen(22, long.MaxValue),
         ["ReplicaIncarnated"] = new ReplicaIncarnated("n1/0.0badf00d"),
         ["SiblingsMerged"] = new SiblingsMerged(B("k"), Siblings),
         ["ReplicaSnapshot"] = new ReplicaSnapshot("n1/0.0badf00d", 17,
             ImmutableSortedDictionary<Bytes, SiblingSet>.Empty.Add(B("k"), Siblings).Add(Bytes.From([0]), SiblingSet.Empty)),
         ["ReplicaSnapshot of an empty replica"] = new ReplicaSnapshot("", 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty),
+        ["ReplicaSnapshot after tombstone GC"] = new ReplicaSnapshot("n1/0.0badf00d", 17, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty.Add(B("k"), Siblings), 9),
         ["StoreHint"] = new StoreHint(11, new SlotId(12, 2), "n3", B("k"), Siblings),
         ["StoreHint of an empty set for a binary key"] = new StoreHint(long.MaxValue, new SlotId(0, 0), "n10", Bytes.From([0, 0xFF]), SiblingSet.Empty),
         ["HintStored"] = new HintStored(11, new SlotId(12, 2), "n1"),
@@ -138,6 +154,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
             var a = (ReplicaSnapshot)actual;
             Assert.Equal(s.ActorId, a.ActorId);
             Assert.Equal(s.Counter, a.Counter);
+            Assert.Equal(s.GcGeneration, a.GcGeneration);
             Assert.Equal(s.Keys.Keys, a.Keys.Keys);
             foreach (var (k, v) in s.Keys) Assert.Equal(v, a.Keys[k]);
         }
@@ -180,6 +197,20 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         var sampled = Samples.Values.Select(m => m.GetType()).ToHashSet();
         Assert.All(types, t => Assert.True(sampled.Contains(t), $"{t.FullName} has no serialization sample"));
         Assert.All(types.Where(t => t.Namespace is "AkkaKv.Protocol" or "AkkaKv.Replica" or "AkkaKv.HintedHandoff"), t => Assert.Contains(t, sampled));
+    }
+
+    [Fact]
+    public void A_replica_snapshot_stored_before_tombstone_GC_reads_back_at_generation_0()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        var snapshot = new ReplicaSnapshot("n1/0.0badf00d", 17, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty.Add(B("k"), Siblings));
+        var current = kv.ToBinary(snapshot);
+        Assert.Equal("S2", kv.Manifest(snapshot));
+        // The old "SS" layout is the same fields without the trailing generation (a one-byte 0 here).
+        Assert.Equal(0, current[^1]);
+        var old = (ReplicaSnapshot)kv.FromBinary(current[..^1], "SS");
+        AssertSameMessage(snapshot, old);
+        Assert.Equal(0, old.GcGeneration);
     }
 
     [Fact]

@@ -27,6 +27,16 @@ public sealed class StatusTextTests
     }
 
     [Fact]
+    public void Tombstone_gc_shows_what_was_purged_what_awaits_confirmation_and_why_a_pass_was_skipped()
+    {
+        var text = StatusText.Render(Status(null, ValueList.From([
+            new AntiEntropyStats("n1", 3, 1, 1, 700, 2, 256, 250, 200, 195, 1234, 98765, 0, 12, 13, TombstonesPurged: 40, TombstonesPending: 7,
+                LastGcSkipped: "n2 holds 3 hint(s)")])));
+
+        Assert.Contains("           tombstone GC: 40 purged, 7 listed awaiting confirmation by the next round; last pass skipped: n2 holds 3 hint(s)", text);
+    }
+
+    [Fact]
     public void A_node_that_has_not_finished_a_round_says_so()
     {
         var text = StatusText.Render(Status(null, ValueList.From([new AntiEntropyStats("n1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)])));

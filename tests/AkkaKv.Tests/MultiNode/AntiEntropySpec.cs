@@ -122,7 +122,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_key_deleted_while_a_replica_was_cut_off_stays_deleted_on_every_replica_after_the_heal()
+    public async Task A_key_deleted_while_a_replica_was_cut_off_stays_deleted_on_every_replica_after_the_heal_and_its_tombstone_is_then_purged()
     {
         await _cluster.StartSettledAsync(Three, Timeout);
         var settings = _cluster.Settings;
@@ -162,7 +162,8 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         }
 
         // Anti-entropy spreads the tombstones, never the old values: every replica of every key
-        // ends up with no live value, and a quorum read finds nothing.
+        // ends up with no live value (a tombstone, or nothing once the GC below has purged it
+        // everywhere, which it does only after every replica held the tombstone), and a quorum read finds nothing.
         await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {
             foreach (var key in keys)
@@ -172,12 +173,52 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
                 {
                     var slot = new SlotId(partition, i);
                     var held = (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings;
-                    Assert.True(!held.IsEmpty && held.IsDeleted, $"{key} on {slot} ({owners[slot]}): {held.Values.Count()} live value(s), {held.Count} version(s)");
+                    Assert.True(held.IsDeleted, $"{key} on {slot} ({owners[slot]}): {held.Values.Count()} live value(s), {held.Count} version(s)");
                 }
             }
         });
         foreach (var key in keys)
             Assert.IsType<NotFound>(await _cluster.AskAsync<IGetResponse>("n2", new Get(B(key), new RequestOptions(R: 3))));
+        var tombstonesEverywhere = Stopwatch.StartNew();
+
+        // Tombstone GC: once two rounds have confirmed every replica holds them, the tombstones are
+        // purged from every replica (no grace period), and the keys stay deleted.
+        NodeStatus? status = null;
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
+        {
+            foreach (var key in keys)
+            {
+                var partition = partitioner.PartitionOf(B(key));
+                for (var i = 0; i < settings.ReplicationFactor; i++)
+                {
+                    var slot = new SlotId(partition, i);
+                    var held = (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings;
+                    Assert.True(held.IsEmpty, $"{key} on {slot} ({owners[slot]}) still holds {held}");
+                }
+            }
+            status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
+            Assert.True(status.AntiEntropy!.Sum(a => a.TombstonesPurged) >= keys.Count, "the status does not count the purges");
+        });
+        output.WriteLine($"all {keys.Count} tombstones purged from all 3 replicas {tombstonesEverywhere.Elapsed.TotalSeconds:0.0} s after they were everywhere");
+        output.WriteLine(StatusText.Render(status!));
+        foreach (var key in keys)
+            Assert.IsType<NotFound>(await _cluster.AskAsync<IGetResponse>("n3", new Get(B(key), new RequestOptions(R: 3))));
+        // And they stay gone: further rounds (every 2 s) bring nothing back.
+        var rounds = status!.AntiEntropy!.Sum(a => a.RoundsCompleted);
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
+        {
+            var now = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
+            Assert.True(now.AntiEntropy!.Sum(a => a.RoundsCompleted) >= rounds + 6, "anti-entropy did not run two more rounds per node");
+        });
+        foreach (var key in keys)
+        {
+            var partition = partitioner.PartitionOf(B(key));
+            for (var i = 0; i < settings.ReplicationFactor; i++)
+            {
+                var slot = new SlotId(partition, i);
+                Assert.True((await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings.IsEmpty, $"{key} came back on {slot}");
+            }
+        }
     }
 
     private static SlotId SlotOn(string node, string key, Dictionary<SlotId, string> owners, Partitioner partitioner, int n)
