@@ -35,7 +35,8 @@ public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long La
 /// this node holds (the pair's lower slot index is the one held here), pausing
 /// <c>anti-entropy.exchange-pause</c> between exchanges, and <c>round-interval</c> between rounds.
 /// A member that joins, returns or is removed, or a hint overflow (<see cref="RepairSoon"/>), starts
-/// a round at once (or right after the current one). It also counts this node's read repairs
+/// a round at once (or right after the current one). While any member is unreachable no exchange
+/// starts: the round is abandoned and resumes when the member is reachable again or removed. It also counts this node's read repairs
 /// (<see cref="ReadRepaired"/>, from get coordinators), so the status shows every kind of repair.
 /// At the end of a round it runs a <see cref="TombstoneGc"/> pass over the partitions whose slot 0
 /// it holds and whose pairs with slot 0 were all in sync, while every member is Up and reachable;
@@ -147,6 +148,18 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private void RunNext()
     {
         if (_exchangeRunning) return;
+        if (Cluster.Get(Context.System).State.Unreachable.Count > 0)
+        {
+            // An exchange with a replica on an unreachable node can only time out (exchange-timeout
+            // per pair, minutes for a round), and the pairs it would have repaired are better
+            // compared once the node is back: the round is abandoned, uncounted, and the next one
+            // starts when the member is reachable again or removed (or after round-interval).
+            _log.Info("anti-entropy: a member is unreachable; round paused with {0} pair(s) left until it is reachable or removed", _pairs.Count);
+            _pairs.Clear();
+            _roundRunning = false;
+            Timers.StartSingleTimer("round", StartRound.Instance, _settings.AntiEntropyRoundInterval);
+            return;
+        }
         if (!_pairs.TryDequeue(out var pair))
         {
             EndRound();

@@ -66,6 +66,46 @@ public sealed class LoadGenerator(IKvClient client, TimeSpan duration, int concu
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Writes each key <c>load-{from}</c> .. <c>load-{from + keys - 1}</c> once (overwrite),
+    /// <paramref name="concurrency"/> at a time. Returns the report and how many puts did not succeed.
+    /// </summary>
+    public static async Task<(string Report, int Failures)> FillAsync(IKvClient client, int from, int keys, int concurrency, int valueSize,
+        AkkaKv.Coordination.RequestOptions? options = null)
+    {
+        var put = (options ?? new()) with { Overwrite = true };
+        var value = Bytes.From(Enumerable.Repeat((byte)'x', valueSize).ToArray());
+        var next = from - 1;
+        var failures = 0;
+        string? firstError = null;
+        var latencies = new List<double>[concurrency];
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+        {
+            latencies[w] = [];
+            for (var i = Interlocked.Increment(ref next); i < from + keys; i = Interlocked.Increment(ref next))
+            {
+                var start = sw.Elapsed;
+                try
+                {
+                    await client.PutAsync(Bytes.FromUtf8($"load-{i}"), value, options: put);
+                    latencies[w].Add((sw.Elapsed - start).TotalMilliseconds);
+                }
+                catch (Exception e) when (e is KvRequestException or KvUnavailableException)
+                {
+                    Interlocked.Increment(ref failures);
+                    Interlocked.CompareExchange(ref firstError, $"load-{i}: {e.Message}", null);
+                }
+            }
+        }));
+        var elapsed = sw.Elapsed.TotalSeconds;
+        var sb = new StringBuilder();
+        sb.AppendLine($"fill: load-{from}..load-{from + keys - 1}, {concurrency} concurrent clients, {valueSize} B values, {elapsed:0.0} s");
+        Line(sb, "put", latencies.SelectMany(x => x).ToList(), failures, 0, elapsed);
+        if (firstError is not null) sb.AppendLine($"first error: {firstError}");
+        return (sb.ToString(), failures);
+    }
+
     private static void Line(StringBuilder sb, string op, List<double> latencies, int failed, int unknown, double seconds)
     {
         latencies.Sort();

@@ -20,6 +20,9 @@ const string usage = """
       status                                              the node's view: members, reachability, slots per node
       loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n] [--r N] [--w N] [--sloppy 0|1] [--timeout ms]
                                                           bounded load; prints puts/s, gets/s, p50/p99, availability
+      fill [--keys k] [--from n] [--concurrency c] [--value-size b] [--w N] [--timeout ms]
+                                                          write each of the loadgen keys load-<from>..load-<from+k-1>
+                                                          once (overwrite); exits 3 if any put failed
 
     --nodes defaults to $AKKAKV_NODES, else 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003
     exit codes: 0 ok, 1 not found (get), 2 usage, 3 request failed, 4 no node answered
@@ -43,7 +46,7 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed"];
+string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from"];
 if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
 int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
     : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
@@ -111,6 +114,13 @@ try
             var report = await load.RunAsync();
             Console.Write(report);
             return 0;
+        }
+        case ("fill", 1):
+        {
+            var (report, failures) = await LoadGenerator.FillAsync(client, from: IntFlag("from") ?? 0, keys: IntFlag("keys") ?? 10_000,
+                concurrency: IntFlag("concurrency") ?? 16, valueSize: IntFlag("value-size") ?? 100, options: Options());
+            Console.Write(report);
+            return failures == 0 ? 0 : 3;
         }
         default:
             Console.Error.WriteLine(usage);
