@@ -16,6 +16,9 @@ public sealed record GetAntiEntropyStats : Serialization.IKvMessage
 /// <summary>Asks a node's <see cref="AntiEntropyActor"/> to start a round soon (a hint overflowed, a node returned).</summary>
 public sealed record RepairSoon(string Reason) : Serialization.IKvMessage;
 
+/// <summary>A replica slot on this node finished its start-up catch-up (Merkle exchanges with its peers).</summary>
+public sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExchanged);
+
 /// <summary>A get on this node found <paramref name="Replicas"/> stale replicas of one key and sent them the merged set (read repair).</summary>
 public sealed record ReadRepaired(int Replicas) : Serialization.IKvMessage;
 
@@ -27,7 +30,7 @@ public sealed record ReadRepaired(int Replicas) : Serialization.IKvMessage;
 public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long LastRoundCompletedAtMs, long LastExchangeAtMs,
     long Exchanges, long ExchangesFailed, int PairsChecked, int PairsInSync, int PartitionsChecked, int PartitionsInSync,
     long KeysRepaired, long BytesExchanged, int PairsLeftInRound, long ReadRepairedKeys = 0, long ReadRepairedReplicas = 0,
-    long TombstonesPurged = 0, int TombstonesPending = 0, string? LastGcSkipped = null) : Serialization.IKvMessage;
+    long TombstonesPurged = 0, int TombstonesPending = 0, string? LastGcSkipped = null, long SlotCatchUps = 0) : Serialization.IKvMessage;
 
 /// <summary>
 /// A node's anti-entropy (<c>/user/kv-anti-entropy</c>): in rounds, runs one
@@ -37,7 +40,8 @@ public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long La
 /// A member that joins, returns or is removed, or a hint overflow (<see cref="RepairSoon"/>), starts
 /// a round at once (or right after the current one). While any member is unreachable no exchange
 /// starts: the round is abandoned and resumes when the member is reachable again or removed. It also counts this node's read repairs
-/// (<see cref="ReadRepaired"/>, from get coordinators), so the status shows every kind of repair.
+/// (<see cref="ReadRepaired"/>, from get coordinators) and what its replica slots' start-up
+/// catch-ups repaired (<see cref="CatchUpDone"/>), so the status shows every kind of repair.
 /// At the end of a round it runs a <see cref="TombstoneGc"/> pass over the partitions whose slot 0
 /// it holds and whose pairs with slot 0 were all in sync, while every member is Up and reachable;
 /// the next round starts after the pass.
@@ -62,7 +66,7 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     // Tombstone GC: slot 0's tombstones listed by the last pass, per partition, waiting for a round to confirm them.
     private IReadOnlyDictionary<int, IReadOnlySet<MerkleEntry>> _gcCandidates = new Dictionary<int, IReadOnlySet<MerkleEntry>>();
     private readonly HashSet<int> _slot0Partitions = new();
-    private long _tombstonesPurged;
+    private long _tombstonesPurged, _catchUps;
     private string? _lastGcSkipped;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -87,6 +91,12 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         Receive<NextExchange>(_ => RunNext());
         Receive<ExchangeResult>(OnResult);
         Receive<GcResult>(OnGcResult);
+        Receive<CatchUpDone>(c =>
+        {
+            _catchUps++;
+            _keysRepaired += c.KeysRepaired;
+            _bytes += c.BytesExchanged;
+        });
         Receive<RepairSoon>(r => Soon(r.Reason));
         Receive<ClusterEvent.MemberUp>(e => Soon($"{e.Member.Address} is up"));
         Receive<ClusterEvent.ReachableMember>(e => Soon($"{e.Member.Address} is reachable again"));
@@ -243,5 +253,5 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
         _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count,
-        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped);
+        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped, _catchUps);
 }

@@ -11,7 +11,9 @@ namespace AkkaKv.AntiEntropy;
 /// <param name="KeysRepaired">Keys merged into at least one side.</param>
 /// <param name="BytesExchanged">Payload bytes of the exchange: node hashes, leaf entries and fetched sibling sets (both sides).</param>
 /// <param name="Error">Why the exchange was abandoned, or null.</param>
-public sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysRepaired, long BytesExchanged, int NodesCompared, string? Error);
+/// <param name="GenerationAhead">When the two slots were at different tombstone-GC generations (nothing was copied): the later one.</param>
+public sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysRepaired, long BytesExchanged, int NodesCompared, string? Error,
+    long? GenerationAhead = null);
 
 /// <summary>
 /// One Merkle exchange between replica slots <c>A</c> and <c>B</c> of a partition, then stops: asks
@@ -23,7 +25,7 @@ public sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysRep
 /// different tombstone-GC generations are not repaired from each other: the one behind is told to
 /// reset (<see cref="GcGenerationSeen"/>).
 /// </summary>
-internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
+public sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
 {
     private readonly long _id;
     private readonly SlotId _a;
@@ -32,6 +34,8 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
     private readonly MerkleShape _shape;
+    private readonly TimeSpan _stepTimeout;
+    private readonly int _maxKeys;
     private MerkleNodes? _nodesA, _nodesB;
     private MerkleLeaves? _leavesA, _leavesB;
     private ReplicaFetched? _fetchedA, _fetchedB;
@@ -47,8 +51,10 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
         public static readonly StepTimeout Instance = new();
     }
 
-    public AntiEntropyExchange(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo)
+    public AntiEntropyExchange(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo, TimeSpan stepTimeout, int maxKeys)
     {
+        _stepTimeout = stepTimeout;
+        _maxKeys = maxKeys;
         _id = id;
         _a = a;
         _b = b;
@@ -63,11 +69,15 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
         {
             if (--_acksPending == 0) Finish(inSync: false, error: null);
         });
-        Receive<StepTimeout>(_ => Finish(inSync: false, error: $"a replica did not answer within {_settings.AntiEntropyExchangeTimeout.TotalSeconds:0.#} s"));
+        Receive<StepTimeout>(_ => Finish(inSync: false, error: $"a replica did not answer within {_stepTimeout.TotalSeconds:0.#} s"));
     }
 
+    /// <summary>A round's exchange: <c>exchange-timeout</c> per step, <c>max-keys-per-exchange</c> keys.</summary>
     public static Props PropsFor(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo) =>
-        Props.Create(() => new AntiEntropyExchange(id, a, b, settings, region, replyTo));
+        PropsFor(id, a, b, settings, region, replyTo, settings.AntiEntropyExchangeTimeout, settings.AntiEntropyMaxKeysPerExchange);
+
+    public static Props PropsFor(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo, TimeSpan stepTimeout, int maxKeys) =>
+        Props.Create(() => new AntiEntropyExchange(id, a, b, settings, region, replyTo, stepTimeout, maxKeys));
 
     protected override void PreStart() => AskBoth(new MerkleNodesRequest(_id, 0, ValueList.From([0])));
 
@@ -75,7 +85,7 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
     {
         _region.Tell(new SlotEnvelope(_a, command));
         _region.Tell(new SlotEnvelope(_b, command));
-        Timers.StartSingleTimer("step", StepTimeout.Instance, _settings.AntiEntropyExchangeTimeout);
+        Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
     }
 
     private bool IsA(SlotId slot) => slot == _a;
@@ -97,7 +107,8 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
             // so nothing is copied between the two; the one behind drops its keys and catches up.
             var (behind, ahead) = a.GcGeneration < b.GcGeneration ? (a, b) : (b, a);
             _region.Tell(new SlotEnvelope(behind.Slot, new GcGenerationSeen(_id, ahead.GcGeneration)));
-            Finish(inSync: false, error: $"replica {behind.Slot} on {behind.Node} is at tombstone-GC generation {behind.GcGeneration}, behind {ahead.Slot} on {ahead.Node} at {ahead.GcGeneration}: it resets and catches up");
+            Finish(inSync: false, error: $"replica {behind.Slot} on {behind.Node} is at tombstone-GC generation {behind.GcGeneration}, behind {ahead.Slot} on {ahead.Node} at {ahead.GcGeneration}: it resets and catches up",
+                generationAhead: ahead.GcGeneration);
             return;
         }
         if (a.Level == 0 && a.Root == b.Root)
@@ -132,7 +143,7 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
         if (IsA(m.Slot)) _leavesA = m; else _leavesB = m;
         if (_leavesA is not { } a || _leavesB is not { } b) return;
         _bytes += a.Entries.Sum(e => (long)e.Key.Length + 8) + b.Entries.Sum(e => (long)e.Key.Length + 8);
-        var keys = MerkleTree.DifferingKeys(a.Entries, b.Entries).Take(_settings.AntiEntropyMaxKeysPerExchange).ToArray();
+        var keys = MerkleTree.DifferingKeys(a.Entries, b.Entries).Take(_maxKeys).ToArray();
         if (keys.Length == 0)
         {
             Finish(inSync: false, error: null);
@@ -158,7 +169,7 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
             if (repaired) _keysRepaired++;
         }
         if (_acksPending == 0) Finish(inSync: false, error: null);
-        else Timers.StartSingleTimer("step", StepTimeout.Instance, _settings.AntiEntropyExchangeTimeout);
+        else Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
     }
 
     private void Send(SlotId to, Bytes key, SiblingSet siblings)
@@ -170,9 +181,9 @@ internal sealed class AntiEntropyExchange : ReceiveActor, IWithTimers
     /// <summary>About what a key's sibling set costs on the wire: key, values, and ~32 bytes of clock per sibling.</summary>
     private static long SizeOf(Bytes key, SiblingSet set) => key.Length + set.Siblings.Sum(s => (long)(s.Value?.Length ?? 0) + 32);
 
-    private void Finish(bool inSync, string? error)
+    private void Finish(bool inSync, string? error, long? generationAhead = null)
     {
-        _replyTo.Tell(new ExchangeResult(_a, _b, inSync, _keysRepaired, _bytes, _nodesCompared, error));
+        _replyTo.Tell(new ExchangeResult(_a, _b, inSync, _keysRepaired, _bytes, _nodesCompared, error, generationAhead));
         Context.Stop(Self);
     }
 }

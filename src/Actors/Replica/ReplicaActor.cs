@@ -14,13 +14,16 @@ namespace AkkaKv.Replica;
 /// journal. Versions are minted only here: the counter advances in memory at once, so concurrent
 /// puts never share a dot, while reads see only durable state.
 /// <code>
-///   recovering ──journal replayed──▶ catching up ──every peer done or timed out──▶ serving
-///                                     │ ReplicaSyncRequest(after) ──▶ each of the N-1 peers
-///                                     │ ◀── ReplicaSyncPage: merge, persist, ask for the next page
-///                                     │ reads and writes wait (stashed); peers' sync requests are served
+///   recovering ──journal replayed──▶ catching up ──every peer in sync, or abandoned──▶ serving
+///                                     │ a Merkle exchange (AntiEntropyExchange) with each of the
+///                                     │ N-1 peers, again until nothing is left to repair:
+///                                     │ only differing keys move, both ways, merged by clock
+///                                     │ reads, puts and tombstone GC wait (stashed); merges and
+///                                     │ peers' anti-entropy questions are served
 /// </code>
 /// The catch-up is what makes a slot that starts on a node with an empty or old journal for it
-/// (a node that joined, a slot moved after a membership change, a restarted node) hold every
+/// (a node that joined, a slot moved after a membership change, a restarted node, a lost SQLite
+/// file) hold every
 /// acknowledged write of its peers before it answers a read or coordinates a put.
 ///
 /// Tombstone GC (see <see cref="TombstonesPurged"/>): a replica purges only tombstones that
@@ -44,8 +47,9 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private long _minted;
     private int _eventsSinceSnapshot;
     private readonly Func<IActorRef?>? _peerRouter;
-    private readonly Dictionary<int, Bytes?> _catchingUpFrom = new();
-    private long _syncId;
+    // Catch-up: the running exchange per peer slot index.
+    private readonly Dictionary<int, IActorRef> _catchingUpFrom = new();
+    private long _catchUpStarted, _catchUpRepaired, _catchUpBytes;
     private bool _resetting;
     // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
     // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
@@ -69,8 +73,6 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time, Func<IActorRef?>? peerRouter = null) =>
         Props.Create(() => new ReplicaActor(settings, SlotId.Parse(entityId), time, new Random(), peerRouter));
-
-    private sealed record SyncTimeout(int Peer);
 
     public static string PersistenceIdOf(SlotId slot) => $"replica-{slot.Partition}-{slot.Index}";
 
@@ -104,84 +106,54 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Catch-up: a Merkle exchange (<see cref="AntiEntropyExchange"/>, this slot against a peer
+    /// slot) with each of the N-1 peers, repeated per peer until an exchange finds nothing left to
+    /// repair. Only the keys that differ move, both ways: what the peers acknowledged while this
+    /// journal was away (or all of it, for an empty journal), and what only this journal has.
+    /// </summary>
     private void StartCatchUp()
     {
         var router = _peerRouter?.Invoke();
         if (router is null) return;
-        _syncId = _random.NextInt64();
+        _catchUpStarted = _time.GetTimestamp();
         for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
-        {
-            if (peer == _slot.Index) continue;
-            _catchingUpFrom[peer] = null;
-            RequestPage(router, peer, after: null);
-        }
+            if (peer != _slot.Index) ExchangeWith(router, peer);
     }
 
-    private void RequestPage(IActorRef router, int peer, Bytes? after)
+    private void ExchangeWith(IActorRef router, int peer) =>
+        _catchingUpFrom[peer] = Context.ActorOf(AntiEntropyExchange.PropsFor(_random.NextInt64(), _slot, new SlotId(_slot.Partition, peer),
+            _settings, router, Self, _settings.SyncTimeout, _settings.SyncPageKeys));
+
+    private void OnCatchUpExchange(ExchangeResult result)
     {
-        router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaSyncRequest(_syncId, after, _settings.SyncPageKeys)));
-        Timers.StartSingleTimer(peer, new SyncTimeout(peer), _settings.SyncTimeout);
+        var peer = result.B.Index;
+        if (!_catchingUpFrom.TryGetValue(peer, out var exchange) || !exchange.Equals(Sender)) return;
+        _catchUpRepaired += result.KeysRepaired;
+        _catchUpBytes += result.BytesExchanged;
+        if (result.GenerationAhead is { } ahead && ahead > _state.GcGeneration)
+            // This journal missed a purge: reset now, before anything is served from it.
+            Reset(ahead, $"peer replica {peer}");
+        else if (result.Error is not null)
+        {
+            _log.Warning("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, peer, result.Error);
+            PeerDone(peer);
+        }
+        // More differing keys than one exchange repairs: go again.
+        else if (!result.InSync && result.KeysRepaired > 0 && _peerRouter?.Invoke() is { } router) ExchangeWith(router, peer);
+        else PeerDone(peer);
     }
 
     private void PeerDone(int peer)
     {
-        Timers.Cancel(peer);
         _catchingUpFrom.Remove(peer);
-        if (_catchingUpFrom.Count == 0 && !_resetting) Stash.UnstashAll();
-    }
-
-    private void OnSyncPage(ReplicaSyncPage page)
-    {
-        var peer = page.Slot.Index;
-        if (page.RequestId != _syncId || !_catchingUpFrom.ContainsKey(peer)) return;
-        if (page.GcGeneration > _state.GcGeneration)
-        {
-            Reset(page.GcGeneration, $"peer replica {peer}");
-            return;
-        }
-        if (page.GcGeneration < _state.GcGeneration)
-        {
-            // The peer's journal missed a purge: its keys may include values whose tombstones this
-            // replica purged. Not merged; the peer resets when it hears of this generation.
-            _log.Info("replica {0}: peer replica {1} is at tombstone-GC generation {2}, behind this replica's {3}: not catching up from it",
-                _slot, peer, page.GcGeneration, _state.GcGeneration);
-            Sender.Tell(new GcGenerationSeen(_syncId, _state.GcGeneration));
-            PeerDone(peer);
-            return;
-        }
-        var events = page.Entries
-            .Where(kv => !_state.Get(kv.Key).Merge(kv.Value).Equals(_state.Get(kv.Key)))
-            .Select(kv => new SiblingsMerged(kv.Key, kv.Value))
-            .ToList();
-        if (events.Count == 0)
-        {
-            ContinueCatchUp(page);
-            return;
-        }
-        var last = events[^1];
-        _inFlightPersists += events.Count;
-        PersistAll(events, e =>
-        {
-            Apply(e);
-            AfterEvent();
-            // The next page is asked for once this page's events are durable.
-            if (ReferenceEquals(e, last)) ContinueCatchUp(page);
-            Persisted();
-        });
-    }
-
-    private void ContinueCatchUp(ReplicaSyncPage page)
-    {
-        // A reset since this page was asked for started a new catch-up.
-        if (page.RequestId != _syncId || _resetting) return;
-        var peer = page.Slot.Index;
-        if (page.Done || page.Entries.Count == 0) PeerDone(peer);
-        else if (_peerRouter?.Invoke() is { } router)
-        {
-            _catchingUpFrom[peer] = page.Entries[^1].Key;
-            RequestPage(router, peer, page.Entries[^1].Key);
-        }
-        else PeerDone(peer);
+        if (_catchingUpFrom.Count > 0 || _resetting) return;
+        Stash.UnstashAll();
+        var took = _time.GetElapsedTime(_catchUpStarted);
+        if (_catchUpRepaired > 0)
+            _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, _catchUpRepaired, _catchUpBytes);
+        Context.ActorSelection("/user/" + AntiEntropyActor.Name).Tell(new CatchUpDone(_slot, _catchUpRepaired, _catchUpBytes));
+        _catchUpRepaired = _catchUpBytes = 0;
     }
 
     /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
@@ -211,7 +183,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         _log.Warning("replica {0}: {1} is at tombstone-GC generation {2}, this replica's journal only at {3}: it missed a purge and may hold " +
             "values of deleted keys, so it drops its {4} key(s) and catches up from its peers again", _slot, seenAt, generation, _state.GcGeneration, _state.Keys.Count);
-        foreach (var peer in _catchingUpFrom.Keys.ToList()) Timers.Cancel(peer);
+        foreach (var exchange in _catchingUpFrom.Values) Context.Stop(exchange);
         _catchingUpFrom.Clear();
         // Commands wait from now until the new catch-up is done; the persist handler starts it.
         _resetting = true;
@@ -233,6 +205,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         if (_stopWhenPersisted && _inFlightPersists == 0) Context.Stop(Self);
     }
 
+    /// <summary>A page of keys for a node of an earlier version, whose replicas caught up page by page.</summary>
     private void ServeSyncRequest(ReplicaSyncRequest request)
     {
         var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
@@ -248,8 +221,9 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaMerge or ReplicaRead or MerkleNodesRequest or MerkleLeavesRequest
-                or ReplicaFetch or ListTombstones or PurgeTombstones)
+        // While catching up, reads, puts and tombstone GC wait; merges and anti-entropy questions
+        // are served (merging commutes, and an exchange only ever adds what a side lacks).
+        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaRead or ListTombstones or PurgeTombstones)
         {
             Stash.Stash();
             return;
@@ -259,14 +233,8 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             case ReplicaSyncRequest request:
                 ServeSyncRequest(request);
                 break;
-            case ReplicaSyncPage page:
-                OnSyncPage(page);
-                break;
-            case SyncTimeout t when _catchingUpFrom.ContainsKey(t.Peer):
-                _log.Warning("replica {0}: peer replica {1} did not answer catch-up within {2}; serving without it", _slot, t.Peer, _settings.SyncTimeout);
-                PeerDone(t.Peer);
-                break;
-            case SyncTimeout:
+            case ExchangeResult result:
+                OnCatchUpExchange(result);
                 break;
             case ReplicaPut put:
                 HandlePut(put);

@@ -54,35 +54,36 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
 
     // ---- catch-up from peers when a replica starts ----
 
-    private IActorRef StartReplicaWithPeers(TestProbe peers, KvSettings? settings = null) =>
-        Sys.ActorOf(ReplicaActor.PropsFor(settings ?? _settings, EntityId, TimeProvider.System, () => peers.Ref));
-
-    private (SlotEnvelope A, SlotEnvelope B) ExpectCatchUpRequests(TestProbe peers)
+    /// <summary>A replica whose peers are answered by a <see cref="FakePeerRegion"/>; <paramref name="observer"/> sees what it sends them.</summary>
+    private (IActorRef Replica, IActorRef Region) StartReplicaWithPeers(TestProbe observer, KvSettings? settings = null, params (int Index, FakePeerRegion.Peer Peer)[] peers)
     {
-        var a = peers.ExpectMsg<SlotEnvelope>(Wait);
-        var b = peers.ExpectMsg<SlotEnvelope>(Wait);
-        Assert.Equal(new[] { 1, 2 }, new[] { a.Slot.Index, b.Slot.Index }.Order());
-        Assert.All(new[] { a, b }, e => Assert.Equal(Slot.Partition, e.Slot.Partition));
-        return (a, b);
+        settings ??= _settings;
+        var region = Sys.ActorOf(FakePeerRegion.PropsFor(settings, Slot, observer.Ref));
+        foreach (var (index, peer) in peers) region.Tell(new FakePeerRegion.SetPeer(index, peer));
+        var replica = Sys.ActorOf(ReplicaActor.PropsFor(settings, EntityId, TimeProvider.System, () => region));
+        region.Tell(new FakePeerRegion.Serve(replica));
+        return (replica, region);
     }
+
+    private FakePeerRegion.Peer PeerState(IActorRef region, int index) =>
+        region.Ask<FakePeerRegion.Peer>(new FakePeerRegion.GetPeer(index), Wait).GetAwaiter().GetResult();
+
+    /// <summary>Every command the replica sent its peers until <paramref name="quiet"/> passes with none.</summary>
+    private static List<SlotEnvelope> Drain(TestProbe observer, TimeSpan? quiet = null) =>
+        observer.ReceiveWhile<SlotEnvelope>(quiet ?? TimeSpan.FromMilliseconds(300), m => m as SlotEnvelope ?? throw new InvalidOperationException($"unexpected {m}")).ToList();
 
     [Fact]
     public void A_starting_replica_holds_its_peers_writes_before_it_answers_a_read()
     {
-        var peers = CreateTestProbe();
-        var replica = StartReplicaWithPeers(peers);
-        var (a, b) = ExpectCatchUpRequests(peers);
+        var observer = CreateTestProbe();
         var peerVersion = SiblingSet.Of([Foreign("n9/1.00000001", 3, "acked-while-away")]);
+        var (replica, region) = StartReplicaWithPeers(observer, null, (1, FakePeerRegion.Peer.Of(0, ("k", peerVersion))));
+        region.Tell(new FakePeerRegion.Hold(1));
 
         // A read sent while the replica is catching up waits for it.
         replica.Tell(new ReplicaRead(1, B("k")), TestActor);
-        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-
-        var requestA = Assert.IsType<ReplicaSyncRequest>(a.Command);
-        Assert.Null(requestA.After);
-        replica.Tell(new ReplicaSyncPage(requestA.RequestId, a.Slot, ValueList.From([KeyValuePair.Create(B("k"), peerVersion)]), Done: true), peers.Ref);
-        var requestB = Assert.IsType<ReplicaSyncRequest>(b.Command);
-        replica.Tell(new ReplicaSyncPage(requestB.RequestId, b.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        region.Tell(new FakePeerRegion.Release(1));
 
         var result = ExpectMsg<ReplicaReadResult>(Wait);
         Assert.Equal(peerVersion, result.Siblings);
@@ -92,14 +93,38 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(peerVersion, Read(StartReplica(), B("k")));
     }
 
-    /// <summary>Starts a replica with a peer probe and answers its catch-up with empty pages.</summary>
-    private IActorRef StartCaughtUpReplica(TestProbe peers)
+    [Fact]
+    public void Catch_up_moves_only_the_keys_that_differ_both_ways()
     {
-        var replica = StartReplicaWithPeers(peers);
-        var (a, b) = ExpectCatchUpRequests(peers);
-        foreach (var e in new[] { a, b })
-            replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(e.Command).RequestId, e.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
-        return replica;
+        // This journal holds 100 keys; the peer has 99 of them, plus one written while this node was away.
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer);
+        var versions = new List<(string, SiblingSet)>();
+        for (var i = 0; i < 100; i++) versions.Add(($"k{i:D3}", Put(replica, B($"k{i:D3}"), B("v"), null).Siblings));
+        StopAndAwaitTermination(replica);
+        Drain(observer);
+
+        var missed = SiblingSet.Of([Foreign("n9/1.00000001", 1, "written-while-away")]);
+        var peer = FakePeerRegion.Peer.Of(0, [.. versions.Where(v => v.Item1 != "k042"), ("new", missed)]);
+        var (restarted, region) = StartReplicaWithPeers(observer, null, (1, peer), (2, peer));
+        Assert.Equal(missed, Read(restarted, B("new")));
+
+        var sent = Drain(observer);
+        var fetched = sent.Select(e => e.Command).OfType<ReplicaFetch>().SelectMany(f => f.Keys).Select(k => k.ToUtf8()).Distinct().Order().ToList();
+        Assert.Equal(["k042", "new"], fetched);
+        var merged = sent.Where(e => e.Command is ReplicaMerge).Select(e => (e.Slot.Index, ((ReplicaMerge)e.Command).Key.ToUtf8())).Order().ToList();
+        Assert.Equal([(1, "k042"), (2, "k042")], merged);
+        Assert.Equal(versions.Single(v => v.Item1 == "k042").Item2, PeerState(region, 1).Keys[B("k042")]);
+    }
+
+    [Fact]
+    public void Catch_up_repeats_exchanges_until_a_peer_with_more_differing_keys_than_one_exchange_repairs_is_in_sync()
+    {
+        var observer = CreateTestProbe();
+        var keys = Enumerable.Range(0, 7).Select(i => ($"k{i}", SiblingSet.Of([Foreign("n9/1.00000001", i + 1, $"v{i}")]))).ToArray();
+        var (replica, _) = StartReplicaWithPeers(observer, _settings with { SyncPageKeys = 2 }, (1, FakePeerRegion.Peer.Of(0, keys)));
+        foreach (var (key, version) in keys) Assert.Equal(version, Read(replica, B(key)));
+        Assert.True(Drain(observer).Count(e => e.Command is ReplicaFetch && e.Slot.Index == 1) >= 4, "7 keys at 2 per exchange take at least 4 exchanges");
     }
 
     [Fact]
@@ -107,13 +132,15 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         // The coordinator sent it 10 s ago: it has long moved on to another coordinating replica
         // (after request.coordinating-replica-timeout) and will not replicate this version.
-        var peers = CreateTestProbe();
-        var replica = StartCaughtUpReplica(peers);
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer);
+        Read(replica, B("other"));
+        Drain(observer);
         var sentAt = DateTimeOffset.UtcNow.AddSeconds(-10).ToUnixTimeMilliseconds();
         replica.Tell(new ReplicaPut(7, B("k"), B("late"), VersionVector.Empty, sentAt), TestActor);
         var done = ExpectMsg<ReplicaPutDone>(Wait);
 
-        var merges = new[] { peers.ExpectMsg<SlotEnvelope>(Wait), peers.ExpectMsg<SlotEnvelope>(Wait) };
+        var merges = new[] { observer.ExpectMsg<SlotEnvelope>(Wait), observer.ExpectMsg<SlotEnvelope>(Wait) };
         Assert.Equal([1, 2], merges.Select(m => m.Slot.Index).Order());
         Assert.All(merges, m =>
         {
@@ -126,35 +153,21 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_put_minted_promptly_is_left_to_the_coordinator_to_replicate()
     {
-        var peers = CreateTestProbe();
-        var replica = StartCaughtUpReplica(peers);
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer);
+        Read(replica, B("other"));
+        Drain(observer);
         replica.Tell(new ReplicaPut(8, B("k"), B("prompt"), VersionVector.Empty, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), TestActor);
         ExpectMsg<ReplicaPutDone>(Wait);
-        peers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-    }
-
-    [Fact]
-    public void Catch_up_asks_for_the_next_page_after_the_last_key_of_the_previous_one()
-    {
-        var peers = CreateTestProbe();
-        var replica = StartReplicaWithPeers(peers);
-        var (a, b) = ExpectCatchUpRequests(peers);
-        var request = Assert.IsType<ReplicaSyncRequest>(a.Command);
-        replica.Tell(new ReplicaSyncPage(request.RequestId, b.Slot, ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty, Done: true), peers.Ref);
-        var version = SiblingSet.Of([Foreign("n9/1.00000001", 1, "v")]);
-        replica.Tell(new ReplicaSyncPage(request.RequestId, a.Slot, ValueList.From([KeyValuePair.Create(B("a"), version), KeyValuePair.Create(B("b"), version)]), Done: false), peers.Ref);
-
-        var next = peers.ExpectMsg<SlotEnvelope>(Wait);
-        Assert.Equal(a.Slot, next.Slot);
-        Assert.Equal(B("b"), Assert.IsType<ReplicaSyncRequest>(next.Command).After);
+        observer.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
     public void A_peer_that_never_answers_delays_serving_by_at_most_the_sync_timeout()
     {
-        var peers = CreateTestProbe();
-        var replica = StartReplicaWithPeers(peers, _settings with { SyncTimeout = TimeSpan.FromMilliseconds(300) });
-        ExpectCatchUpRequests(peers);
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer, _settings with { SyncTimeout = TimeSpan.FromMilliseconds(300) },
+            (1, FakePeerRegion.Peer.Empty with { Silent = true }));
         replica.Tell(new ReplicaRead(1, B("k")), TestActor);
         var result = ExpectMsg<ReplicaReadResult>(Wait);
         Assert.True(result.Siblings.IsEmpty);
@@ -177,16 +190,6 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     // ---- tombstone GC ----
-
-    private static readonly ValueList<KeyValuePair<Bytes, SiblingSet>> NoEntries = ValueList<KeyValuePair<Bytes, SiblingSet>>.Empty;
-
-    /// <summary>Answers both catch-up requests with one page each, at <paramref name="generation"/>.</summary>
-    private void AnswerCatchUp(IActorRef replica, TestProbe peers, long generation, ValueList<KeyValuePair<Bytes, SiblingSet>>? entries = null)
-    {
-        var (a, b) = ExpectCatchUpRequests(peers);
-        foreach (var e in new[] { a, b })
-            replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(e.Command).RequestId, e.Slot, entries ?? NoEntries, Done: true, generation), peers.Ref);
-    }
 
     [Fact]
     public void A_purge_drops_only_tombstones_still_unchanged_and_is_durable()
@@ -218,46 +221,48 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_replica_whose_journal_missed_a_purge_drops_its_old_values_instead_of_resurrecting_them()
     {
-        // This node held the slot, saw "k" written, then was away while "k" was deleted and the
-        // tombstone purged on the peers (generation 1). Its journal still has the old value.
-        var peers = CreateTestProbe();
-        var replica = StartReplicaWithPeers(peers);
-        AnswerCatchUp(replica, peers, generation: 0);
+        // This node held the slot and saw "k" written; then it was away while "k" was deleted and
+        // the tombstone purged on the peers (generation 1). Its journal still has the old value.
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer);
         Put(replica, B("k"), B("old"), null);
         StopAndAwaitTermination(replica);
+        Drain(observer);
 
-        replica = StartReplicaWithPeers(peers);
-        AnswerCatchUp(replica, peers, generation: 1);
-        // It resets and catches up again: a second pair of requests, answered at generation 1 with nothing.
-        AnswerCatchUp(replica, peers, generation: 1);
+        var purged = FakePeerRegion.Peer.Of(1, ("other", SiblingSet.Of([Foreign("n9/1.00000001", 5, "current")])));
+        (replica, var region) = StartReplicaWithPeers(observer, null, (1, purged), (2, purged));
         Assert.True(Read(replica, B("k")).IsEmpty, "the old value of a deleted, purged key came back");
+        Assert.Equal(["current"], ValuesOf(Read(replica, B("other"))));
+        // Nothing of its old journal went to the peers.
+        Assert.DoesNotContain(Drain(observer), e => e.Command is ReplicaMerge m && m.Key == B("k"));
+        Assert.False(PeerState(region, 1).Keys.ContainsKey(B("k")));
 
-        // The reset is durable: a restart with peers at generation 1 neither brings the value back nor resets again.
+        // The reset is durable: after a restart the value stays gone and nothing more is copied.
         StopAndAwaitTermination(replica);
-        replica = StartReplicaWithPeers(peers);
-        AnswerCatchUp(replica, peers, generation: 1);
+        (replica, _) = StartReplicaWithPeers(observer, null, (1, purged), (2, purged));
         Assert.True(Read(replica, B("k")).IsEmpty);
-        peers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.DoesNotContain(Drain(observer), e => e.Command is ReplicaFetch or ReplicaMerge);
     }
 
     [Fact]
-    public void Catch_up_does_not_merge_a_page_from_a_peer_behind_in_generation_and_tells_it_the_generation()
+    public void Catch_up_copies_nothing_from_or_to_a_peer_behind_in_generation_and_tells_it_the_generation()
     {
-        var peers = CreateTestProbe();
-        var replica = StartReplicaWithPeers(peers);
-        AnswerCatchUp(replica, peers, generation: 0);
+        var observer = CreateTestProbe();
+        var (replica, _) = StartReplicaWithPeers(observer);
+        Put(replica, B("mine"), B("v"), null);
         replica.Tell(new PurgeTombstones(1, 2, ValueList<AntiEntropy.MerkleEntry>.Empty), TestActor);
         ExpectMsg<TombstonesPurgedAck>(Wait);
         StopAndAwaitTermination(replica);
+        Drain(observer);
 
-        // Restarted at generation 2; one peer still at 0 offers an old value of a purged key.
-        replica = StartReplicaWithPeers(peers);
-        var (a, b) = ExpectCatchUpRequests(peers);
-        var stale = ValueList.From([KeyValuePair.Create(B("k"), SiblingSet.Of([Foreign("n9/1.00000001", 1, "old")]))]);
-        replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(a.Command).RequestId, a.Slot, stale, Done: true, 0), peers.Ref);
-        replica.Tell(new ReplicaSyncPage(Assert.IsType<ReplicaSyncRequest>(b.Command).RequestId, b.Slot, NoEntries, Done: true, 2), peers.Ref);
-        Assert.Equal(2, peers.ExpectMsg<GcGenerationSeen>(Wait).GcGeneration);
+        // Restarted at generation 2; peer 1 is still at 0 and offers an old value of a purged key.
+        var stale = FakePeerRegion.Peer.Of(0, ("k", SiblingSet.Of([Foreign("n9/1.00000001", 1, "old")])));
+        (replica, var region) = StartReplicaWithPeers(observer, null, (1, stale), (2, FakePeerRegion.Peer.Of(2)));
         Assert.True(Read(replica, B("k")).IsEmpty, "a value from a replica behind in GC generation was merged");
+        var toStale = Drain(observer).Where(e => e.Slot.Index == 1).Select(e => e.Command).ToList();
+        Assert.Contains(toStale, c => c is GcGenerationSeen { GcGeneration: 2 });
+        Assert.DoesNotContain(toStale, c => c is ReplicaFetch or ReplicaMerge);
+        Assert.False(PeerState(region, 1).Keys.ContainsKey(B("mine")));
     }
 
     // ---- helpers ----

@@ -20,7 +20,7 @@ public sealed class StatusTextTests
             new AntiEntropyStats("n1", 3, lastExchange, lastExchange, 700, 2, 256, 250, 200, 195, 1234, 98765, 17, 12, 13)])));
 
         Assert.Contains("anti-entropy (per node", text);
-        Assert.Contains("  n1       3 round(s), last round: 195 of 200 partitions in sync (250 of 256 replica pairs); 700 exchanges (2 abandoned), " +
+        Assert.Contains("  n1       3 round(s), last round: 195 of 200 partitions in sync (250 of 256 replica pairs); 700 exchanges (2 abandoned), 0 slot catch-up(s), " +
             "1234 key(s) repaired, 98765 bytes exchanged; read repair: 12 key(s), 13 replica(s); last exchange 09:30:05 UTC; round in progress, 17 pair(s) left", text);
         // A member whose anti-entropy did not answer (here: unreachable) says so rather than showing zeros.
         Assert.Contains("  n3       not reported", text);
@@ -40,7 +40,7 @@ public sealed class StatusTextTests
     public void A_node_that_has_not_finished_a_round_says_so()
     {
         var text = StatusText.Render(Status(null, ValueList.From([new AntiEntropyStats("n1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)])));
-        Assert.Contains("  n1       0 round(s), no round completed; 0 exchanges (0 abandoned), 0 key(s) repaired, 0 bytes exchanged; read repair: 0 key(s), 0 replica(s); no exchange yet", text);
+        Assert.Contains("  n1       0 round(s), no round completed; 0 exchanges (0 abandoned), 0 slot catch-up(s), 0 key(s) repaired, 0 bytes exchanged; read repair: 0 key(s), 0 replica(s); no exchange yet", text);
     }
 
     [Fact]
