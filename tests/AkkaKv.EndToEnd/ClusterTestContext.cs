@@ -41,6 +41,37 @@ public sealed class ClusterTestContext : IAsyncDisposable
     public string RespEndpoint(string node) => $"127.0.0.1:{RespPorts[node]}";
     public string DataDir(string node) => Path.Combine(Root, node);
 
+    /// <summary>
+    /// Every event and snapshot payload in the SQLite journal file of <paramref name="dataDir"/>.
+    /// Read-only, so it never creates the file, and unpooled: a pooled connection would keep the
+    /// file open past a test deleting it, and be handed back for the new file of the same name.
+    /// </summary>
+    public static List<byte[]> JournalBlobs(string dataDir)
+    {
+        var cs = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDir, "akkakv.db"),
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        };
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(cs.ToString());
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT message FROM journal WHERE deleted = 0 UNION ALL SELECT snapshot FROM snapshot WHERE snapshot IS NOT NULL";
+        using var reader = cmd.ExecuteReader();
+        var blobs = new List<byte[]>();
+        while (reader.Read()) blobs.Add((byte[])reader[0]);
+        return blobs;
+    }
+
+    /// <summary>Whether a journal payload holds <paramref name="key"/> (keys are written length-prefixed).</summary>
+    public static bool MentionsKey(byte[] blob, string key)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+        byte[] encoded = [(byte)bytes.Length, .. bytes];
+        return blob.AsSpan().IndexOf(encoded) >= 0;
+    }
+
     /// <summary>Distinct free loopback ports: every listener is held open until all are chosen.</summary>
     private static int[] FreePorts(int count)
     {
@@ -178,6 +209,8 @@ public sealed class ClusterTestContext : IAsyncDisposable
             process.Dispose();
         }
         _processes.Clear();
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        // AKKAKV_E2E_KEEP=1 keeps the nodes' logs and data dirs for a post-mortem.
+        if (Environment.GetEnvironmentVariable("AKKAKV_E2E_KEEP") == "1") _output.WriteLine($"kept {Root} (AKKAKV_E2E_KEEP=1)");
+        else try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }

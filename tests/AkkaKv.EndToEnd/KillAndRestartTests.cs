@@ -10,19 +10,6 @@ namespace AkkaKv.EndToEnd;
 
 public sealed class KillAndRestartTests(ITestOutputHelper output)
 {
-    /// <summary>Every event and snapshot payload in a node's journal file.</summary>
-    private static List<byte[]> JournalBlobs(string dataDir)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "akkakv.db")}");
-        connection.Open();
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT message FROM journal WHERE deleted = 0 UNION ALL SELECT snapshot FROM snapshot WHERE snapshot IS NOT NULL";
-        using var reader = cmd.ExecuteReader();
-        var blobs = new List<byte[]>();
-        while (reader.Read()) blobs.Add((byte[])reader[0]);
-        return blobs;
-    }
-
     private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(8));
 
     [Fact]
@@ -46,13 +33,9 @@ public sealed class KillAndRestartTests(ITestOutputHelper output)
         cluster.Kill("n2");
 
         // What n2 acknowledged is in its own SQLite file, as kill -9 left it.
-        var journal = JournalBlobs(cluster.DataDir("n2"));
+        var journal = ClusterTestContext.JournalBlobs(cluster.DataDir("n2"));
         foreach (var i in Enumerable.Range(0, 40))
-        {
-            var key = System.Text.Encoding.UTF8.GetBytes($"before-{i}");
-            byte[] encoded = [(byte)key.Length, .. key];
-            Assert.True(journal.Any(blob => blob.AsSpan().IndexOf(encoded) >= 0), $"n2's journal lacks before-{i}");
-        }
+            Assert.True(journal.Any(blob => ClusterTestContext.MentionsKey(blob, $"before-{i}")), $"n2's journal lacks before-{i}");
         await using var survivors = cluster.Client("n1", "n3");
         var sw = Stopwatch.StartNew();
         var failures = 0;
