@@ -6,7 +6,6 @@ using AkkaKv.AntiEntropy;
 using AkkaKv.Client;
 using AkkaKv.Coordination;
 using AkkaKv.Protocol;
-using AkkaKv.Ring;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -96,15 +95,14 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
     {
         // The kill test's schedule, but n3 comes back with an empty data dir, and writers keep writing
         // throughout. Every write n3 acknowledged before the kill was also acknowledged by another
-        // replica (W=2), so none may be lost. AsShipped: n3's empty slots pull their partitions from
-        // their peers as they start. CutShort: sync-timeout 1 ms, so many catch-up pages come too
-        // late and are ignored (a third to two thirds of n3's 512 peer requests in our runs, on a
-        // loaded 2-core box): slots serve with part of their data or none, and anti-entropy must
-        // give back the rest.
+        // replica (W=2), so none may be lost. AsShipped: each of n3's empty slots, as it starts, runs
+        // Merkle exchanges with its peers before it serves reads and puts. CutShort: sync-timeout 1 ms,
+        // so a catch-up exchange whose peer does not answer a step by the next scheduler tick is
+        // abandoned: slots serve with part of their data or none, and anti-entropy refills the rest.
         var extraHocon = catchUp == CatchUp.CutShort ? "akka-kv.replica.sync-timeout = 1ms" : null;
         var schedule = new Schedule(FaultAt: TimeSpan.FromSeconds(5), HealAt: TimeSpan.FromSeconds(15), LoadFor: TimeSpan.FromSeconds(30));
         using var stop = new CancellationTokenSource();
-        Task<Refill?>? watch = null;
+        Task<TimeSpan?>? watch = null;
         RunResult result;
         try
         {
@@ -116,9 +114,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
                 },
                 "restart", cluster =>
                 {
-                    var logLinesBefore = LogLines(cluster, Victim).Count;
                     cluster.Start(Victim);
-                    watch = WaitForColdKeysRefilledAsync(cluster, logLinesBefore, RefillTimeout, stop.Token);
+                    watch = WaitForColdKeysInJournalAsync(cluster.DataDir(Victim), RefillTimeout, stop.Token);
                     return Task.CompletedTask;
                 }, extraHocon);
         }
@@ -130,41 +127,36 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             throw;
         }
         // RunAsync passed: every replica is current, so the watch sees every cold key at its next look.
-        var refill = await watch!;
-        Assert.True(refill is not null, $"{Victim}'s journal did not get every cold key back within {RefillTimeout.TotalSeconds:0} s of the restart");
-
-        // A cold key whose slot on the victim got no catch-up page from either peer can only have come
-        // back by anti-entropy (nothing reads or writes it until the final read-back).
-        var partitioner = new Partitioner(result.Partitions);
-        var onlyByRepair = ColdKeys.Count(k => refill.PartitionsWithoutCatchUp.Contains(partitioner.PartitionOf(Bytes.FromUtf8(k))));
-        output.WriteLine($"{Victim}'s slots that started with no catch-up page from either peer: {refill.PartitionsWithoutCatchUp.Count}, holding {onlyByRepair} cold keys; " +
-            $"anti-entropy repaired {result.KeysRepairedSinceHeal} keys after the restart" +
-            (onlyByRepair == 0 ? " (every slot heard from a peer in time: this run left anti-entropy no cold key to refill alone)" : ""));
-        Assert.True(result.KeysRepairedSinceHeal >= onlyByRepair,
-            $"{onlyByRepair} cold keys could only come back to {Victim} by anti-entropy, which repaired {result.KeysRepairedSinceHeal} keys after the restart");
+        Assert.True(await watch! is not null, $"{Victim}'s journal did not get every cold key back within {RefillTimeout.TotalSeconds:0} s of the restart");
+        // Nothing reads or writes a cold key until the read-back, so each one n3 lost came back by a
+        // repair (a slot catch-up or an anti-entropy exchange), and the status counts every repair.
+        Assert.True(result.KeysRepairedSinceHeal >= ColdKeys.Count,
+            $"{Victim} lost {ColdKeys.Count} cold keys and got them back, but the status counts only {result.KeysRepairedSinceHeal} keys repaired since the restart");
+        if (catchUp == CatchUp.CutShort)
+            Assert.True(result.ExchangeRepairedSinceHeal > 0, $"catch-up was cut short, yet no anti-entropy exchange logged a repair after the restart ({result.CatchUpRepairedSinceHeal} keys logged as repaired by catch-ups)");
     }
 
     public enum CatchUp
     {
         /// <summary>replica.sync-timeout as shipped (3 s).</summary>
         AsShipped,
-        /// <summary>replica.sync-timeout = 1 ms: a slot starting on the emptied node gives up on a peer's catch-up page that is not back at the next scheduler tick.</summary>
+        /// <summary>replica.sync-timeout = 1 ms: a starting slot's catch-up exchange is abandoned unless its peer answers every step by the next scheduler tick.</summary>
         CutShort,
     }
 
-    /// <summary>What a run leaves for a test's own assertions: the ring's partition count, and the keys anti-entropy repaired, over all nodes, from the heal until it converged.</summary>
-    private sealed record RunResult(int Partitions, long KeysRepairedSinceHeal);
-
-    /// <summary>When the victim's journal held every cold key again (from its restart), and which of its slots had started with no catch-up page from either peer.</summary>
-    private sealed record Refill(TimeSpan After, IReadOnlySet<int> PartitionsWithoutCatchUp);
+    /// <summary>
+    /// What a run leaves for a test's own assertions, from the heal until anti-entropy converged:
+    /// keys repaired over all nodes as the status counts them (slot catch-ups and anti-entropy
+    /// exchanges), and as the logs split them (exchanges that gave up log no count: a lower bound).
+    /// </summary>
+    private sealed record RunResult(long KeysRepairedSinceHeal, long CatchUpRepairedSinceHeal, long ExchangeRepairedSinceHeal);
 
     /// <summary>
     /// Reads the (restarted, emptied) victim's journal file every second until it mentions every
     /// cold key: how long the refill took, without a read (whose read repair would do it). Prints
-    /// the count whenever it changes. Then reads, from the victim's log since the restart, which of
-    /// its slots went on without both peers' catch-up. Null if cancelled or timed out first.
+    /// the count whenever it changes; null if cancelled or timed out first.
     /// </summary>
-    private async Task<Refill?> WaitForColdKeysRefilledAsync(ClusterTestContext cluster, int logLinesBefore, TimeSpan timeout, CancellationToken cancel)
+    private async Task<TimeSpan?> WaitForColdKeysInJournalAsync(string dataDir, TimeSpan timeout, CancellationToken cancel)
     {
         var since = Stopwatch.StartNew();
         var printed = -1;
@@ -172,18 +164,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         {
             try
             {
-                var blobs = ClusterTestContext.JournalBlobs(cluster.DataDir(Victim));
+                var blobs = ClusterTestContext.JournalBlobs(dataDir);
                 var held = ColdKeys.Count(k => blobs.Any(b => ClusterTestContext.MentionsKey(b, k)));
                 if (held != printed) output.WriteLine($"  restart + {since.Elapsed.TotalSeconds:0.0} s: {Victim}'s journal mentions {printed = held} of the {ColdKeys.Count} cold keys");
-                if (held == ColdKeys.Count)
-                {
-                    // Every slot holding a cold key has started (and logged its catch-up) by now.
-                    var skipped = LogLines(cluster, Victim).Skip(logLinesBefore)
-                        .Select(l => CatchUpSkipped.Match(l)).Where(m => m.Success)
-                        .Select(m => (Partition: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Peer: m.Groups[3].Value))
-                        .Distinct().GroupBy(x => x.Partition).Where(g => g.Count() == 2).Select(g => g.Key).ToHashSet();
-                    return new Refill(since.Elapsed, skipped);
-                }
+                if (held == ColdKeys.Count) return since.Elapsed;
             }
             catch (Microsoft.Data.Sqlite.SqliteException)
             {
@@ -195,8 +179,12 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         return null;
     }
 
-    /// <summary>ReplicaActor's warning when a starting slot gives up on a peer's catch-up: "replica 12/2: peer replica 0 did not answer catch-up within ...".</summary>
-    private static readonly Regex CatchUpSkipped = new(@"replica (\d+)/(\d+): peer replica (\d+) did not answer catch-up", RegexOptions.Compiled);
+    /// <summary>ReplicaActor, when a starting slot gives up its catch-up with a peer: "replica 12/2: catch-up with peer replica 0 abandoned (...)".</summary>
+    private static readonly Regex CatchUpAbandoned = new(@"replica \d+/\d+: catch-up with peer replica \d+ abandoned", RegexOptions.Compiled);
+    /// <summary>ReplicaActor, when a starting slot's catch-up repaired keys: "replica 12/2: caught up in 0.4 s, 3 key(s) repaired, ...".</summary>
+    private static readonly Regex CaughtUp = new(@"replica \d+/\d+: caught up in \S+ s, (\d+) key\(s\) repaired", RegexOptions.Compiled);
+    /// <summary>AntiEntropyActor, when an exchange of a round repaired keys: "anti-entropy: 12/0 &lt;-&gt; 12/2 repaired 3 key(s), ...".</summary>
+    private static readonly Regex ExchangeRepaired = new(@"anti-entropy: \S+ <-> \S+ repaired (\d+) key\(s\)", RegexOptions.Compiled);
 
     /// <summary>
     /// Deletes the node's SQLite journal (<c>akkakv.db</c> and its <c>-wal</c>, <c>-shm</c>,
@@ -235,8 +223,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         await using var viaN1 = cluster.Client("n1", "n2");
         await using var viaN2 = cluster.Client("n2", "n1");
         var keys = AllKeys;
-        var initial = await viaN1.StatusAsync();
-        var victimSlots = SlotsOf(initial, Victim);
+        var victimSlots = SlotsOf(await viaN1.StatusAsync(), Victim);
 
         // Where each key's replica slot 0 lives: its first-choice coordinating replica. A put of a
         // key whose slot 0 is on the victim waits coordinating-replica-timeout until the failure
@@ -256,7 +243,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         var history = new FaultHistory();
         var clock = Stopwatch.StartNew();
         Task<(TimeSpan? BackAt, NodeStatus? AtHeal)>? back = null;
-        var skipsAtHeal = new Dictionary<string, int>();
+        var logAtHeal = new Dictionary<string, int>();
         var writers = Enumerable.Range(0, Writers)
             .Select(w => Task.Run(() => WriteAsync(w, w % 2 == 0 ? viaN1 : viaN2, history, clock, schedule.LoadFor)))
             .ToList();
@@ -268,7 +255,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             await fault(cluster);
             history.Mark("fault", clock.Elapsed);
             await Task.Delay(Remaining(clock, schedule.HealAt));
-            skipsAtHeal = CatchUpSkips(cluster);
+            logAtHeal = cluster.Names.ToDictionary(n => n, n => LogLines(cluster, n).Count);
             await heal(cluster);
             history.Mark("heal", clock.Elapsed);
             back = WaitForVictimBackAsync(viaN1, victimSlots, clock, BackTimeout);
@@ -320,7 +307,14 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         }
         var victimJournal = ClusterTestContext.JournalBlobs(cluster.DataDir(Victim));
         var victimKeys = replicatedOnVictim.Count(k => victimJournal.Any(b => ClusterTestContext.MentionsKey(b, k)));
-        var catchUpSkips = CatchUpSkips(cluster);
+        // From the nodes' logs: slot catch-ups that gave up on a peer before the heal and since, and
+        // what catch-ups and anti-entropy exchanges repaired since.
+        var logs = cluster.Names.ToDictionary(n => n, n => LogLines(cluster, n));
+        var abandonedBefore = logs.ToDictionary(kv => kv.Key, kv => kv.Value.Take(logAtHeal.GetValueOrDefault(kv.Key)).Count(l => CatchUpAbandoned.IsMatch(l)));
+        var sinceHeal = logs.ToDictionary(kv => kv.Key, kv => kv.Value.Skip(logAtHeal.GetValueOrDefault(kv.Key)).ToList());
+        var abandonedSince = sinceHeal.ToDictionary(kv => kv.Key, kv => kv.Value.Count(l => CatchUpAbandoned.IsMatch(l)));
+        var catchUpRepaired = sinceHeal.Sum(kv => SumOf(kv.Value, CaughtUp));
+        var exchangeRepaired = sinceHeal.Sum(kv => SumOf(kv.Value, ExchangeRepaired));
         var check = history.Check(finalValues);
         var faultWindow = history.Window(faultAt, healAt);
 
@@ -349,19 +343,20 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         output.WriteLine($"read back {finalValues.Count} keys under load and {ColdKeys.Count - coldWrong.Count - unreadable.Count(ColdKeys.Contains)} cold ones intact in {readBack.Elapsed.TotalSeconds:0.0} s ({readAtR2} only at R=2), {unreadable.Count} unreadable");
         output.WriteLine($"{Victim} back (Up, reachable, its {victimSlots} slots placed) " +
             (backAt is { } b ? $"at {b.TotalSeconds:0.0} s, {(b - healAt).TotalSeconds:0.0} s after {healName}" : $"NOT within {BackTimeout.TotalSeconds:0} s of {healName}") +
-            $"; slot catch-ups that went on without a silent peer (sync-timeout), before {healName}: {string.Join(", ", skipsAtHeal.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
-            $"since: {string.Join(", ", catchUpSkips.Select(kv => $"{kv.Key} {kv.Value - skipsAtHeal.GetValueOrDefault(kv.Key)}"))}");
+            $"; slot catch-ups abandoned with a peer (sync-timeout), before {healName}: {string.Join(", ", abandonedBefore.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
+            $"since: {string.Join(", ", abandonedSince.Select(kv => $"{kv.Key} {kv.Value}"))}");
         output.WriteLine($"anti-entropy " + (convergedAt is { } c
             ? $"converged at {c.TotalSeconds:0.0} s, {(c - (drainedAt ?? settled)).TotalSeconds:0.0} s after the hints drained: every node's last round began after that and found all its pairs in sync"
             : $"did NOT converge within {ConvergeTimeout.TotalSeconds:0} s"));
         if (aeStatus?.AntiEntropy is { } ae)
         {
             foreach (var a in ae.OrderBy(a => a.Node))
-                output.WriteLine($"  {a.Node}: {a.RoundsCompleted} rounds, last {a.PairsInSync}/{a.PairsChecked} pairs in sync; {a.Exchanges} exchanges ({a.ExchangesFailed} abandoned); " +
+                output.WriteLine($"  {a.Node}: {a.RoundsCompleted} rounds, last {a.PairsInSync}/{a.PairsChecked} pairs in sync; {a.Exchanges} exchanges ({a.ExchangesFailed} abandoned), {a.SlotCatchUps} slot catch-ups; " +
                     $"{a.KeysRepaired} keys repaired ({Since(a, atHeal, x => x.KeysRepaired)} since {healName}, {Since(a, status, x => x.KeysRepaired)} since the hints drained), " +
                     $"{a.BytesExchanged} bytes exchanged ({Since(a, atHeal, x => x.BytesExchanged)} since {healName}); read repair {a.ReadRepairedKeys} keys");
-            output.WriteLine($"  refill: anti-entropy repaired {ae.Sum(a => Since(a, atHeal, x => x.KeysRepaired))} keys after {healName} " +
-                $"(a node absent from the status at {healName} counted from its start); {Victim}'s journal now mentions {victimKeys} of the {replicatedOnVictim.Count} keys it is a replica of");
+            output.WriteLine($"  refill: {ae.Sum(a => Since(a, atHeal, x => x.KeysRepaired))} keys repaired after {healName} by slot catch-ups and anti-entropy " +
+                $"(a node absent from the status at {healName} counted from its start); logged: {catchUpRepaired} by catch-ups, {exchangeRepaired} by anti-entropy exchanges; " +
+                $"{Victim}'s journal now mentions {victimKeys} of the {replicatedOnVictim.Count} keys it is a replica of");
         }
         output.WriteLine($"first read-back: {keys.Count + ColdKeys.Count - notCurrent.Count} keys with every replica current, {notCurrent.Count} with one not current");
         output.WriteLine($"check: {check}");
@@ -396,7 +391,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         if (status?.Hints?.SelectMany(h => h.Targets).Any(t => t.Overflowed > 0) == true)
             violations.Add("some writes were not held as hints (hints.max-per-target overflowed)");
         Assert.True(violations.Count == 0, string.Join("\n", violations));
-        return new RunResult(initial.Partitions, aeStatus?.AntiEntropy?.Sum(a => Since(a, atHeal, x => x.KeysRepaired)) ?? 0);
+        return new RunResult(aeStatus?.AntiEntropy?.Sum(a => Since(a, atHeal, x => x.KeysRepaired)) ?? 0, catchUpRepaired, exchangeRepaired);
     }
 
     private static List<string> KeysOf(int writer) => Enumerable.Range(0, KeysPerWriter).Select(i => $"nf/w{writer}/k{i:D2}").ToList();
@@ -415,9 +410,9 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         return then is null || counter(then) > counter(now) ? counter(now) : counter(now) - counter(then);
     }
 
-    /// <summary>Per node: how many times a replica slot starting there went on serving without a peer that did not answer its catch-up (its log's warning).</summary>
-    private static Dictionary<string, int> CatchUpSkips(ClusterTestContext cluster) =>
-        cluster.Names.ToDictionary(n => n, n => LogLines(cluster, n).Count(l => CatchUpSkipped.IsMatch(l)));
+    /// <summary>The sum of the first group of every line that <paramref name="pattern"/> matches.</summary>
+    private static long SumOf(IEnumerable<string> lines, Regex pattern) =>
+        lines.Select(l => pattern.Match(l)).Where(m => m.Success).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 
     /// <summary>The node's log (both incarnations' output) so far.</summary>
     private static List<string> LogLines(ClusterTestContext cluster, string node)
