@@ -81,6 +81,13 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
             Finish();
         });
+        Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
+        {
+            // Still catching up: the next coordinating replica at once, not after the timeout.
+            if (_coordinated || m.Slot.Index != _candidates[_candidate]) return;
+            Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+            TryNextCoordinatingReplica();
+        });
         Receive<ReplicaMergeDone>(m => m.RequestId == _requestId, m =>
         {
             _seen[m.Slot] = m.Node;
@@ -140,7 +147,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _candidates[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
+        var mayDecline = _candidate + 1 < _candidates.Length;
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), mayDecline)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 

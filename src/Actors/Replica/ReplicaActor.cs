@@ -49,6 +49,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private readonly Func<IActorRef?>? _peerRouter;
     // Catch-up: the running exchange per peer slot index.
     private readonly Dictionary<int, IActorRef> _catchingUpFrom = new();
+    private readonly Queue<int> _catchUpPending = new();
     private long _catchUpStarted, _catchUpRepaired, _catchUpBytes;
     private bool _resetting;
     // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
@@ -108,8 +109,8 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     /// <summary>
     /// Catch-up: a Merkle exchange (<see cref="AntiEntropyExchange"/>, this slot against a peer
-    /// slot) with each of the N-1 peers, repeated per peer until an exchange finds nothing left to
-    /// repair. Only the keys that differ move, both ways: what the peers acknowledged while this
+    /// slot) with each of the N-1 peers in turn, repeated per peer until an exchange finds nothing
+    /// left to repair. Only the keys that differ move, both ways: what the peers acknowledged while this
     /// journal was away (or all of it, for an empty journal), and what only this journal has.
     /// </summary>
     private void StartCatchUp()
@@ -117,8 +118,11 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var router = _peerRouter?.Invoke();
         if (router is null) return;
         _catchUpStarted = _time.GetTimestamp();
+        _catchUpPending.Clear();
         for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
-            if (peer != _slot.Index) ExchangeWith(router, peer);
+            if (peer != _slot.Index) _catchUpPending.Enqueue(peer);
+        // One peer after the other: what the first peer gives is not fetched again from the second.
+        ExchangeWith(router, _catchUpPending.Dequeue());
     }
 
     private void ExchangeWith(IActorRef router, int peer) =>
@@ -147,7 +151,9 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private void PeerDone(int peer)
     {
         _catchingUpFrom.Remove(peer);
-        if (_catchingUpFrom.Count > 0 || _resetting) return;
+        if (_resetting) return;
+        if (_catchUpPending.TryDequeue(out var next) && _peerRouter?.Invoke() is { } router) ExchangeWith(router, next);
+        if (_catchingUpFrom.Count > 0) return;
         Stash.UnstashAll();
         var took = _time.GetElapsedTime(_catchUpStarted);
         if (_catchUpRepaired > 0)
@@ -185,6 +191,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             "values of deleted keys, so it drops its {4} key(s) and catches up from its peers again", _slot, seenAt, generation, _state.GcGeneration, _state.Keys.Count);
         foreach (var exchange in _catchingUpFrom.Values) Context.Stop(exchange);
         _catchingUpFrom.Clear();
+        _catchUpPending.Clear();
         // Commands wait from now until the new catch-up is done; the persist handler starts it.
         _resetting = true;
         _inFlightPersists++;
@@ -223,6 +230,12 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         // While catching up, reads, puts and tombstone GC wait; merges and anti-entropy questions
         // are served (merging commutes, and an exchange only ever adds what a side lacks).
+        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut { MayDecline: true } decline)
+        {
+            // The coordinator has another replica to try: better than waiting for this catch-up.
+            Sender.Tell(new ReplicaNotReady(decline.RequestId, _slot, _settings.NodeName));
+            return;
+        }
         if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaRead or ListTombstones or PurgeTombstones)
         {
             Stash.Stash();

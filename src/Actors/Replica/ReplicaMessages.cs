@@ -21,8 +21,13 @@ public interface IReplicaCommand : IKvMessage
 /// A null <see cref="Value"/> is a tombstone. <see cref="SentAtMs"/>: the coordinator's wall
 /// clock when it sent the put (Unix ms; 0 = unknown); a replica that mints it much later knows the
 /// coordinator may have moved on to another replica and replicates the version itself.
+/// <see cref="MayDecline"/>: the coordinator has another replica to try, so a replica that cannot
+/// mint at once (still catching up) answers <see cref="ReplicaNotReady"/> instead of making it wait.
 /// </summary>
-public sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0) : IReplicaCommand;
+public sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false) : IReplicaCommand;
+
+/// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
+public sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;
 
 /// <summary>Merge these siblings (replication of a put, or read repair) and persist the result.</summary>
 public sealed record ReplicaMerge(long RequestId, Bytes Key, SiblingSet Siblings, bool AckWanted) : IReplicaCommand;

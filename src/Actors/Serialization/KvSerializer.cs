@@ -39,6 +39,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaRead => "RR",
         ReplicaPutDone => "PD",
         ReplicaPutRejected => "PX",
+        ReplicaNotReady => "PN",
         ReplicaMergeDone => "MD",
         ReplicaReadResult => "RD",
         StopReplica => "SR",
@@ -215,7 +216,9 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 w.WriteBool(m.Context is not null);
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
+                w.WriteBool(m.MayDecline);
                 break;
+            case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
             case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
             case ReplicaPutRejected m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteString(m.Reason); break;
@@ -384,8 +387,10 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var key = r.ReadBytes();
                 var value = r.ReadNullableBytes();
                 var context = r.ReadBool() ? r.ReadVector() : null;
-                return new ReplicaPut(id, key, value, context, r.ReadVarLong());
+                var sentAt = r.ReadVarLong();
+                return new ReplicaPut(id, key, value, context, sentAt, r.ReadBool());
             }
+            case "PN": return new ReplicaNotReady(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
             case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());

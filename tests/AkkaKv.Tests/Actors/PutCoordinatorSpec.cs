@@ -112,6 +112,26 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_coordinating_replica_still_catching_up_declines_and_the_next_is_asked_at_once_not_after_the_timeout()
+    {
+        StartPut(); // coordinating-replica-timeout 2 s
+        var (slot0, first, from) = ExpectCommand<ReplicaPut>();
+        Assert.True(first.MayDecline, "slot 0 is not the last candidate: it may decline");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        from.Tell(new ReplicaNotReady(first.RequestId, slot0, "n1"), _region.Ref);
+
+        var (slot1, second, _) = ExpectCommand<ReplicaPut>();
+        Assert.Equal(1, slot1.Index);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"slot 1 was asked {started.Elapsed.TotalMilliseconds:0} ms after slot 0 declined");
+        Assert.Equal((first.Key, first.Value), (second.Key, second.Value));
+        // The last candidate may not decline: with nowhere else to go, it waits for its catch-up.
+        from.Tell(new ReplicaNotReady(second.RequestId, slot1, "n2"), _region.Ref);
+        var (slot2, third, _) = ExpectCommand<ReplicaPut>();
+        Assert.Equal(2, slot2.Index);
+        Assert.False(third.MayDecline);
+    }
+
+    [Fact]
     public void A_put_the_coordinating_replica_refuses_fails_at_once_with_its_reason_and_is_not_retried_elsewhere()
     {
         StartPut();

@@ -94,6 +94,23 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_replica_catching_up_declines_a_put_its_coordinator_can_send_elsewhere_and_holds_one_it_cannot()
+    {
+        var observer = CreateTestProbe();
+        var (replica, region) = StartReplicaWithPeers(observer);
+        region.Tell(new FakePeerRegion.Hold(1));
+        replica.Tell(new ReplicaPut(1, B("k"), B("v"), null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), MayDecline: true), TestActor);
+        Assert.Equal(Slot, ExpectMsg<ReplicaNotReady>(Wait).Slot);
+
+        replica.Tell(new ReplicaPut(2, B("k"), B("v"), null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), MayDecline: false), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        region.Tell(new FakePeerRegion.Release(1));
+        Assert.Equal(2, ExpectMsg<ReplicaPutDone>(Wait).RequestId);
+        // Nothing of the declined put was written: one version only.
+        Assert.Equal(1, Read(replica, B("k")).Count);
+    }
+
+    [Fact]
     public void Catch_up_moves_only_the_keys_that_differ_both_ways()
     {
         // This journal holds 100 keys; the peer has 99 of them, plus one written while this node was away.

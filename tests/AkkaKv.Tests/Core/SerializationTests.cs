@@ -82,6 +82,8 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["SlotEnvelope of ReplicaRead"] = new SlotEnvelope(new SlotId(3, 0), new ReplicaRead(long.MaxValue, B("k"))),
         ["ReplicaPut"] = new ReplicaPut(long.MinValue, B("k"), B("v"), VersionVector.Empty, 1_796_000_000_123),
         ["ReplicaMerge"] = new ReplicaMerge(8, B("k"), SiblingSet.Empty, false),
+        ["ReplicaPut that may be declined"] = new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true),
+        ["ReplicaNotReady"] = new ReplicaNotReady(9, new SlotId(3, 0), "n3"),
         ["ReplicaRead"] = new ReplicaRead(0, B("k")),
         ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, Siblings.Context),
         ["ReplicaPutRejected"] = new ReplicaPutRejected(1, new SlotId(3, 0), "n2", "the key would hold 65 concurrent versions"),
