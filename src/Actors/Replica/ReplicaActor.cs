@@ -122,7 +122,7 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
             if (peer != _slot.Index) _catchUpPending.Enqueue(peer);
         // One peer after the other: what the first peer gives is not fetched again from the second.
-        ExchangeWith(router, _catchUpPending.Dequeue());
+        if (_catchUpPending.TryDequeue(out var first)) ExchangeWith(router, first);
     }
 
     private void ExchangeWith(IActorRef router, int peer) =>
