@@ -212,20 +212,6 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         if (_stopWhenPersisted && _inFlightPersists == 0) Context.Stop(Self);
     }
 
-    /// <summary>A page of keys for a node of an earlier version, whose replicas caught up page by page.</summary>
-    private void ServeSyncRequest(ReplicaSyncRequest request)
-    {
-        var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
-        var done = true;
-        foreach (var kv in _state.Keys)
-        {
-            if (request.After is not null && kv.Key.CompareTo(request.After) <= 0) continue;
-            if (entries.Count >= request.MaxKeys) { done = false; break; }
-            entries.Add(kv);
-        }
-        Sender.Tell(new ReplicaSyncPage(request.RequestId, _slot, ValueList.From(entries), done, _state.GcGeneration));
-    }
-
     protected override void OnCommand(object message)
     {
         // While catching up, reads, puts and tombstone GC wait; merges and anti-entropy questions
@@ -243,9 +229,6 @@ public sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         }
         switch (message)
         {
-            case ReplicaSyncRequest request:
-                ServeSyncRequest(request);
-                break;
             case ExchangeResult result:
                 OnCatchUpExchange(result);
                 break;

@@ -50,17 +50,6 @@ public sealed record ReplicaMergeDone(long RequestId, SlotId Slot, string Node) 
 
 public sealed record ReplicaReadResult(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;
 
-/// <summary>
-/// Catch-up when a replica starts: asks a peer replica of the same partition for its keys after
-/// <see cref="After"/> (null: from the first key), in key order, at most <see cref="MaxKeys"/>.
-/// </summary>
-public sealed record ReplicaSyncRequest(long RequestId, Bytes? After, int MaxKeys) : IReplicaCommand;
-
-/// <summary>One page of a peer's keys; <see cref="Done"/> when no key follows the last one.</summary>
-/// <see cref="GcGeneration"/>: the peer's tombstone-GC generation; a page from a replica at another
-/// generation is not merged (see <see cref="TombstonesPurged"/>).
-public sealed record ReplicaSyncPage(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries, bool Done, long GcGeneration = 0) : IKvMessage;
-
 /// <summary>Sharding's hand-off stop message: lets in-flight persists finish before the slot moves.</summary>
 public sealed record StopReplica : IKvMessage
 {

@@ -43,8 +43,7 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
         ReplicaMergeDone => "MD",
         ReplicaReadResult => "RD",
         StopReplica => "SR",
-        ReplicaSyncRequest => "SQ",
-        ReplicaSyncPage => "SP",
+        // "SQ" and "SP" were the page-by-page catch-up before issue 5 (now a Merkle exchange): never reuse them.
         ReplicaIncarnated => "I",
         SiblingsMerged => "M",
         // "SS" was the snapshot before tombstone GC (no generation): still read, no longer written.
@@ -226,7 +225,6 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
-            case ReplicaSyncRequest m: w.WriteVarLong(m.RequestId); w.WriteNullableBytes(m.After); w.WriteInt(m.MaxKeys); break;
             case AntiEntropy.GetAntiEntropyStats: break;
             case AntiEntropy.RepairSoon m: w.WriteString(m.Reason); break;
             case AntiEntropy.ReadRepaired m: w.WriteInt(m.Replicas); break;
@@ -248,13 +246,6 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case ReplicaFetched m:
                 w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
                 foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
-                break;
-            case ReplicaSyncPage m:
-                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot);
-                w.WriteInt(m.Entries.Count);
-                foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
-                w.WriteBool(m.Done);
-                w.WriteVarLong(m.GcGeneration);
                 break;
             case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
             case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
@@ -398,7 +389,6 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;
-            case "SQ": return new ReplicaSyncRequest(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt());
             case "AG": return AntiEntropy.GetAntiEntropyStats.Instance;
             case "AR": return new AntiEntropy.RepairSoon(r.ReadString());
             case "AX": return new AntiEntropy.ReadRepaired(r.ReadInt());
@@ -431,16 +421,6 @@ public sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStr
                 var entries = new KeyValuePair<Bytes, SiblingSet>[Count(r)];
                 for (var i = 0; i < entries.Length; i++) entries[i] = KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings());
                 return new ReplicaFetched(id, slot, ValueList.From(entries));
-            }
-            case "SP":
-            {
-                var id = r.ReadVarLong();
-                var slot = r.ReadSlot();
-                var n = r.ReadInt();
-                var entries = new List<KeyValuePair<Bytes, SiblingSet>>();
-                for (var i = 0; i < n; i++) entries.Add(KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings()));
-                var done = r.ReadBool();
-                return new ReplicaSyncPage(id, slot, ValueList.From(entries), done, r.ReadVarLong());
             }
             case "I": return new ReplicaIncarnated(r.ReadString());
             case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());

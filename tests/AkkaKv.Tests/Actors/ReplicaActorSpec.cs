@@ -190,22 +190,6 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.True(result.Siblings.IsEmpty);
     }
 
-    [Fact]
-    public void A_replica_serves_its_peers_catch_up_in_key_order_pages()
-    {
-        var replica = StartReplica();
-        foreach (var k in new[] { "c", "a", "b" }) Put(replica, B(k), B(k + "1"), null);
-        replica.Tell(new ReplicaSyncRequest(5, null, 2), TestActor);
-        var first = ExpectMsg<ReplicaSyncPage>(Wait);
-        Assert.Equal(new[] { "a", "b" }, first.Entries.Select(e => e.Key.ToUtf8()));
-        Assert.False(first.Done);
-        replica.Tell(new ReplicaSyncRequest(5, B("b"), 2), TestActor);
-        var second = ExpectMsg<ReplicaSyncPage>(Wait);
-        Assert.Equal(new[] { "c" }, second.Entries.Select(e => e.Key.ToUtf8()));
-        Assert.True(second.Done);
-        Assert.Equal(5, second.RequestId);
-    }
-
     // ---- tombstone GC ----
 
     [Fact]

@@ -57,15 +57,9 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         var keys = Enumerable.Range(0, 300).Select(i => $"ae-{i}").ToList();
         int missing;
 
-        await _cluster.SetBlackholeAsync(Cut, on: true);
         try
         {
-            await InProcessCluster.EventuallyAsync(Timeout, () =>
-            {
-                foreach (var node in Three.Where(n => n != Cut))
-                    Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
-                return Task.CompletedTask;
-            });
+            await CutOffAsync();
             foreach (var key in keys)
                 Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>(keys.IndexOf(key) % 2 == 0 ? "n1" : "n2", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 2))));
 
@@ -90,13 +84,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         {
             foreach (var key in keys)
             {
-                var partition = partitioner.PartitionOf(B(key));
-                var sets = new List<Versioning.SiblingSet>();
-                for (var i = 0; i < settings.ReplicationFactor; i++)
-                {
-                    var slot = new SlotId(partition, i);
-                    sets.Add((await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings);
-                }
+                var sets = (await ReplicaSetsAsync(key, owners, partitioner)).Select(r => r.Held).ToList();
                 Assert.True(sets.All(s => s.Equals(sets[0])) && !sets[0].IsEmpty, $"{key}: replicas differ or are empty");
             }
             foreach (var partition in partitions)
@@ -133,15 +121,9 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         foreach (var key in keys)
             Assert.Equal(3, Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 3)))).Acks);
 
-        await _cluster.SetBlackholeAsync(Cut, on: true);
         try
         {
-            await InProcessCluster.EventuallyAsync(Timeout, () =>
-            {
-                foreach (var node in Three.Where(n => n != Cut))
-                    Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
-                return Task.CompletedTask;
-            });
+            await CutOffAsync();
             // Deleted while n3 is cut off (hints bounded to one per holder: n3 misses almost all).
             foreach (var key in keys)
                 Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Delete(B(key), null, new RequestOptions(W: 2, Overwrite: true))));
@@ -168,13 +150,8 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         {
             foreach (var key in keys)
             {
-                var partition = partitioner.PartitionOf(B(key));
-                for (var i = 0; i < settings.ReplicationFactor; i++)
-                {
-                    var slot = new SlotId(partition, i);
-                    var held = (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings;
+                foreach (var (slot, held) in await ReplicaSetsAsync(key, owners, partitioner))
                     Assert.True(held.IsDeleted, $"{key} on {slot} ({owners[slot]}): {held.Values.Count()} live value(s), {held.Count} version(s)");
-                }
             }
         });
         foreach (var key in keys)
@@ -188,13 +165,8 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         {
             foreach (var key in keys)
             {
-                var partition = partitioner.PartitionOf(B(key));
-                for (var i = 0; i < settings.ReplicationFactor; i++)
-                {
-                    var slot = new SlotId(partition, i);
-                    var held = (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings;
+                foreach (var (slot, held) in await ReplicaSetsAsync(key, owners, partitioner))
                     Assert.True(held.IsEmpty, $"{key} on {slot} ({owners[slot]}) still holds {held}");
-                }
             }
             status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
             Assert.True(status.AntiEntropy!.Sum(a => a.TombstonesPurged) >= keys.Count, "the status does not count the purges");
@@ -211,14 +183,33 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(now.AntiEntropy!.Sum(a => a.RoundsCompleted) >= rounds + 6, "anti-entropy did not run two more rounds per node");
         });
         foreach (var key in keys)
+            foreach (var (slot, held) in await ReplicaSetsAsync(key, owners, partitioner))
+                Assert.True(held.IsEmpty, $"{key} came back on {slot}");
+    }
+
+    /// <summary>Blackholes <see cref="Cut"/> and waits until the other nodes see it unreachable.</summary>
+    private async Task CutOffAsync()
+    {
+        await _cluster.SetBlackholeAsync(Cut, on: true);
+        await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
-            var partition = partitioner.PartitionOf(B(key));
-            for (var i = 0; i < settings.ReplicationFactor; i++)
-            {
-                var slot = new SlotId(partition, i);
-                Assert.True((await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings.IsEmpty, $"{key} came back on {slot}");
-            }
+            foreach (var node in Three.Where(n => n != Cut))
+                Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>What each replica slot of the key's partition holds for it, read locally on the slot's node.</summary>
+    private async Task<List<(SlotId Slot, Versioning.SiblingSet Held)>> ReplicaSetsAsync(string key, Dictionary<SlotId, string> owners, Partitioner partitioner)
+    {
+        var partition = partitioner.PartitionOf(B(key));
+        var sets = new List<(SlotId, Versioning.SiblingSet)>();
+        for (var i = 0; i < _cluster.Settings.ReplicationFactor; i++)
+        {
+            var slot = new SlotId(partition, i);
+            sets.Add((slot, (await _cluster.ReplicaReadAsync(owners[slot], slot, B(key))).Siblings));
         }
+        return sets;
     }
 
     private static SlotId SlotOn(string node, string key, Dictionary<SlotId, string> owners, Partitioner partitioner, int n)
