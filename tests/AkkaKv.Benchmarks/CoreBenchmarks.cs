@@ -4,7 +4,7 @@ using AkkaKv.Hosting;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
 using AkkaKv.Serialization;
-using AkkaKv.Sharding;
+using AkkaKv.Placement;
 using AkkaKv.Versioning;
 
 namespace AkkaKv.Benchmarks;

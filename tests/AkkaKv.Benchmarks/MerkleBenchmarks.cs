@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using AkkaKv.AntiEntropy;
+using AkkaKv.Merkle;
 using AkkaKv.Versioning;
 
 namespace AkkaKv.Benchmarks;

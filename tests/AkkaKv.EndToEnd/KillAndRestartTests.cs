@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AkkaKv.Client;
-using AkkaKv.Coordination;
 using AkkaKv.Protocol;
 using Xunit;
 using Xunit.Abstractions;

@@ -2,9 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using AkkaKv.AntiEntropy;
 using AkkaKv.Client;
-using AkkaKv.Coordination;
 using AkkaKv.Protocol;
 using Xunit;
 using Xunit.Abstractions;
@@ -96,10 +94,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         // The kill test's schedule, but n3 comes back with an empty data dir, and writers keep writing
         // throughout. Every write n3 acknowledged before the kill was also acknowledged by another
         // replica (W=2), so none may be lost. AsShipped: each of n3's empty slots, as it starts, runs
-        // Merkle exchanges with its peers before it serves reads and puts. CutShort: sync-timeout 1 ms,
+        // Merkle exchanges with its peers before it serves reads and puts. CutShort: catch-up-timeout 1 ms,
         // so a catch-up exchange whose peer does not answer a step by the next scheduler tick is
         // abandoned: slots serve with part of their data or none, and anti-entropy refills the rest.
-        var extraHocon = catchUp == CatchUp.CutShort ? "akka-kv.replica.sync-timeout = 1ms" : null;
+        var extraHocon = catchUp == CatchUp.CutShort ? "akka-kv.replica.catch-up-timeout = 1ms" : null;
         var schedule = new Schedule(FaultAt: TimeSpan.FromSeconds(5), HealAt: TimeSpan.FromSeconds(15), LoadFor: TimeSpan.FromSeconds(30));
         using var stop = new CancellationTokenSource();
         Task<TimeSpan?>? watch = null;
@@ -138,9 +136,9 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
 
     public enum CatchUp
     {
-        /// <summary>replica.sync-timeout as shipped (3 s).</summary>
+        /// <summary>replica.catch-up-timeout as shipped (3 s).</summary>
         AsShipped,
-        /// <summary>replica.sync-timeout = 1 ms: a starting slot's catch-up exchange is abandoned unless its peer answers every step by the next scheduler tick.</summary>
+        /// <summary>replica.catch-up-timeout = 1 ms: a starting slot's catch-up exchange is abandoned unless its peer answers every step by the next scheduler tick.</summary>
         CutShort,
     }
 
@@ -343,7 +341,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         output.WriteLine($"read back {finalValues.Count} keys under load and {ColdKeys.Count - coldWrong.Count - unreadable.Count(ColdKeys.Contains)} cold ones intact in {readBack.Elapsed.TotalSeconds:0.0} s ({readAtR2} only at R=2), {unreadable.Count} unreadable");
         output.WriteLine($"{Victim} back (Up, reachable, its {victimSlots} slots placed) " +
             (backAt is { } b ? $"at {b.TotalSeconds:0.0} s, {(b - healAt).TotalSeconds:0.0} s after {healName}" : $"NOT within {BackTimeout.TotalSeconds:0} s of {healName}") +
-            $"; slot catch-ups abandoned with a peer (sync-timeout), before {healName}: {string.Join(", ", abandonedBefore.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
+            $"; slot catch-ups abandoned with a peer (catch-up-timeout), before {healName}: {string.Join(", ", abandonedBefore.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
             $"since: {string.Join(", ", abandonedSince.Select(kv => $"{kv.Key} {kv.Value}"))}");
         output.WriteLine($"anti-entropy " + (convergedAt is { } c
             ? $"converged at {c.TotalSeconds:0.0} s, {(c - (drainedAt ?? settled)).TotalSeconds:0.0} s after the hints drained: every node's last round began after that and found all its pairs in sync"

@@ -88,14 +88,14 @@ internal sealed class FakePeerRegion : ReceiveActor
         var index = e.Slot.Index;
         var peer = PeerAt(index);
         if (peer.Silent) return;
-        var tree = MerkleTree.Build(_settings.MerkleShape, peer.Keys);
+        var tree = MerkleTree.Build(MerkleShape.Of(_settings), peer.Keys);
         switch (e.Command)
         {
             case MerkleNodesRequest r:
-                sender.Tell(AntiEntropyReplies.Nodes(r, tree, e.Slot, $"peer{index}", peer.GcGeneration));
+                sender.Tell(MerkleReplies.Nodes(r, tree, e.Slot, $"peer{index}", peer.GcGeneration));
                 break;
             case MerkleLeavesRequest r:
-                sender.Tell(AntiEntropyReplies.Leaves(r, tree, e.Slot));
+                sender.Tell(MerkleReplies.Leaves(r, tree, e.Slot));
                 break;
             case ReplicaFetch f:
                 sender.Tell(new ReplicaFetched(f.RequestId, e.Slot,

@@ -139,7 +139,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var observer = CreateTestProbe();
         var keys = Enumerable.Range(0, 7).Select(i => ($"k{i}", SiblingSet.Of([Foreign("n9/1.00000001", i + 1, $"v{i}")]))).ToArray();
-        var (replica, _) = StartReplicaWithPeers(observer, _settings with { SyncPageKeys = 2 }, (1, FakePeerRegion.Peer.Of(0, keys)));
+        var (replica, _) = StartReplicaWithPeers(observer, _settings with { CatchUpMaxKeys = 2 }, (1, FakePeerRegion.Peer.Of(0, keys)));
         foreach (var (key, version) in keys) Assert.Equal(version, Read(replica, B(key)));
         Assert.True(Drain(observer).Count(e => e.Command is ReplicaFetch && e.Slot.Index == 1) >= 4, "7 keys at 2 per exchange take at least 4 exchanges");
     }
@@ -183,7 +183,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     public void A_peer_that_never_answers_delays_serving_by_at_most_the_sync_timeout()
     {
         var observer = CreateTestProbe();
-        var (replica, _) = StartReplicaWithPeers(observer, _settings with { SyncTimeout = TimeSpan.FromMilliseconds(300) },
+        var (replica, _) = StartReplicaWithPeers(observer, _settings with { CatchUpTimeout = TimeSpan.FromMilliseconds(300) },
             (1, FakePeerRegion.Peer.Empty with { Silent = true }));
         replica.Tell(new ReplicaRead(1, B("k")), TestActor);
         var result = ExpectMsg<ReplicaReadResult>(Wait);
@@ -251,7 +251,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         var observer = CreateTestProbe();
         var (replica, _) = StartReplicaWithPeers(observer);
         Put(replica, B("mine"), B("v"), null);
-        replica.Tell(new PurgeTombstones(1, 2, ValueList<AntiEntropy.MerkleEntry>.Empty), TestActor);
+        replica.Tell(new PurgeTombstones(1, 2, ValueList<MerkleEntry>.Empty), TestActor);
         ExpectMsg<TombstonesPurgedAck>(Wait);
         StopAndAwaitTermination(replica);
         Drain(observer);

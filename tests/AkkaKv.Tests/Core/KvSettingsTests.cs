@@ -27,8 +27,8 @@ public sealed class KvSettingsTests
         Assert.Equal(64, s.MaxSiblings);
         Assert.Equal(8388608, s.MaxBytesPerKey);
         Assert.Equal(1000, s.SnapshotEvery);
-        Assert.Equal(TimeSpan.FromSeconds(3), s.SyncTimeout);
-        Assert.Equal(256, s.SyncPageKeys);
+        Assert.Equal(TimeSpan.FromSeconds(3), s.CatchUpTimeout);
+        Assert.Equal(256, s.CatchUpMaxKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
         Assert.Equal(TimeSpan.FromSeconds(1), s.ReplicaAckTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), s.PlacementRefreshInterval);

@@ -112,7 +112,7 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
         var state = WithOneTombstone();
         var listed = Assert.Single(state.Tombstones(100));
         Assert.Equal(Gone, listed.Key);
-        Assert.Equal(AntiEntropy.EntryDigest.Of(Gone, state.Get(Gone)), listed.Digest);
+        Assert.Equal(EntryDigest.Of(Gone, state.Get(Gone)), listed.Digest);
         Assert.Empty(state.Tombstones(0));
     }
 
@@ -126,7 +126,7 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
         Assert.Equal(1, purged.GcGeneration);
         Assert.Equal(state.Counter, purged.Counter);
         // A later purge at a lower generation never lowers it.
-        Assert.Equal(1, purged.Apply(new TombstonesPurged(0, ValueList<AntiEntropy.MerkleEntry>.Empty)).GcGeneration);
+        Assert.Equal(1, purged.Apply(new TombstonesPurged(0, ValueList<MerkleEntry>.Empty)).GcGeneration);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
         var after = rewritten.Apply(new TombstonesPurged(1, ValueList.From(listed)));
         Assert.Equal(rewritten.Get(Gone), after.Get(Gone));
         // A purge naming a live key (whatever digest) leaves it.
-        var live = new AntiEntropy.MerkleEntry(Kept, AntiEntropy.EntryDigest.Of(Kept, state.Get(Kept)));
+        var live = new MerkleEntry(Kept, EntryDigest.Of(Kept, state.Get(Kept)));
         Assert.Equal(state.Get(Kept), state.Apply(new TombstonesPurged(1, ValueList.From([live]))).Get(Kept));
     }
 

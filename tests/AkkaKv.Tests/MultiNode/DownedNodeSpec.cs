@@ -110,5 +110,5 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static int HeldFor(HintedHandoff.HintStats stats, string target) => stats.Targets.FirstOrDefault(t => t.Target == target)?.Held ?? 0;
+    private static int HeldFor(HintStats stats, string target) => stats.Targets.FirstOrDefault(t => t.Target == target)?.Held ?? 0;
 }

@@ -337,7 +337,7 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
         await LearnSlotNodesAsync(coordinator, key);
 
         // The slot on n2 restarts (as after a node restart or a move): it first catches up from its
-        // peers, and with the one on n3 cut off it serves only after sync-timeout. A live replica
+        // peers, and with the one on n3 cut off it serves only after catch-up-timeout. A live replica
         // slower than replica-ack-timeout, deterministically.
         await _cluster.StopReplicaAsync(slow, slowSlot);
         await _cluster.SetBlackholeAsync(cut, on: true);
@@ -345,9 +345,9 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
         {
             await AwaitReachabilityAsync(cut, Three.Where(n => n != cut), reachable: false, DetectTimeout);
             // W=2 is met once the slow replica acks; the request timeout leaves it ample time.
-            var timeout = settings.SyncTimeout * 3;
+            var timeout = settings.CatchUpTimeout * 3;
             output.WriteLine($"key {key}: partition {partition}, slots {string.Join(" ", Enumerable.Range(0, settings.ReplicationFactor).Select(i => $"{i}={owners[new SlotId(partition, i)]}"))}; " +
-                $"{slowSlot} on {slow} restarting; replica-ack-timeout {settings.ReplicaAckTimeout.TotalMilliseconds:0} ms, sync-timeout {settings.SyncTimeout.TotalMilliseconds:0} ms, request timeout {timeout.TotalMilliseconds:0} ms");
+                $"{slowSlot} on {slow} restarting; replica-ack-timeout {settings.ReplicaAckTimeout.TotalMilliseconds:0} ms, catch-up-timeout {settings.CatchUpTimeout.TotalMilliseconds:0} ms, request timeout {timeout.TotalMilliseconds:0} ms");
             var started = Stopwatch.StartNew();
             var reply = await _cluster.AskAsync<IWriteResponse>(coordinator, new Put(B(key), B("v"), null, new RequestOptions(W: 2, Timeout: timeout)));
             var answeredAfter = started.Elapsed;

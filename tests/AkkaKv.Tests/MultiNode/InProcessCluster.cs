@@ -35,7 +35,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         akka-kv.request.read-repair-window = 500ms
         # A slot still catching up when a peer is cut off waits this long for it before serving;
         # kept well under request.timeout together with the coordinating-replica timeout.
-        akka-kv.replica.sync-timeout = 1s
+        akka-kv.replica.catch-up-timeout = 1s
         akka.cluster.split-brain-resolver.stable-after = 60s
         """;
 
@@ -98,7 +98,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// What replica slot <paramref name="slot"/> holds for <paramref name="key"/>, read directly (no
     /// quorum, no read repair) through <paramref name="node"/>'s shard region.
     /// </summary>
-    public async Task<ReplicaReadResult> ReplicaReadAsync(string node, SlotId slot, Bytes key)
+    internal async Task<ReplicaReadResult> ReplicaReadAsync(string node, SlotId slot, Bytes key)
     {
         var region = _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<ReplicaRegion>();
         return await region.Ask<ReplicaReadResult>(new SlotEnvelope(slot, new ReplicaRead(Interlocked.Increment(ref _nextReadId), key)), TimeSpan.FromSeconds(10));

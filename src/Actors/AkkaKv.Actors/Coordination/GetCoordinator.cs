@@ -1,0 +1,135 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaKv.Configuration;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Coordination;
+
+/// <summary>
+/// Coordinates one get, then stops (like DistributedData's ReadAggregator): asks all N slots,
+/// answers at R replies with the merged sibling set and its context, keeps listening for the
+/// rest during the read-repair window, then sends the merged set to every slot that answered
+/// stale or not-found, and stops.
+/// </summary>
+internal sealed class GetCoordinator : ReceiveActor, IWithTimers
+{
+    private readonly long _requestId;
+    private readonly int _partition;
+    private readonly Bytes _key;
+    private readonly ResolvedOptions _options;
+    private readonly KvSettings _settings;
+    private readonly IActorRef _region;
+    private readonly IActorRef _replyTo;
+    private readonly ClusterView _view;
+    private readonly Dictionary<int, ReplicaReadResult> _replies = new();
+    private SiblingSet _merged = SiblingSet.Empty;
+    private bool _replied;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
+        IActorRef region, IActorRef replyTo, ClusterView view)
+    {
+        _requestId = requestId;
+        _partition = partition;
+        _key = key;
+        _options = options;
+        _settings = settings;
+        _region = region;
+        _replyTo = replyTo;
+        _view = view;
+        Receive<ReplicaReadResult>(m => m.RequestId == _requestId, OnResult);
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.ReadRepair, _ => Finish());
+    }
+
+    protected override void PreStart()
+    {
+        // Fails fast, instead of waiting out the timeout, when the failure detector already says
+        // fewer than R replicas can answer (reads have no fallbacks: only a slot's own replica
+        // holds its data).
+        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
+        if (reachable < _options.R)
+        {
+            _replied = true;
+            var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
+            _replyTo.Tell(new RequestFailed(_key,
+                $"read quorum cannot be met: only {reachable} of N={_options.N} replicas are reachable (unreachable: {down}), R={_options.R}; 0 replies",
+                0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
+            Context.Stop(Self);
+            return;
+        }
+        Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
+        for (var i = 0; i < _options.N; i++)
+            _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaRead(_requestId, _key)));
+    }
+
+    private void OnResult(ReplicaReadResult result)
+    {
+        if (!_replies.TryAdd(result.Slot.Index, result)) return;
+        _merged = _merged.Merge(result.Siblings);
+        if (!_replied && _replies.Count >= _options.R)
+        {
+            _replied = true;
+            _replyTo.Tell(BuildReply());
+            if (_replies.Count < _options.N)
+                Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
+        }
+        if (_replies.Count == _options.N) Finish();
+    }
+
+    private IGetResponse BuildReply()
+    {
+        var reports = ValueList.From(Enumerable.Range(0, _options.N).Select(Report));
+        var context = CausalContext.Encode(_merged.Context);
+        return _merged.IsDeleted
+            ? new NotFound(_key, context, reports)
+            : new GetSuccess(_key, ValueList.From(_merged.ValuesOldestFirst), context, reports);
+    }
+
+    private ReplicaReport Report(int slot) => Report(slot, ReplicaReadState.Pending);
+
+    private ReplicaReport Report(int slot, ReplicaReadState unanswered)
+    {
+        if (_replies.TryGetValue(slot, out var r))
+            return new ReplicaReport(slot, r.Node, r.Siblings.IsEmpty ? ReplicaReadState.NotFound
+                : r.Siblings.Equals(_merged) ? ReplicaReadState.Current : ReplicaReadState.Stale);
+        var node = _view.SlotNodes.GetValueOrDefault(slot, "?");
+        var state = _view.Unreachable.Contains(node) ? ReplicaReadState.Unreachable
+            : unanswered;
+        return new ReplicaReport(slot, node, state);
+    }
+
+    private void OnTimeout()
+    {
+        if (!_replied)
+        {
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key,
+                $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_replies.Count} of R={_options.R} replica replies", _replies.Count, _options.R,
+                ValueList.From(Enumerable.Range(0, _options.N).Select(slot => Report(slot, ReplicaReadState.Timeout)))));
+        }
+        Finish();
+    }
+
+    private void Finish()
+    {
+        // Read repair: only slots that answered with less than the merged result, fire and forget.
+        var repaired = 0;
+        foreach (var (slot, reply) in _replies)
+            if (!reply.Siblings.Equals(_merged))
+            {
+                _region.Tell(new SlotEnvelope(new SlotId(_partition, slot), new ReplicaMerge(_requestId, _key, _merged, AckWanted: false)));
+                repaired++;
+            }
+        // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
+        if (repaired > 0) Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name).Tell(new AntiEntropy.ReadRepaired(repaired));
+        Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
+        Context.Stop(Self);
+    }
+}

@@ -1,0 +1,247 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaKv.Configuration;
+using AkkaKv.HintedHandoff;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Coordination;
+
+/// <summary>
+/// Coordinates one put or delete, then stops (like DistributedData's WriteAggregator).
+/// <code>
+///   start: W cannot be met by reachable primaries (strict) or primaries plus fallbacks (sloppy)
+///     │      ──▶ RequestFailed at once, naming the unreachable nodes
+///     ├──ReplicaPut──▶ coordinating replica (first slot not known unreachable)
+///     │  no answer in coordinating-replica-timeout: try the next slot
+///     ▼
+///   ReplicaPutDone(siblings) ──ReplicaMerge(siblings)──▶ each other slot
+///     │                     ──StoreHint(siblings)───▶ a fallback's hint actor, for each slot on an
+///     │                                               unreachable node, and for each slot whose
+///     │                                               ack is not in within replica-ack-timeout
+///     │  each durable ack counts once per slot; a stored hint counts for its slot only when
+///     │  sloppy and held by a fallback (a node holding none of the partition's slots)
+///     │  at W: reply WriteSuccess
+///     ▼
+///   W met and every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
+/// </code>
+/// </summary>
+internal sealed class PutCoordinator : ReceiveActor, IWithTimers
+{
+    private readonly long _requestId;
+    private readonly int _partition;
+    private readonly Bytes _key;
+    private readonly Bytes? _value;
+    private readonly VersionVector? _context;
+    private readonly ResolvedOptions _options;
+    private readonly IActorRef _region;
+    private readonly IActorRef _replyTo;
+    private readonly ImmutableArray<int> _candidates;
+    private readonly KvSettings _settings;
+    private int _candidate;
+    private QuorumTally _tally;
+    private bool _coordinated;
+    private bool _replied;
+    private string _resultContext = "";
+    private int _resultSiblings;
+    private readonly Dictionary<SlotId, string> _seen = new();
+    private readonly ClusterView _view;
+    private readonly HintsOf _hintsOf;
+    private readonly HashSet<int> _resolved = new();
+    private readonly Dictionary<int, bool> _hinted = new();
+    private int _nextFallback;
+    private SiblingSet _written = SiblingSet.Empty;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
+        ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, ClusterView view, HintsOf? hintsOf = null)
+    {
+        _view = view;
+        _hintsOf = hintsOf ?? NoHints.Instance;
+        _requestId = requestId;
+        _partition = partition;
+        _key = key;
+        _value = value;
+        _context = context;
+        _options = options;
+        _settings = settings;
+        _region = region;
+        _replyTo = replyTo;
+        _tally = QuorumTally.Start(options.N, options.W);
+        _candidates = CoordinatorChoice.Order(options.N, view.SlotNodes, view.Unreachable);
+
+        Receive<ReplicaPutDone>(m => m.RequestId == _requestId, OnPutDone);
+        Receive<ReplicaPutRejected>(m => m.RequestId == _requestId, m =>
+        {
+            if (_coordinated || _replied) return;
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
+            Finish();
+        });
+        Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
+        {
+            // Still catching up: the next coordinating replica at once, not after the timeout.
+            if (_coordinated || m.Slot.Index != _candidates[_candidate]) return;
+            Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+            TryNextCoordinatingReplica();
+        });
+        Receive<ReplicaMergeDone>(m => m.RequestId == _requestId, m =>
+        {
+            _seen[m.Slot] = m.Node;
+            Timers.Cancel(("ack", m.Slot.Index));
+            _tally = _tally.Add(m.Slot.Index);
+            _resolved.Add(m.Slot.Index);
+            Progress();
+        });
+        Receive<HintStored>(m => m.RequestId == _requestId, OnHintStored);
+        Receive<HintRefused>(m => m.RequestId == _requestId, m =>
+        {
+            // The holder is full (it counts the target as needing repair). An unreachable slot is
+            // settled without an ack; a reachable one may still ack.
+            if (!_view.IsReachable(m.Target.Index)) _resolved.Add(m.Target.Index);
+            Progress();
+        });
+        Receive<ReplicaAckTimeout>(t =>
+        {
+            if (!_tally.Answered.Contains(t.Slot) && !_hinted.ContainsKey(t.Slot)) Hint(t.Slot);
+        });
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => TryNextCoordinatingReplica());
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
+    }
+
+    protected override void PreStart()
+    {
+        if (UnreachableQuorum() is { } reason)
+        {
+            _replied = true;
+            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
+            Context.Stop(Self);
+            return;
+        }
+        Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
+        SendToCoordinatingReplica();
+    }
+
+    /// <summary>
+    /// Fails fast, instead of waiting out the timeout, when the failure detector already says W
+    /// cannot be met: with sloppy=false only reachable primaries count; sloppy adds one hint per
+    /// unreachable primary, held by a distinct reachable fallback.
+    /// </summary>
+    private string? UnreachableQuorum()
+    {
+        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
+        var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
+        if (reachable == 0)
+            return $"no replica of partition {_partition} is reachable to write to (unreachable: {down}); 0 of W={_options.W} acks";
+        if (!_options.Sloppy && reachable < _options.W)
+            return $"strict quorum (sloppy=0) cannot be met: only {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}), W={_options.W}; 0 acks";
+        var possible = reachable + Math.Min(_options.N - reachable, _view.Fallbacks.Length);
+        if (_options.Sloppy && possible < _options.W)
+            return $"sloppy quorum cannot be met: {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}) and {_view.Fallbacks.Length} fallback node(s) can hold hints, W={_options.W}; 0 acks";
+        return null;
+    }
+
+    private void SendToCoordinatingReplica()
+    {
+        var slot = new SlotId(_partition, _candidates[_candidate]);
+        var mayDecline = _candidate + 1 < _candidates.Length;
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), mayDecline)));
+        Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
+    }
+
+    private void TryNextCoordinatingReplica()
+    {
+        if (_coordinated || _candidate + 1 >= _candidates.Length) return;
+        _candidate++;
+        SendToCoordinatingReplica();
+    }
+
+    private void OnPutDone(ReplicaPutDone done)
+    {
+        _seen[done.Slot] = done.Node;
+        // A slow coordinating replica that answers after another took over has minted a second
+        // version of the same write; it is durable there and later reads merge it.
+        if (_coordinated) return;
+        _coordinated = true;
+        Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+        _resultContext = CausalContext.Encode(done.Written);
+        _resultSiblings = done.Siblings.Count;
+        _tally = _tally.Add(done.Slot.Index);
+        _resolved.Add(done.Slot.Index);
+        _written = done.Siblings;
+        for (var i = 0; i < _options.N; i++)
+        {
+            if (i == done.Slot.Index) continue;
+            // The merge goes to every slot, even one believed unreachable: the belief (where the
+            // slot lives, whether its node is down) can be stale, and a durable ack always counts.
+            _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
+            if (!_view.IsReachable(i)) Hint(i);
+            else Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
+        }
+        Progress();
+    }
+
+    /// <summary>
+    /// Sends the written siblings for <paramref name="slot"/> to a hint holder: the next unused
+    /// reachable fallback (its hint counts toward a sloppy W), else this node (the hint is only
+    /// for replay: a node that already holds a slot of the partition adds no independent copy).
+    /// </summary>
+    private void Hint(int slot)
+    {
+        var countable = _nextFallback < _view.Fallbacks.Length;
+        var holder = countable ? _view.Fallbacks[_nextFallback++] : _settings.NodeName;
+        _hinted[slot] = countable;
+        var target = _view.SlotNodes.GetValueOrDefault(slot, "?");
+        _hintsOf(holder).Tell(new StoreHint(_requestId, new SlotId(_partition, slot), target, _key, _written), Self);
+    }
+
+    private void OnHintStored(HintStored stored)
+    {
+        var slot = stored.Target.Index;
+        if (_options.Sloppy && _hinted.GetValueOrDefault(slot))
+        {
+            _tally = _tally.Add(slot);
+            _resolved.Add(slot);
+        }
+        // A hint that does not count settles a slot only if its node is unreachable: a reachable
+        // replica that is merely slow may still ack durably in time, and that ack counts.
+        else if (!_view.IsReachable(slot)) _resolved.Add(slot);
+        Progress();
+    }
+
+    private void Progress()
+    {
+        if (!_replied && _tally.Reached)
+        {
+            _replied = true;
+            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
+        }
+        // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
+        // a slot hinted because it was believed unreachable may still ack its merge.
+        if (_replied && _resolved.Count == _options.N) Finish();
+    }
+
+    private void OnTimeout()
+    {
+        if (!_replied)
+        {
+            var reason = _coordinated
+                ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
+                : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
+            _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));
+            _replied = true;
+        }
+        Finish();
+    }
+
+    private void Finish()
+    {
+        Context.Parent.Tell(new SlotsSeen(_seen.ToImmutableDictionary()));
+        Context.Stop(Self);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+
+namespace AkkaKv.Coordination;
+
+/// <summary>The replica slots one node's shard region hosts, or null if it did not answer in time.</summary>
+internal sealed record RegionSlots(string Node, ImmutableHashSet<SlotId>? Slots);
+
+/// <summary>One round of <see cref="RegionPlacement.Query"/>: every asked region's answer.</summary>
+internal sealed record PlacementSnapshot(ImmutableArray<RegionSlots> Regions);
+
+/// <summary>
+/// Asks each reachable member's shard region which slots it hosts, each with its own timeout.
+/// Sharding's own <c>GetClusterShardingStats</c> answers nothing at all when one region does not
+/// reply (the coordinator returns an empty result if any ask fails), which is exactly while a node
+/// is unreachable: when the gateway most needs to know where slots are.
+/// </summary>
+internal static class RegionPlacement
+{
+    /// <summary>
+    /// Starts one ask per Up, reachable member; the task completes when all have answered or timed
+    /// out. Pipe it to the asking actor: nothing here blocks.
+    /// </summary>
+    public static Task<PlacementSnapshot> Query(ActorSystem system, IActorRef localRegion, TimeSpan timeout)
+    {
+        var state = Cluster.Get(system).State;
+        var self = Cluster.Get(system).SelfAddress;
+        var asks = state.Members
+            .Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(m => (Node: RingAllocationStrategy.NodeNameOf(m), Member: m))
+            .Where(x => x.Node is not null)
+            .Select(x => AskOne(system, x.Member.Address == self ? localRegion : null, x.Member.Address, localRegion.Path, x.Node!, timeout))
+            .ToList();
+        return Task.WhenAll(asks).ContinueWith(t => new PlacementSnapshot([.. t.Result]), TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    private static async Task<RegionSlots> AskOne(ActorSystem system, IActorRef? local, Address address, ActorPath regionPath, string node, TimeSpan timeout)
+    {
+        try
+        {
+            var request = GetShardRegionStats.Instance;
+            var stats = local is not null
+                ? await local.Ask<ShardRegionStats>(request, timeout).ConfigureAwait(false)
+                : await system.ActorSelection(new RootActorPath(address) / regionPath.Elements).Ask<ShardRegionStats>(request, timeout).ConfigureAwait(false);
+            // A shard that did not answer its region's query in time is still hosted there.
+            var slots = stats.Stats.Keys.Concat(stats.Failed)
+                .Select(s => SlotId.TryParse(s, out var slot) ? slot : (SlotId?)null)
+                .OfType<SlotId>().ToImmutableHashSet();
+            return new RegionSlots(node, slots);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
+        {
+            return new RegionSlots(node, null);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaKv.Configuration;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+
+namespace AkkaKv.HintedHandoff;
+
+/// <summary>
+/// One per node (<c>/user/kv-hints</c>), persistent: holds writes for replica slots whose node is
+/// unreachable and hands them over when that node is reachable again.
+/// <code>
+///   StoreHint ──persist HintAdded──▶ held ──target reachable──▶ ReplicaMerge(ack wanted) to its slot
+///       │ bound full: persist HintOverflowed,                     │ at most replay-window in flight
+///       │ reply HintRefused (target needs repair)                 ▼
+///       ▼                                              ReplicaMergeDone ──persist HintDelivered──▶ gone
+///   reply HintStored (counts toward a sloppy W)        no ack within replay-timeout: sent again
+/// </code>
+/// A hint is deleted only after the target replica acknowledged it durably. Replay goes through
+/// the shard region by slot id, so a slot that moved (its node was downed and removed) gets its
+/// hints at its new home. A target is replayed to when it is an Up, reachable member, or no longer
+/// a member at all (then its slots have moved).
+/// </summary>
+internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
+{
+    public const string Name = "kv-hints";
+
+    private readonly KvSettings _settings;
+    private readonly Func<IActorRef> _region;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private HintStore _store = HintStore.Empty;
+    private readonly Dictionary<long, DateTimeOffset> _inFlight = new();
+    private readonly Dictionary<string, (MemberStatus Status, bool Reachable)> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<Address, string> _names = new();
+    private bool _knowCluster;
+    private int _eventsSinceSnapshot;
+    private readonly TimeProvider _time;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public HintedHandoffActor(KvSettings settings, Func<IActorRef> region, TimeProvider time)
+    {
+        _settings = settings;
+        _region = region;
+        _time = time;
+    }
+
+    public static Props PropsFor(KvSettings settings, Func<IActorRef> region, TimeProvider time) =>
+        Props.Create(() => new HintedHandoffActor(settings, region, time));
+
+    public override string PersistenceId => "hints-" + _settings.NodeName;
+
+    private sealed class ReplayTick
+    {
+        public static readonly ReplayTick Instance = new();
+    }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        Timers.StartPeriodicTimer("replay", ReplayTick.Instance, _settings.HintsReplayInterval);
+    }
+
+    protected override void PostStop()
+    {
+        Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: HintSnapshot s }:
+                _store = HintStore.FromSnapshot(s);
+                break;
+            case HintAdded or HintDelivered or HintOverflowed:
+                _store = _store.Apply(message);
+                _eventsSinceSnapshot++;
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case StoreHint hint:
+                OnStoreHint(hint);
+                break;
+            case ReplicaMergeDone done:
+                OnDelivered(done);
+                break;
+            case ReplayTick:
+                var expired = _time.GetUtcNow() - _settings.HintsReplayTimeout;
+                foreach (var id in _inFlight.Where(kv => kv.Value < expired).Select(kv => kv.Key).ToList()) _inFlight.Remove(id);
+                Replay();
+                break;
+            case GetHintStats:
+                Sender.Tell(new HintStats(_settings.NodeName, ValueList.From(_store.Stats())));
+                break;
+            case ClusterEvent.CurrentClusterState state:
+                _members.Clear();
+                foreach (var m in state.Members) Track(m, !state.Unreachable.Contains(m));
+                _knowCluster = true;
+                Replay();
+                break;
+            case ClusterEvent.MemberRemoved removed:
+                if (_names.Remove(removed.Member.Address, out var gone)) _members.Remove(gone);
+                Replay();
+                break;
+            case ClusterEvent.IMemberEvent e:
+                Track(e.Member, _members.TryGetValue(RingAllocationStrategy.NodeNameOf(e.Member) ?? "", out var known) ? known.Reachable : true);
+                Replay();
+                break;
+            case ClusterEvent.UnreachableMember u:
+                Track(u.Member, reachable: false);
+                break;
+            case ClusterEvent.ReachableMember r:
+                Track(r.Member, reachable: true);
+                Replay();
+                break;
+            case ClusterEvent.IReachabilityEvent:
+                break;
+            case SaveSnapshotSuccess ok:
+                DeleteMessages(ok.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure fail:
+                _log.Warning(fail.Cause, "hints: snapshot failed; recovery replays more events");
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess or DeleteMessagesFailure or DeleteSnapshotsFailure:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Track(Member member, bool reachable)
+    {
+        var name = RingAllocationStrategy.NodeNameOf(member);
+        if (name is null) return;
+        _names[member.Address] = name;
+        _members[name] = (member.Status, reachable);
+    }
+
+    private void OnStoreHint(StoreHint hint)
+    {
+        var replyTo = Sender;
+        if (_store.IsFull(hint.TargetNode, hint.Target, hint.Key, _settings.HintsMaxPerTarget))
+        {
+            Persist(new HintOverflowed(hint.TargetNode), e =>
+            {
+                _store = _store.Apply(e);
+                _log.Warning("hints: {0} hints already held for {1} (hints.max-per-target); a write for slot {2} was not held: {1} needs repair (anti-entropy is asked to run)",
+                    _store.HeldFor(hint.TargetNode), hint.TargetNode, hint.Target);
+                // The write reached W replicas but not this slot: anti-entropy brings it there once
+                // the target is back (its next round, started now, and again on reachability).
+                Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name)
+                    .Tell(new AntiEntropy.RepairSoon($"a hint for {hint.TargetNode} overflowed"));
+                replyTo.Tell(new HintRefused(hint.RequestId, hint.Target, _settings.NodeName,
+                    $"{_settings.NodeName} holds {_settings.HintsMaxPerTarget} hints for {hint.TargetNode} (hints.max-per-target)"));
+                AfterEvent();
+            });
+            return;
+        }
+        // Applied before it is durable, so that the next StoreHint (PersistAsync does not stash)
+        // is checked and merged against it; the writer hears "stored" only once it is durable.
+        var added = _store.Store(hint.Target, hint.TargetNode, hint.Key, hint.Siblings);
+        _store = _store.Apply(added);
+        PersistAsync(added, _ =>
+        {
+            replyTo.Tell(new HintStored(hint.RequestId, hint.Target, _settings.NodeName));
+            AfterEvent();
+            Replay();
+        });
+    }
+
+    private void OnDelivered(ReplicaMergeDone done)
+    {
+        if (!_inFlight.ContainsKey(done.RequestId)) return;
+        if (!_store.Hints.ContainsKey(done.RequestId))
+        {
+            // Superseded by a newer hint for the same key (merged under a new id): that one goes next.
+            _inFlight.Remove(done.RequestId);
+            Replay();
+            return;
+        }
+        // Stays in flight until the deletion is applied, so that no replay in between sends it again.
+        PersistAsync(new HintDelivered(done.RequestId), e =>
+        {
+            _store = _store.Apply(e);
+            _inFlight.Remove(e.Id);
+            AfterEvent();
+            Replay();
+        });
+    }
+
+    private bool Deliverable(string target) =>
+        _knowCluster && (!_members.TryGetValue(target, out var m) || (m.Status == MemberStatus.Up && m.Reachable));
+
+    private void Replay()
+    {
+        if (_inFlight.Count >= _settings.HintsReplayWindow || _store.Count == 0) return;
+        var now = _time.GetUtcNow();
+        foreach (var target in _store.Targets.Where(Deliverable).ToList())
+            foreach (var hint in _store.PendingFor(target))
+            {
+                if (_inFlight.Count >= _settings.HintsReplayWindow) return;
+                if (!_inFlight.TryAdd(hint.Id, now)) continue;
+                _region().Tell(new SlotEnvelope(hint.Target, new ReplicaMerge(hint.Id, hint.Key, hint.Siblings, AckWanted: true)));
+            }
+    }
+
+    private void AfterEvent()
+    {
+        if (++_eventsSinceSnapshot < _settings.HintsSnapshotEvery) return;
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_store.ToSnapshot());
+    }
+}

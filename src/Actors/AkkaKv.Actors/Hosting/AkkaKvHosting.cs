@@ -1,0 +1,118 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using AkkaKv.Configuration;
+using AkkaKv.Coordination;
+using AkkaKv.HintedHandoff;
+using AkkaKv.Replica;
+using AkkaKv.Resp;
+using Akka.Event;
+using System.Net;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using Microsoft.Data.Sqlite;
+
+namespace AkkaKv.Hosting;
+
+/// <summary>Registry key of the replica shard region.</summary>
+public sealed class ReplicaRegion;
+
+/// <summary>Registry key of the node's gateway actor.</summary>
+public sealed class KvGateway;
+
+/// <summary>Registry key of the node's hinted-handoff actor.</summary>
+public sealed class KvHints;
+
+/// <summary>Registry key of this node's <see cref="AntiEntropy.AntiEntropyActor"/>.</summary>
+public sealed class KvAntiEntropy;
+
+/// <summary>Wires one AkkaKv node into an Akka.Hosting builder: the Host process and the multi-node specs use exactly this.</summary>
+public static class AkkaKvHosting
+{
+    public const string RegionName = "replica";
+
+    /// <summary>The full HOCON of a node: the extra overrides, then node name and data dir, then the shipped defaults.</summary>
+    public static Config NodeConfig(NodeOptions node) =>
+        ConfigurationFactory.ParseString(node.ExtraHocon ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(
+                $"akka-kv.node-name = \"{node.NodeName}\"\nakka-kv.data-dir = \"{node.DataDir.Replace("\\", "/")}\""))
+            .WithFallback(ConfigurationFactory.ParseString(KvConfig.StoreHocon))
+            .WithFallback(ConfigurationFactory.ParseString(KvConfig.ClusterHocon))
+            .WithFallback(KvConfig.Serialization);
+
+    public static string SqliteConnectionString(string dataDir) =>
+        new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkakv.db"), Pooling = true }.ToString();
+
+    /// <summary>
+    /// Creates the data dir and turns on SQLite's write-ahead log (a property of the file, so once
+    /// is enough): WAL doubles journal throughput and keeps reads from blocking the writer.
+    /// </summary>
+    public static void PrepareSqlite(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        using var connection = new SqliteConnection(SqliteConnectionString(dataDir));
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Binds the node's RESP listener (a port in use fails the start) and closes it, and its
+    /// connections, when the actor system shuts down, before the node leaves the cluster.
+    /// </summary>
+    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway)
+    {
+        var address = IPAddress.TryParse(node.Host, out var ip) ? ip : Dns.GetHostAddresses(node.Host)[0];
+        var log = Logging.GetLogger(system, "resp");
+        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-resp-listener", async () =>
+        {
+            await server.DisposeAsync();
+            return Akka.Done.Instance;
+        });
+    }
+
+    public static AkkaConfigurationBuilder WithAkkaKvNode(this AkkaConfigurationBuilder builder, NodeOptions node, TimeProvider? time = null)
+    {
+        var config = NodeConfig(node);
+        var settings = KvSettings.FromConfig(config);
+        PrepareSqlite(node.DataDir);
+        var clock = time ?? TimeProvider.System;
+        return builder
+            .AddHocon(config, HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [settings.NodeRole],
+                SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, node.Protocol)).ToArray(),
+            })
+            .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
+            .WithActors(async (system, registry) =>
+            {
+                var sharding = ClusterSharding.Get(system);
+                var region = await sharding.StartAsync(
+                    RegionName,
+                    entityId => ReplicaActor.PropsFor(settings, entityId, clock, () => sharding.ShardRegion(RegionName)),
+                    ClusterShardingSettings.Create(system),
+                    new SlotMessageExtractor(),
+                    new RingAllocationStrategy(settings),
+                    StopReplica.Instance);
+                registry.Register<ReplicaRegion>(region);
+                var hints = system.ActorOf(HintedHandoffActor.PropsFor(settings, () => region, clock), HintedHandoffActor.Name);
+                registry.Register<KvHints>(hints);
+                var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), AntiEntropy.AntiEntropyActor.Name);
+                registry.Register<KvAntiEntropy>(antiEntropy);
+                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
+                registry.Register<KvGateway>(gateway);
+                if (node.RespPort > 0) StartResp(system, node, settings, gateway);
+                // No seeds: this node starts a new cluster on its own.
+                if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+            });
+    }
+}

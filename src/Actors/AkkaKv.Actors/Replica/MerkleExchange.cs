@@ -1,0 +1,192 @@
+using Akka.Actor;
+using AkkaKv.Configuration;
+using AkkaKv.Merkle;
+using AkkaKv.Replica;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+/// <summary>What one exchange between two replica slots of a partition found and did.</summary>
+/// <param name="InSync">The two trees' roots were equal (nothing to repair).</param>
+/// <param name="KeysRepaired">Keys merged into at least one side.</param>
+/// <param name="BytesExchanged">Payload bytes of the exchange: node hashes, leaf entries and fetched sibling sets (both sides).</param>
+/// <param name="Error">Why the exchange was abandoned, or null.</param>
+/// <param name="GenerationAhead">When the two slots were at different tombstone-GC generations (nothing was copied): the later one.</param>
+internal sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysRepaired, long BytesExchanged, int NodesCompared, string? Error,
+    long? GenerationAhead = null);
+
+/// <summary>
+/// One Merkle exchange between replica slots <c>A</c> and <c>B</c> of a partition, then stops: asks
+/// both for their root and its children, descends level by level only into children whose hashes
+/// differ, compares the differing leaves key by key, fetches just those keys from both sides and
+/// sends each side what it lacks (<see cref="ReplicaMerge"/>: merged by clock, siblings kept). Both
+/// slots are addressed through the shard region, so it does not matter which node holds which.
+/// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange. Two slots at
+/// different tombstone-GC generations are not repaired from each other: the one behind is told to
+/// reset (<see cref="GcGenerationSeen"/>).
+/// </summary>
+internal sealed class MerkleExchange : ReceiveActor, IWithTimers
+{
+    private readonly long _id;
+    private readonly SlotId _a;
+    private readonly SlotId _b;
+    private readonly KvSettings _settings;
+    private readonly IActorRef _region;
+    private readonly IActorRef _replyTo;
+    private readonly MerkleShape _shape;
+    private readonly TimeSpan _stepTimeout;
+    private readonly int _maxKeys;
+    private MerkleNodes? _nodesA, _nodesB;
+    private MerkleLeaves? _leavesA, _leavesB;
+    private ReplicaFetched? _fetchedA, _fetchedB;
+    private long _bytes;
+    private int _nodesCompared;
+    private int _keysRepaired;
+    private int _acksPending;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed class StepTimeout
+    {
+        public static readonly StepTimeout Instance = new();
+    }
+
+    public MerkleExchange(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo, TimeSpan stepTimeout, int maxKeys)
+    {
+        _stepTimeout = stepTimeout;
+        _maxKeys = maxKeys;
+        _id = id;
+        _a = a;
+        _b = b;
+        _settings = settings;
+        _region = region;
+        _replyTo = replyTo;
+        _shape = MerkleShape.Of(settings);
+        Receive<MerkleNodes>(m => m.RequestId == _id, OnNodes);
+        Receive<MerkleLeaves>(m => m.RequestId == _id, OnLeaves);
+        Receive<ReplicaFetched>(m => m.RequestId == _id, OnFetched);
+        Receive<ReplicaMergeDone>(m => m.RequestId == _id, _ =>
+        {
+            if (--_acksPending == 0) Finish(inSync: false, error: null);
+        });
+        Receive<StepTimeout>(_ => Finish(inSync: false, error: $"a replica did not answer within {_stepTimeout.TotalSeconds:0.#} s"));
+    }
+
+    /// <summary>A round's exchange: <c>exchange-timeout</c> per step, <c>max-keys-per-exchange</c> keys.</summary>
+    public static Props PropsFor(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo) =>
+        PropsFor(id, a, b, settings, region, replyTo, settings.AntiEntropyExchangeTimeout, settings.AntiEntropyMaxKeysPerExchange);
+
+    public static Props PropsFor(long id, SlotId a, SlotId b, KvSettings settings, IActorRef region, IActorRef replyTo, TimeSpan stepTimeout, int maxKeys) =>
+        Props.Create(() => new MerkleExchange(id, a, b, settings, region, replyTo, stepTimeout, maxKeys));
+
+    protected override void PreStart() => AskBoth(new MerkleNodesRequest(_id, 0, ValueList.From([0])));
+
+    private void AskBoth(IReplicaCommand command)
+    {
+        _region.Tell(new SlotEnvelope(_a, command));
+        _region.Tell(new SlotEnvelope(_b, command));
+        Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
+    }
+
+    private bool IsA(SlotId slot) => slot == _a;
+
+    private void OnNodes(MerkleNodes m)
+    {
+        if (IsA(m.Slot)) _nodesA = m; else _nodesB = m;
+        if (_nodesA is not { } a || _nodesB is not { } b) return;
+        _nodesA = _nodesB = null;
+        if (a.Depth != _shape.Depth || b.Depth != _shape.Depth || a.Fanout != _shape.Fanout || b.Fanout != _shape.Fanout)
+        {
+            Finish(inSync: false, error: $"Merkle tree shapes differ (fanout/depth {a.Fanout}/{a.Depth} on {a.Node}, {b.Fanout}/{b.Depth} on {b.Node}, {_shape.Fanout}/{_shape.Depth} here): check anti-entropy.tree-* on every node");
+            return;
+        }
+        _bytes += 8L * (2 + a.ChildHashes.Count + b.ChildHashes.Count);
+        if (a.GcGeneration != b.GcGeneration)
+        {
+            // One journal missed a tombstone purge: it may hold values whose tombstones are gone,
+            // so nothing is copied between the two; the one behind drops its keys and catches up.
+            var (behind, ahead) = a.GcGeneration < b.GcGeneration ? (a, b) : (b, a);
+            _region.Tell(new SlotEnvelope(behind.Slot, new GcGenerationSeen(_id, ahead.GcGeneration)));
+            Finish(inSync: false, error: $"replica {behind.Slot} on {behind.Node} is at tombstone-GC generation {behind.GcGeneration}, behind {ahead.Slot} on {ahead.Node} at {ahead.GcGeneration}: it resets and catches up",
+                generationAhead: ahead.GcGeneration);
+            return;
+        }
+        if (a.Level == 0 && a.Root == b.Root)
+        {
+            _nodesCompared += 1;
+            Finish(inSync: true, error: null);
+            return;
+        }
+        // Both answered the same indexes (the same request); compare each node's children.
+        var differing = new List<int>();
+        var fanout = _shape.Fanout;
+        for (var n = 0; n < a.Indexes.Count && n < b.Indexes.Count; n++)
+        {
+            var mine = a.ChildHashes.Skip(n * fanout).Take(fanout).ToList();
+            var theirs = b.ChildHashes.Skip(n * fanout).Take(fanout).ToList();
+            _nodesCompared += fanout;
+            differing.AddRange(MerkleTree.DifferingChildren(a.Indexes[n], mine, theirs));
+        }
+        if (differing.Count == 0)
+        {
+            // The roots differed but no child does: a write landed between the two answers.
+            Finish(inSync: false, error: null);
+            return;
+        }
+        var next = a.Level + 1;
+        if (next == _shape.Depth) AskBoth(new MerkleLeavesRequest(_id, ValueList.From(differing)));
+        else AskBoth(new MerkleNodesRequest(_id, next, ValueList.From(differing)));
+    }
+
+    private void OnLeaves(MerkleLeaves m)
+    {
+        if (IsA(m.Slot)) _leavesA = m; else _leavesB = m;
+        if (_leavesA is not { } a || _leavesB is not { } b) return;
+        _bytes += a.Entries.Sum(e => (long)e.Key.Length + 8) + b.Entries.Sum(e => (long)e.Key.Length + 8);
+        var keys = MerkleTree.DifferingKeys(a.Entries, b.Entries).Take(_maxKeys).ToArray();
+        if (keys.Length == 0)
+        {
+            Finish(inSync: false, error: null);
+            return;
+        }
+        AskBoth(new ReplicaFetch(_id, ValueList.From(keys)));
+    }
+
+    private void OnFetched(ReplicaFetched m)
+    {
+        if (IsA(m.Slot)) _fetchedA = m; else _fetchedB = m;
+        if (_fetchedA is not { } a || _fetchedB is not { } b) return;
+        Timers.Cancel("step");
+        var theirs = b.Entries.ToDictionary(e => e.Key, e => e.Value);
+        foreach (var (key, mine) in a.Entries)
+        {
+            var other = theirs.GetValueOrDefault(key) ?? SiblingSet.Empty;
+            _bytes += SizeOf(key, mine) + SizeOf(key, other);
+            var merged = mine.Merge(other);
+            var repaired = false;
+            if (!merged.Equals(mine)) { Send(_a, key, other); repaired = true; }
+            if (!merged.Equals(other)) { Send(_b, key, mine); repaired = true; }
+            if (repaired) _keysRepaired++;
+        }
+        if (_acksPending == 0) Finish(inSync: false, error: null);
+        else Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
+    }
+
+    private void Send(SlotId to, Bytes key, SiblingSet siblings)
+    {
+        _acksPending++;
+        _region.Tell(new SlotEnvelope(to, new ReplicaMerge(_id, key, siblings, AckWanted: true)));
+    }
+
+    /// <summary>About what a key's sibling set costs on the wire: key, values, and ~32 bytes of clock per sibling.</summary>
+    private static long SizeOf(Bytes key, SiblingSet set) => key.Length + set.Siblings.Sum(s => (long)(s.Value?.Length ?? 0) + 32);
+
+    private void Finish(bool inSync, string? error, long? generationAhead = null)
+    {
+        _replyTo.Tell(new ExchangeResult(_a, _b, inSync, _keysRepaired, _bytes, _nodesCompared, error, generationAhead));
+        Context.Stop(Self);
+    }
+}

@@ -1,0 +1,388 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaKv.AntiEntropy;
+using AkkaKv.Configuration;
+using AkkaKv.Merkle;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+/// <summary>
+/// One replica slot of one partition (sharded entity <c>"{p}/{i}"</c>), persistent in this node's
+/// journal. It acknowledges a write only from the persist handler, i.e. after the event is in the
+/// journal. Versions are minted only here: the counter advances in memory at once, so concurrent
+/// puts never share a dot, while reads see only durable state.
+/// <code>
+///   recovering ──journal replayed──▶ catching up ──every peer in sync, or abandoned──▶ serving
+///                                     │ a Merkle exchange (MerkleExchange) with each of the
+///                                     │ N-1 peers, again until nothing is left to repair:
+///                                     │ only differing keys move, both ways, merged by clock
+///                                     │ reads, puts and tombstone GC wait (stashed); merges and
+///                                     │ peers' anti-entropy questions are served
+/// </code>
+/// The catch-up is what makes a slot that starts on a node with an empty or old journal for it
+/// (a node that joined, a slot moved after a membership change, a restarted node, a lost SQLite
+/// file) hold every
+/// acknowledged write of its peers before it answers a read or coordinates a put.
+///
+/// Tombstone GC (see <see cref="TombstonesPurged"/>): a replica purges only tombstones that
+/// anti-entropy confirmed on every replica, and counts purges in its GC generation. A replica
+/// that learns of a later generation than its own (in a catch-up page, or from an exchange) has a
+/// journal that missed a purge, so it may hold values whose tombstones are gone: it drops its keys
+/// (<see cref="ReplicaReset"/>) and catches up again rather than resurrect them. Pages from a peer
+/// at an earlier generation are not merged, for the same reason.
+/// </summary>
+internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
+{
+    private readonly KvSettings _settings;
+    private readonly SlotId _slot;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ReplicaState _state = ReplicaState.Empty;
+    // Anti-entropy: a hash tree over this slot's keys, kept up to date on every applied event
+    // (Apply below), built once from the recovered state.
+    private MerkleTree _tree;
+    private long _minted;
+    private int _eventsSinceSnapshot;
+    private readonly Func<IActorRef?>? _peerRouter;
+    // Catch-up: the running exchange per peer slot index.
+    private readonly Dictionary<int, IActorRef> _catchingUpFrom = new();
+    private readonly Queue<int> _catchUpPending = new();
+    private long _catchUpStarted, _catchUpRepaired, _catchUpBytes;
+    private bool _resetting;
+    // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
+    // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
+    // an empty write, which Akka.Persistence.Sql fails on ("Sequence contains no elements"), and
+    // repeated failures open the journal's circuit breaker for every replica of the node.
+    private int _inFlightPersists;
+    private bool _stopWhenPersisted;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="peerRouter">Resolves the shard region that reaches this slot's peers; null: no catch-up (single-replica specs).</param>
+    public ReplicaActor(KvSettings settings, SlotId slot, TimeProvider time, Random random, Func<IActorRef?>? peerRouter = null)
+    {
+        _settings = settings;
+        _slot = slot;
+        _time = time;
+        _random = random;
+        _peerRouter = peerRouter;
+        _tree = new MerkleTree(MerkleShape.Of(settings));
+    }
+
+    public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time, Func<IActorRef?>? peerRouter = null) =>
+        Props.Create(() => new ReplicaActor(settings, SlotId.Parse(entityId), time, new Random(), peerRouter));
+
+    public static string PersistenceIdOf(SlotId slot) => $"replica-{slot.Partition}-{slot.Index}";
+
+    public override string PersistenceId => PersistenceIdOf(_slot);
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: ReplicaSnapshot s }:
+                _state = ReplicaState.FromSnapshot(s);
+                _eventsSinceSnapshot = 0;
+                break;
+            case RecoveryCompleted:
+                _minted = _state.Counter;
+                _tree = MerkleTree.Build(MerkleShape.Of(_settings), _state.Keys);
+                if (_state.ActorId is null)
+                {
+                    var id = ReplicaState.NewActorId(_settings.NodeName, _slot.Index, _random);
+                    // Persist (not PersistAsync): commands wait until the actor id is durable.
+                    Persist(new ReplicaIncarnated(id), e => _state = _state.Apply(e));
+                }
+                StartCatchUp();
+                break;
+            case ReplicaIncarnated or SiblingsMerged or TombstonesPurged or ReplicaReset:
+                _state = _state.Apply(message);
+                // Replayed events count toward the next snapshot, so a replica restarted more
+                // often than every snapshot-every events still snapshots and recovery stays bounded.
+                _eventsSinceSnapshot++;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Catch-up: a Merkle exchange (<see cref="MerkleExchange"/>, this slot against a peer
+    /// slot) with each of the N-1 peers in turn, repeated per peer until an exchange finds nothing
+    /// left to repair. Only the keys that differ move, both ways: what the peers acknowledged while this
+    /// journal was away (or all of it, for an empty journal), and what only this journal has.
+    /// </summary>
+    private void StartCatchUp()
+    {
+        var router = _peerRouter?.Invoke();
+        if (router is null) return;
+        _catchUpStarted = _time.GetTimestamp();
+        _catchUpPending.Clear();
+        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
+            if (peer != _slot.Index) _catchUpPending.Enqueue(peer);
+        // One peer after the other: what the first peer gives is not fetched again from the second.
+        if (_catchUpPending.TryDequeue(out var first)) ExchangeWith(router, first);
+    }
+
+    private void ExchangeWith(IActorRef router, int peer) =>
+        _catchingUpFrom[peer] = Context.ActorOf(MerkleExchange.PropsFor(_random.NextInt64(), _slot, new SlotId(_slot.Partition, peer),
+            _settings, router, Self, _settings.CatchUpTimeout, _settings.CatchUpMaxKeys));
+
+    private void OnCatchUpExchange(ExchangeResult result)
+    {
+        var peer = result.B.Index;
+        if (!_catchingUpFrom.TryGetValue(peer, out var exchange) || !exchange.Equals(Sender)) return;
+        _catchUpRepaired += result.KeysRepaired;
+        _catchUpBytes += result.BytesExchanged;
+        if (result.GenerationAhead is { } ahead && ahead > _state.GcGeneration)
+            // This journal missed a purge: reset now, before anything is served from it.
+            Reset(ahead, $"peer replica {peer}");
+        else if (result.Error is not null)
+        {
+            _log.Warning("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, peer, result.Error);
+            PeerDone(peer);
+        }
+        // More differing keys than one exchange repairs: go again.
+        else if (!result.InSync && result.KeysRepaired > 0 && _peerRouter?.Invoke() is { } router) ExchangeWith(router, peer);
+        else PeerDone(peer);
+    }
+
+    private void PeerDone(int peer)
+    {
+        _catchingUpFrom.Remove(peer);
+        if (_resetting) return;
+        if (_catchUpPending.TryDequeue(out var next) && _peerRouter?.Invoke() is { } router) ExchangeWith(router, next);
+        if (_catchingUpFrom.Count > 0) return;
+        Stash.UnstashAll();
+        var took = _time.GetElapsedTime(_catchUpStarted);
+        if (_catchUpRepaired > 0)
+            _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, _catchUpRepaired, _catchUpBytes);
+        Context.ActorSelection("/user/" + AntiEntropyActor.Name).Tell(new CatchUpDone(_slot, _catchUpRepaired, _catchUpBytes));
+        _catchUpRepaired = _catchUpBytes = 0;
+    }
+
+    /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
+    private void Apply(object e)
+    {
+        _state = _state.Apply(e);
+        switch (e)
+        {
+            case SiblingsMerged m:
+                _tree.Set(m.Key, _state.Get(m.Key));
+                break;
+            case TombstonesPurged p:
+                foreach (var entry in p.Entries)
+                    if (!_state.Keys.ContainsKey(entry.Key)) _tree.Remove(entry.Key);
+                break;
+            case ReplicaReset:
+                _tree = new MerkleTree(MerkleShape.Of(_settings));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A peer is at a later GC generation: this journal missed a purge. Drops every key (persisted,
+    /// so a restart does not bring them back) and catches up from the peers again; commands wait.
+    /// </summary>
+    private void Reset(long generation, string seenAt)
+    {
+        _log.Warning("replica {0}: {1} is at tombstone-GC generation {2}, this replica's journal only at {3}: it missed a purge and may hold " +
+            "values of deleted keys, so it drops its {4} key(s) and catches up from its peers again", _slot, seenAt, generation, _state.GcGeneration, _state.Keys.Count);
+        foreach (var exchange in _catchingUpFrom.Values) Context.Stop(exchange);
+        _catchingUpFrom.Clear();
+        _catchUpPending.Clear();
+        // Commands wait from now until the new catch-up is done; the persist handler starts it.
+        _resetting = true;
+        _inFlightPersists++;
+        Persist(new ReplicaReset(generation), e =>
+        {
+            Apply(e);
+            _resetting = false;
+            AfterEvent();
+            StartCatchUp();
+            if (_catchingUpFrom.Count == 0) Stash.UnstashAll();
+            Persisted();
+        });
+    }
+
+    private void Persisted()
+    {
+        _inFlightPersists--;
+        if (_stopWhenPersisted && _inFlightPersists == 0) Context.Stop(Self);
+    }
+
+    protected override void OnCommand(object message)
+    {
+        // While catching up, reads, puts and tombstone GC wait; merges and anti-entropy questions
+        // are served (merging commutes, and an exchange only ever adds what a side lacks).
+        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut { MayDecline: true } decline)
+        {
+            // The coordinator has another replica to try: better than waiting for this catch-up.
+            Sender.Tell(new ReplicaNotReady(decline.RequestId, _slot, _settings.NodeName));
+            return;
+        }
+        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaRead or ListTombstones or PurgeTombstones)
+        {
+            Stash.Stash();
+            return;
+        }
+        switch (message)
+        {
+            case ExchangeResult result:
+                OnCatchUpExchange(result);
+                break;
+            case ReplicaPut put:
+                HandlePut(put);
+                break;
+            case ReplicaMerge merge:
+                HandleMerge(merge);
+                break;
+            case ReplicaRead read:
+                Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
+                break;
+            case MerkleNodesRequest request:
+                Sender.Tell(MerkleReplies.Nodes(request, _tree, _slot, _settings.NodeName, _state.GcGeneration));
+                break;
+            case GcGenerationSeen seen when seen.GcGeneration > _state.GcGeneration && !_resetting:
+                Reset(seen.GcGeneration, "a peer replica");
+                break;
+            case GcGenerationSeen:
+                break;
+            case ListTombstones list:
+                Sender.Tell(new TombstoneList(list.RequestId, _slot, _state.GcGeneration, ValueList.From(_state.Tombstones(list.Max))));
+                break;
+            case PurgeTombstones purge:
+                HandlePurge(purge);
+                break;
+            case MerkleLeavesRequest request:
+                Sender.Tell(MerkleReplies.Leaves(request, _tree, _slot));
+                break;
+            case ReplicaFetch fetch:
+                Sender.Tell(new ReplicaFetched(fetch.RequestId, _slot,
+                    ValueList.From(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))))));
+                break;
+            case StopReplica:
+                // Stops after every in-flight persist handler has run, so pending writes are still acked.
+                if (_inFlightPersists == 0) Context.Stop(Self);
+                else _stopWhenPersisted = true;
+                break;
+            case SaveSnapshotSuccess ok:
+                DeleteMessages(ok.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure fail:
+                _log.Warning(fail.Cause, "replica {0}: snapshot failed; recovery replays more events", _slot);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                _log.Warning("replica {0}: cleanup after snapshot failed: {1}", _slot, message);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandlePut(ReplicaPut put)
+    {
+        var actorId = _state.ActorId!;
+        _minted = Math.Max(_minted, _state.Counter) + 1;
+        var dot = new Dot(actorId, _minted);
+        var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var replyTo = Sender;
+        if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey) is { } reason)
+        {
+            // The dot was never handed out or persisted; skipping its counter is harmless.
+            replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, reason));
+            return;
+        }
+        _inFlightPersists++;
+        PersistAsync(evt, e =>
+        {
+            Apply(e);
+            var result = _state.Get(e.Key);
+            var written = result.Count == 1 ? result.Context : VersionVector.Empty;
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
+            if (IsLate(put)) ReplicateLatePut(put, result);
+            AfterEvent();
+            Persisted();
+        });
+    }
+
+    /// <summary>
+    /// Minted so long after the coordinator sent it (a slot still catching up, a region waiting for
+    /// a shard home) that the coordinator has likely given up on this replica, had another one mint
+    /// the write, and will not replicate this version. Half the coordinating-replica timeout leaves
+    /// room for clock skew between nodes; replicating when it was not needed costs only a merge
+    /// that changes nothing.
+    /// </summary>
+    private bool IsLate(ReplicaPut put) =>
+        put.SentAtMs > 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() - put.SentAtMs >= _settings.CoordinatingReplicaTimeout.TotalMilliseconds / 2;
+
+    /// <summary>Sends a late-minted version to the partition's other slots, so that it is not left on this replica alone.</summary>
+    private void ReplicateLatePut(ReplicaPut put, SiblingSet written)
+    {
+        if (_peerRouter?.Invoke() is not { } router) return;
+        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
+            if (peer != _slot.Index)
+                router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaMerge(put.RequestId, put.Key, written, AckWanted: false)));
+    }
+
+    private void HandleMerge(ReplicaMerge merge)
+    {
+        var current = _state.Get(merge.Key);
+        var replyTo = Sender;
+        if (current.Merge(merge.Siblings).Equals(current))
+        {
+            // Nothing new: already durable here, no event needed.
+            if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
+            return;
+        }
+        _inFlightPersists++;
+        PersistAsync(new SiblingsMerged(merge.Key, merge.Siblings), e =>
+        {
+            Apply(e);
+            if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
+            AfterEvent();
+            Persisted();
+        });
+    }
+
+    private void HandlePurge(PurgeTombstones purge)
+    {
+        var replyTo = Sender;
+        var purgeable = purge.Entries.Where(_state.IsPurgeable).ToList();
+        if (purgeable.Count == 0 && purge.GcGeneration <= _state.GcGeneration)
+        {
+            replyTo.Tell(new TombstonesPurgedAck(purge.RequestId, _slot, 0));
+            return;
+        }
+        // Persisted even when no listed key is purgeable here: the generation must be durable.
+        _inFlightPersists++;
+        PersistAsync(new TombstonesPurged(Math.Max(purge.GcGeneration, _state.GcGeneration), ValueList.From(purgeable)), e =>
+        {
+            Apply(e);
+            replyTo.Tell(new TombstonesPurgedAck(purge.RequestId, _slot, purgeable.Count));
+            AfterEvent();
+            Persisted();
+        });
+    }
+
+    private void AfterEvent()
+    {
+        if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_state.ToSnapshot());
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "replica {0}: journal write failed at seqNr {1}; the write was not acknowledged, the replica restarts from its journal", _slot, sequenceNr);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using AkkaKv.Ring;
+using AkkaKv.Placement;
+using AkkaKv.Sharding;
+using AkkaKv.Merkle;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+// The replica-to-coordinator protocol: internal, never seen by clients.
+
+/// <summary>A command for one replica slot; the shard region routes it by <see cref="Slot"/>.</summary>
+internal sealed record SlotEnvelope(SlotId Slot, IReplicaCommand Command) : IKvMessage;
+
+internal interface IReplicaCommand : IKvMessage
+{
+    long RequestId { get; }
+}
+
+/// <summary>
+/// Sent to the put's coordinating replica, the only place a version is minted. A null
+/// <see cref="Context"/> is a blind write: it supersedes what this replica holds.
+/// A null <see cref="Value"/> is a tombstone. <see cref="SentAtMs"/>: the coordinator's wall
+/// clock when it sent the put (Unix ms; 0 = unknown); a replica that mints it much later knows the
+/// coordinator may have moved on to another replica and replicates the version itself.
+/// <see cref="MayDecline"/>: the coordinator has another replica to try, so a replica that cannot
+/// mint at once (still catching up) answers <see cref="ReplicaNotReady"/> instead of making it wait.
+/// </summary>
+internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false) : IReplicaCommand;
+
+/// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
+internal sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;
+
+/// <summary>Merge these siblings (replication of a put, or read repair) and persist the result.</summary>
+internal sealed record ReplicaMerge(long RequestId, Bytes Key, SiblingSet Siblings, bool AckWanted) : IReplicaCommand;
+
+internal sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
+
+/// <summary>
+/// The coordinating replica minted and persisted the version. <see cref="Siblings"/> is the key's
+/// whole set after it (what gets replicated). <see cref="Written"/> is a context the writer may
+/// pass back to supersede its own write: the set's context when the new version is the only
+/// sibling, else empty, because a version vector cannot cover the new version without also
+/// covering older concurrent versions of the same replica, which the writer never saw.
+/// </summary>
+internal sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written) : IKvMessage;
+
+/// <summary>The coordinating replica refused to mint the version (the key's limits); nothing was written.</summary>
+internal sealed record ReplicaPutRejected(long RequestId, SlotId Slot, string Node, string Reason) : IKvMessage;
+
+internal sealed record ReplicaMergeDone(long RequestId, SlotId Slot, string Node) : IKvMessage;
+
+internal sealed record ReplicaReadResult(long RequestId, SlotId Slot, string Node, SiblingSet Siblings) : IKvMessage;
+
+/// <summary>Sharding's hand-off stop message: lets in-flight persists finish before the slot moves.</summary>
+internal sealed record StopReplica : IKvMessage
+{
+    public static readonly StopReplica Instance = new();
+}
+
+/// <summary>
+/// Anti-entropy: the hashes of the children of the Merkle-tree nodes <paramref name="Indexes"/> at
+/// <paramref name="Level"/> (0 = the root, whose only index is 0). Answered with <see cref="MerkleNodes"/>.
+/// </summary>
+internal sealed record MerkleNodesRequest(long RequestId, int Level, ValueList<int> Indexes) : IReplicaCommand;
+
+/// <summary>
+/// The replica's root hash and, for each requested node in order, its <c>fanout</c> children's
+/// hashes (concatenated). <see cref="Depth"/> and <see cref="Fanout"/> name the tree's shape, so a
+/// peer with another shape is refused rather than compared.
+/// </summary>
+/// <see cref="GcGeneration"/>: the replica's tombstone-GC generation; two replicas at different
+/// generations are not repaired from each other (the one behind resets).
+internal sealed record MerkleNodes(long RequestId, SlotId Slot, string Node, ulong Root, int Depth, int Fanout, int Level,
+    ValueList<int> Indexes, ValueList<ulong> ChildHashes, long GcGeneration = 0) : IKvMessage;
+
+/// <summary>Anti-entropy: every (key, digest) in the tree's leaves <paramref name="Leaves"/>.</summary>
+internal sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves) : IReplicaCommand;
+
+/// <summary>The entries of the requested leaves, in key order.</summary>
+internal sealed record MerkleLeaves(long RequestId, SlotId Slot, ValueList<MerkleEntry> Entries) : IKvMessage;
+
+/// <summary>Anti-entropy: the sibling sets this replica holds for <paramref name="Keys"/> (empty when absent).</summary>
+internal sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys) : IReplicaCommand;
+
+/// <summary>The sibling sets for a <see cref="ReplicaFetch"/>, in its key order.</summary>
+internal sealed record ReplicaFetched(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries) : IKvMessage;
+
+/// <summary>
+/// Tombstone GC: up to <paramref name="Max"/> of the replica's keys whose every sibling is a
+/// tombstone, with their digests. Answered with <see cref="TombstoneList"/>.
+/// </summary>
+internal sealed record ListTombstones(long RequestId, int Max) : IReplicaCommand;
+
+internal sealed record TombstoneList(long RequestId, SlotId Slot, long GcGeneration, ValueList<MerkleEntry> Entries) : IKvMessage;
+
+/// <summary>
+/// Tombstone GC: drop each listed key that still holds exactly the listed tombstone, and move to
+/// GC generation <paramref name="GcGeneration"/>. Persisted (<see cref="TombstonesPurged"/>), then
+/// answered with <see cref="TombstonesPurgedAck"/>.
+/// </summary>
+internal sealed record PurgeTombstones(long RequestId, long GcGeneration, ValueList<MerkleEntry> Entries) : IReplicaCommand;
+
+internal sealed record TombstonesPurgedAck(long RequestId, SlotId Slot, int Purged) : IKvMessage;
+
+/// <summary>
+/// A replica of the same partition is at GC generation <paramref name="GcGeneration"/>: a replica
+/// behind it resets and catches up (<see cref="ReplicaReset"/>); one at or past it ignores this.
+/// </summary>
+internal sealed record GcGenerationSeen(long RequestId, long GcGeneration) : IReplicaCommand;
+
+/// <summary>
+/// Local only: a replica slot on this node finished its start-up catch-up (Merkle exchanges with
+/// its peers); told to the node's anti-entropy actor, which counts it with the other repairs.
+/// </summary>
+internal sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExchanged);

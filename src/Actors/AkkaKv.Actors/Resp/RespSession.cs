@@ -1,0 +1,147 @@
+using System.Text;
+using AkkaKv.Configuration;
+
+namespace AkkaKv.Resp;
+
+/// <summary>Node-wide facts the RESP commands report (HELLO, INFO, CONFIG GET, CLIENT INFO).</summary>
+internal sealed record RespNodeInfo(KvSettings Settings, int Port, DateTimeOffset StartedAt, Func<int> ConnectedClients);
+
+/// <summary>A command's reply, in the protocol version in force when it ran, and whether the connection closes after it.</summary>
+internal readonly record struct PendingReply(Task<RespValue> Reply, int Protocol, bool CloseAfter);
+
+/// <summary>
+/// The state of one client connection (protocol version, name) and the order its commands run in.
+///
+/// Pipelined commands are answered in the order they arrived (the connection writes replies in
+/// that order), and they also take effect in that order where it matters: a command that writes
+/// starts only once every earlier command of the connection has finished, and a read starts only
+/// once every earlier write has; reads between two writes run concurrently. So a pipelined
+/// <c>SET k v</c> then <c>GET k</c> reads v, exactly as with Redis, while a batch of GETs still
+/// fans out over the cluster at once.
+/// </summary>
+internal sealed class RespSession
+{
+    private static long _nextId;
+
+    private readonly IKvBackend _backend;
+    private Task _lastWrite = Task.CompletedTask;
+    private readonly List<Task> _sinceLastWrite = new();
+
+    public RespSession(IKvBackend backend, RespNodeInfo node, string remoteAddress, string localAddress)
+    {
+        _backend = backend;
+        Node = node;
+        RemoteAddress = remoteAddress;
+        LocalAddress = localAddress;
+        Id = Interlocked.Increment(ref _nextId);
+    }
+
+    public long Id { get; }
+    public RespNodeInfo Node { get; }
+    public string RemoteAddress { get; }
+    public string LocalAddress { get; }
+    /// <summary>2 (RESP2) until the client says <c>HELLO 3</c>.</summary>
+    public int Protocol { get; internal set; } = 2;
+    public string? Name { get; internal set; }
+    internal string LastCommand { get; private set; } = "";
+    internal IKvBackend Backend => _backend;
+
+    /// <summary>Starts one command (its first argument is the name) and returns its reply to be written in turn.</summary>
+    public PendingReply Execute(Bytes[] args)
+    {
+        var name = args[0].Length <= 32 ? Encoding.ASCII.GetString(args[0].Span).ToUpperInvariant() : "";
+        if (!RespCommands.Table.TryGetValue(name, out var command))
+            return Now(RespValue.Error($"ERR unknown command '{Show(args[0])}', with args beginning with: {string.Join(" ", args.Skip(1).Take(8).Select(a => $"'{Show(a)}'"))}"));
+        if (command.Arity > 0 ? args.Length != command.Arity : args.Length < -command.Arity)
+            return Now(RespValue.Error($"ERR wrong number of arguments for '{command.Name.ToLowerInvariant()}' command"));
+        LastCommand = command.Name.ToLowerInvariant();
+        var call = new RespCall(this, args);
+        switch (command.Kind)
+        {
+            case CommandKind.Connection:
+                // Runs now, in arrival order: it only touches this connection (HELLO switches the
+                // protocol for its own reply and every later one).
+                var reply = Safe(() => command.Run(call));
+                return new PendingReply(reply, Protocol, command.ClosesConnection);
+            case CommandKind.Read:
+                return new PendingReply(Sequence(() => command.Run(call), write: false), Protocol, false);
+            default:
+                return new PendingReply(Sequence(() => command.Run(call), write: true), Protocol, false);
+        }
+    }
+
+    private Task<RespValue> Sequence(Func<Task<RespValue>> run, bool write)
+    {
+        Task before;
+        if (write)
+        {
+            _sinceLastWrite.Add(_lastWrite);
+            before = _sinceLastWrite.Count == 1 ? _lastWrite : Task.WhenAll(_sinceLastWrite);
+        }
+        else before = _lastWrite;
+        var task = before.IsCompleted ? Safe(run) : After(before, run);
+        if (write)
+        {
+            _lastWrite = task;
+            _sinceLastWrite.Clear();
+        }
+        else
+        {
+            _sinceLastWrite.RemoveAll(t => t.IsCompleted);
+            _sinceLastWrite.Add(task);
+        }
+        return task;
+    }
+
+    private static async Task<RespValue> After(Task before, Func<Task<RespValue>> run)
+    {
+        // Earlier commands never fault (Safe turns every failure into an error reply).
+        await before.ConfigureAwait(false);
+        return await Safe(run).ConfigureAwait(false);
+    }
+
+    private static async Task<RespValue> Safe(Func<Task<RespValue>> run)
+    {
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return RespValue.Error("ERR the node did not answer in time; the outcome of a write is unknown (it may be on fewer than W replicas)");
+        }
+        catch (Exception e)
+        {
+            return RespValue.Error($"ERR internal error: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private PendingReply Now(RespValue value) => new(Task.FromResult(value), Protocol, false);
+
+    /// <summary>An argument as Redis shows it in error messages: printable ASCII as is, the rest escaped, long ones cut.</summary>
+    internal static string Show(Bytes arg)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in arg.Span[..Math.Min(arg.Length, 128)])
+            sb.Append(b is >= 0x20 and < 0x7f and not (byte)'\'' ? (char)b : $"\\x{b:x2}");
+        if (arg.Length > 128) sb.Append("...");
+        return sb.ToString();
+    }
+}
+
+internal enum CommandKind
+{
+    /// <summary>Answers from the connection's own state, at once.</summary>
+    Connection,
+    /// <summary>Reads the store: may run concurrently with other reads of the connection.</summary>
+    Read,
+    /// <summary>Changes the store: runs after every earlier command of the connection.</summary>
+    Write,
+}
+
+/// <summary>One command invocation: the session and the arguments (<see cref="Args"/>[0] is the name).</summary>
+internal sealed record RespCall(RespSession Session, Bytes[] Args)
+{
+    public string Arg(int i) => Encoding.UTF8.GetString(Args[i].Span);
+    public string Upper(int i) => Encoding.ASCII.GetString(Args[i].Span).ToUpperInvariant();
+}

@@ -1,0 +1,301 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Serialization;
+using AkkaKv.AntiEntropy;
+using AkkaKv.Codec;
+using AkkaKv.HintedHandoff;
+using AkkaKv.Merkle;
+using AkkaKv.Protocol;
+using AkkaKv.Replica;
+using AkkaKv.Ring;
+using AkkaKv.Versioning;
+namespace AkkaKv.Serialization;
+
+/// <summary>
+/// A node's serializer, for every <see cref="IKvMessage"/>: the client protocol and status family
+/// (delegated to <see cref="ProtocolCodec"/>, byte for byte what a client's
+/// <see cref="ProtocolSerializer"/> writes, under the same id), the node-to-node protocols
+/// (replica, hints, anti-entropy), persisted events and snapshots. Hand-written binary with a one-
+/// or two-letter manifest per type. Manifests and field order are a storage format: never change
+/// or reuse one; add new ones.
+/// </summary>
+internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = ProtocolSerializer.Id;
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) => ManifestOf(o);
+
+    /// <summary>The manifest of any store message.</summary>
+    public static string ManifestOf(object o) => ProtocolCodec.ManifestOf(o) ?? o switch
+    {
+        SlotEnvelope => "E",
+        ReplicaPut => "RP",
+        ReplicaMerge => "RM",
+        ReplicaRead => "RR",
+        ReplicaPutDone => "PD",
+        ReplicaPutRejected => "PX",
+        ReplicaNotReady => "PN",
+        ReplicaMergeDone => "MD",
+        ReplicaReadResult => "RD",
+        StopReplica => "SR",
+        // "SQ" and "SP" were the page-by-page catch-up before issue 5 (now a Merkle exchange): never reuse them.
+        ReplicaIncarnated => "I",
+        SiblingsMerged => "M",
+        // "SS" was the snapshot before tombstone GC (no generation): still read, no longer written.
+        ReplicaSnapshot => "S2",
+        StoreHint => "HS",
+        HintStored => "HO",
+        HintRefused => "HR",
+        HintAdded => "HA",
+        HintDelivered => "HX",
+        HintOverflowed => "HV",
+        HintSnapshot => "HN",
+        MerkleNodesRequest => "AQ",
+        MerkleNodes => "AN",
+        MerkleLeavesRequest => "AL",
+        MerkleLeaves => "AE",
+        ReplicaFetch => "AF",
+        ReplicaFetched => "AD",
+        RepairSoon => "AR",
+        ReadRepaired => "AX",
+        TombstonesPurged => "TP",
+        ReplicaReset => "TR",
+        ListTombstones => "TL",
+        TombstoneList => "TS",
+        PurgeTombstones => "TG",
+        TombstonesPurgedAck => "TA",
+        GcGenerationSeen => "TN",
+        _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        var w = new KvWriter();
+        if (!ProtocolCodec.TryWrite(w, obj)) Write(w, obj);
+        return w.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var r = new KvReader(bytes);
+        return ProtocolCodec.TryRead(r, manifest) ?? Read(r, manifest);
+    }
+
+    private static void WriteEntries(KvWriter w, ValueList<MerkleEntry> entries)
+    {
+        w.WriteInt(entries.Count);
+        foreach (var e in entries) { w.WriteBytes(e.Key); w.WriteFixedLong((long)e.Digest); }
+    }
+
+    private static ValueList<MerkleEntry> ReadEntries(KvReader r)
+    {
+        var entries = new MerkleEntry[r.ReadCount()];
+        for (var i = 0; i < entries.Length; i++) entries[i] = new MerkleEntry(r.ReadBytes(), (ulong)r.ReadFixedLong());
+        return ValueList.From(entries);
+    }
+
+    private static void WriteInts(KvWriter w, ValueList<int> values)
+    {
+        w.WriteInt(values.Count);
+        foreach (var v in values) w.WriteInt(v);
+    }
+
+    private static ValueList<int> ReadInts(KvReader r)
+    {
+        var values = new int[r.ReadCount()];
+        for (var i = 0; i < values.Length; i++) values[i] = r.ReadInt();
+        return ValueList.From(values);
+    }
+
+    private static void Write(KvWriter w, object obj)
+    {
+        switch (obj)
+        {
+            case SlotEnvelope m:
+                w.WriteSlot(m.Slot);
+                var inner = (IKvMessage)m.Command;
+                w.WriteString(ManifestOf(inner));
+                Write(w, inner);
+                break;
+            case ReplicaPut m:
+                w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteNullableBytes(m.Value);
+                w.WriteBool(m.Context is not null);
+                if (m.Context is not null) w.WriteVector(m.Context);
+                w.WriteVarLong(m.SentAtMs);
+                w.WriteBool(m.MayDecline);
+                break;
+            case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
+            case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
+            case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
+            case ReplicaPutRejected m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteString(m.Reason); break;
+            case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written); break;
+            case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
+            case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
+            case StopReplica: break;
+            case RepairSoon m: w.WriteString(m.Reason); break;
+            case ReadRepaired m: w.WriteInt(m.Replicas); break;
+            case MerkleNodesRequest m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Level); WriteInts(w, m.Indexes); break;
+            case MerkleNodes m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteFixedLong((long)m.Root);
+                w.WriteInt(m.Depth); w.WriteInt(m.Fanout); w.WriteInt(m.Level); WriteInts(w, m.Indexes);
+                w.WriteInt(m.ChildHashes.Count);
+                foreach (var h in m.ChildHashes) w.WriteFixedLong((long)h);
+                w.WriteVarLong(m.GcGeneration);
+                break;
+            case MerkleLeavesRequest m: w.WriteVarLong(m.RequestId); WriteInts(w, m.Leaves); break;
+            case MerkleLeaves m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); WriteEntries(w, m.Entries); break;
+            case ReplicaFetch m:
+                w.WriteVarLong(m.RequestId); w.WriteInt(m.Keys.Count);
+                foreach (var k in m.Keys) w.WriteBytes(k);
+                break;
+            case ReplicaFetched m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
+                foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
+                break;
+            case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
+            case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case ReplicaSnapshot m:
+                w.WriteString(m.ActorId); w.WriteVarLong(m.Counter);
+                w.WriteVarULong((ulong)m.Keys.Count);
+                foreach (var (k, v) in m.Keys) { w.WriteBytes(k); w.WriteSiblings(v); }
+                w.WriteVarLong(m.GcGeneration);
+                break;
+            case TombstonesPurged m: w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case ReplicaReset m: w.WriteVarLong(m.GcGeneration); break;
+            case ListTombstones m: w.WriteVarLong(m.RequestId); w.WriteInt(m.Max); break;
+            case TombstoneList m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case PurgeTombstones m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
+            case TombstonesPurgedAck m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Purged); break;
+            case GcGenerationSeen m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); break;
+            case StoreHint m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case HintStored m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); break;
+            case HintRefused m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); w.WriteString(m.Reason); break;
+            case HintAdded m: w.WriteVarLong(m.Id); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
+            case HintDelivered m: w.WriteVarLong(m.Id); break;
+            case HintOverflowed m: w.WriteString(m.TargetNode); break;
+            case HintSnapshot m:
+                w.WriteVarLong(m.NextId);
+                w.WriteInt(m.Hints.Count);
+                foreach (var h in m.Hints.Values) { w.WriteVarLong(h.Id); w.WriteSlot(h.Target); w.WriteString(h.TargetNode); w.WriteBytes(h.Key); w.WriteSiblings(h.Siblings); }
+                WriteCounters(w, m.Replayed);
+                WriteCounters(w, m.Overflowed);
+                break;
+            default: throw new ArgumentException($"KvSerializer cannot serialize {obj.GetType().FullName}", nameof(obj));
+        }
+    }
+
+    private static void WriteCounters(KvWriter w, ImmutableSortedDictionary<string, long> counters)
+    {
+        w.WriteInt(counters.Count);
+        foreach (var (k, v) in counters) { w.WriteString(k); w.WriteVarLong(v); }
+    }
+
+    private static ImmutableSortedDictionary<string, long> ReadCounters(KvReader r)
+    {
+        var n = r.ReadInt();
+        var b = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++) b[r.ReadString()] = r.ReadVarLong();
+        return b.ToImmutable();
+    }
+
+    private static object Read(KvReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            case "HS": return new StoreHint(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+            case "HO": return new HintStored(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
+            case "HR": return new HintRefused(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
+            case "HA": return new HintAdded(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+            case "HX": return new HintDelivered(r.ReadVarLong());
+            case "HV": return new HintOverflowed(r.ReadString());
+            case "HN":
+            {
+                var nextId = r.ReadVarLong();
+                var n = r.ReadInt();
+                var hints = ImmutableSortedDictionary.CreateBuilder<long, Hint>();
+                for (var i = 0; i < n; i++)
+                {
+                    var h = new Hint(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadBytes(), r.ReadSiblings());
+                    hints[h.Id] = h;
+                }
+                return new HintSnapshot(nextId, hints.ToImmutable(), ReadCounters(r), ReadCounters(r));
+            }
+            case "E":
+            {
+                var slot = r.ReadSlot();
+                var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
+                return new SlotEnvelope(slot, inner);
+            }
+            case "RP":
+            {
+                var id = r.ReadVarLong();
+                var key = r.ReadBytes();
+                var value = r.ReadNullableBytes();
+                var context = r.ReadBool() ? r.ReadVector() : null;
+                var sentAt = r.ReadVarLong();
+                return new ReplicaPut(id, key, value, context, sentAt, r.ReadBool());
+            }
+            case "PN": return new ReplicaNotReady(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
+            case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
+            case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
+            case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
+            case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
+            case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
+            case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
+            case "SR": return StopReplica.Instance;
+            case "AR": return new RepairSoon(r.ReadString());
+            case "AX": return new ReadRepaired(r.ReadInt());
+            case "AQ": return new MerkleNodesRequest(r.ReadVarLong(), r.ReadInt(), ReadInts(r));
+            case "AN":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot(); var node = r.ReadString(); var root = (ulong)r.ReadFixedLong();
+                var depth = r.ReadInt(); var fanout = r.ReadInt(); var level = r.ReadInt(); var indexes = ReadInts(r);
+                var hashes = new ulong[r.ReadCount()];
+                for (var i = 0; i < hashes.Length; i++) hashes[i] = (ulong)r.ReadFixedLong();
+                return new MerkleNodes(id, slot, node, root, depth, fanout, level, indexes, ValueList.From(hashes), r.ReadVarLong());
+            }
+            case "AL": return new MerkleLeavesRequest(r.ReadVarLong(), ReadInts(r));
+            case "AE":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot();
+                return new MerkleLeaves(id, slot, ReadEntries(r));
+            }
+            case "AF":
+            {
+                var id = r.ReadVarLong();
+                var keys = new Bytes[r.ReadCount()];
+                for (var i = 0; i < keys.Length; i++) keys[i] = r.ReadBytes();
+                return new ReplicaFetch(id, ValueList.From(keys));
+            }
+            case "AD":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot();
+                var entries = new KeyValuePair<Bytes, SiblingSet>[r.ReadCount()];
+                for (var i = 0; i < entries.Length; i++) entries[i] = KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings());
+                return new ReplicaFetched(id, slot, ValueList.From(entries));
+            }
+            case "I": return new ReplicaIncarnated(r.ReadString());
+            case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());
+            // Snapshots written before tombstone GC: generation 0.
+            case "SS": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap());
+            case "S2": return new ReplicaSnapshot(r.ReadString(), r.ReadVarLong(), r.ReadKeyMap(), r.ReadVarLong());
+            case "TP": return new TombstonesPurged(r.ReadVarLong(), ReadEntries(r));
+            case "TR": return new ReplicaReset(r.ReadVarLong());
+            case "TL": return new ListTombstones(r.ReadVarLong(), r.ReadInt());
+            case "TS":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot(); var generation = r.ReadVarLong();
+                return new TombstoneList(id, slot, generation, ReadEntries(r));
+            }
+            case "TG":
+            {
+                var id = r.ReadVarLong(); var generation = r.ReadVarLong();
+                return new PurgeTombstones(id, generation, ReadEntries(r));
+            }
+            case "TA": return new TombstonesPurgedAck(r.ReadVarLong(), r.ReadSlot(), r.ReadInt());
+            case "TN": return new GcGenerationSeen(r.ReadVarLong(), r.ReadVarLong());
+            default: throw new FormatException($"KvSerializer: unknown manifest '{manifest}'");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Numerics;
+
+namespace AkkaKv.Configuration;
+
+/// <summary>
+/// Every tunable of the store as plain values, validated by <see cref="Validate"/>. A node reads
+/// them from the <c>akka-kv</c> HOCON section (<c>hocon/akka-kv.conf</c>, where each key is
+/// commented) at its edge, in the actors assembly; nothing here knows HOCON.
+/// </summary>
+public sealed record KvSettings
+{
+    public required string NodeName { get; init; }
+    public required string DataDir { get; init; }
+    public required int PartitionCount { get; init; }
+    public required int VirtualNodesPerNode { get; init; }
+    public required int ReplicationFactor { get; init; }
+    public required int DefaultR { get; init; }
+    public required int DefaultW { get; init; }
+    public required bool DefaultSloppy { get; init; }
+    public required TimeSpan RequestTimeout { get; init; }
+    public required TimeSpan CoordinatingReplicaTimeout { get; init; }
+    public required TimeSpan ReadRepairWindow { get; init; }
+    public required int MaxKeyBytes { get; init; }
+    public required int MaxValueBytes { get; init; }
+    public required int MaxSiblings { get; init; }
+    public required int MaxBytesPerKey { get; init; }
+    public required int SnapshotEvery { get; init; }
+    /// <summary><c>replica.catch-up-timeout</c> (was <c>replica.sync-timeout</c>): how long a starting replica waits for a peer's answer to one step of a catch-up exchange.</summary>
+    public required TimeSpan CatchUpTimeout { get; init; }
+    /// <summary><c>replica.catch-up-max-keys</c> (was <c>replica.sync-page-keys</c>): differing keys repaired per catch-up exchange.</summary>
+    public required int CatchUpMaxKeys { get; init; }
+    public required int MaxSlotsPerRebalance { get; init; }
+    public required TimeSpan ReplicaAckTimeout { get; init; }
+    public required TimeSpan PlacementRefreshInterval { get; init; }
+    public required TimeSpan ReplaceRemovedSlotsAfter { get; init; }
+    public required int HintsMaxPerTarget { get; init; }
+    public required int HintsReplayWindow { get; init; }
+    public required TimeSpan HintsReplayInterval { get; init; }
+    public required TimeSpan HintsReplayTimeout { get; init; }
+    public required int HintsSnapshotEvery { get; init; }
+    public required TimeSpan AntiEntropyRoundInterval { get; init; }
+    public required TimeSpan AntiEntropyExchangePause { get; init; }
+    public required TimeSpan AntiEntropyExchangeTimeout { get; init; }
+    public required int AntiEntropyMaxKeysPerExchange { get; init; }
+    public required bool TombstoneGc { get; init; }
+    public required int TombstoneGcMaxPerPartition { get; init; }
+    public required int MerkleFanout { get; init; }
+    public required int MerkleDepth { get; init; }
+
+    public required int RespMaxConnections { get; init; }
+    public required int RespMaxBulkBytes { get; init; }
+    public required int RespMaxArguments { get; init; }
+    public required int RespMaxInlineBytes { get; init; }
+    public required int RespMaxCommandBytes { get; init; }
+    public required int RespMaxPipelined { get; init; }
+
+    public const string Section = "akka-kv";
+
+    /// <summary>The role that carries a member's stable node name: <c>kv-node-{name}</c>.</summary>
+    public const string NodeRolePrefix = "kv-node-";
+
+    public string NodeRole => NodeRolePrefix + NodeName;
+
+
+    /// <summary>Throws <see cref="KvSettingsException"/> naming the first bad setting.</summary>
+    public KvSettings Validate()
+    {
+        void Require(bool ok, string message) { if (!ok) throw new KvSettingsException($"akka-kv: {message}"); }
+        Require(NodeName.Length > 0, "node-name must be set (a stable name such as n1)");
+        Require(!NodeName.Any(ch => char.IsWhiteSpace(ch) || ch is '/' or ':' or ','), $"node-name '{NodeName}' may not contain whitespace, '/', ':' or ','");
+        Require(PartitionCount >= 2 && BitOperations.IsPow2(PartitionCount), $"ring.partitions must be a power of two >= 2, got {PartitionCount}");
+        Require(VirtualNodesPerNode >= 1, $"ring.virtual-nodes must be >= 1, got {VirtualNodesPerNode}");
+        Require(ReplicationFactor >= 1, $"replication.n must be >= 1, got {ReplicationFactor}");
+        Require(DefaultR >= 1 && DefaultR <= ReplicationFactor, $"request.r must be in [1, N={ReplicationFactor}], got {DefaultR}");
+        Require(DefaultW >= 1 && DefaultW <= ReplicationFactor, $"request.w must be in [1, N={ReplicationFactor}], got {DefaultW}");
+        Require(RequestTimeout > TimeSpan.Zero, "request.timeout must be positive");
+        Require(CoordinatingReplicaTimeout > TimeSpan.Zero && CoordinatingReplicaTimeout <= RequestTimeout, "request.coordinating-replica-timeout must be positive and at most request.timeout");
+        Require(ReadRepairWindow >= TimeSpan.Zero, "request.read-repair-window must not be negative");
+        Require(MaxKeyBytes >= 1, "limits.max-key-bytes must be >= 1");
+        Require(MaxValueBytes >= 0, "limits.max-value-bytes must be >= 0");
+        Require(MaxSiblings >= 1, "limits.max-siblings must be >= 1");
+        Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
+        Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
+        Require(CatchUpTimeout > TimeSpan.Zero, "replica.catch-up-timeout must be positive");
+        Require(CatchUpMaxKeys >= 1, "replica.catch-up-max-keys must be >= 1");
+        Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
+        Require(ReplicaAckTimeout > TimeSpan.Zero, "request.replica-ack-timeout must be positive");
+        Require(PlacementRefreshInterval > TimeSpan.Zero, "request.placement-refresh-interval must be positive");
+        Require(ReplaceRemovedSlotsAfter >= TimeSpan.Zero, "request.replace-removed-slots-after must not be negative");
+        Require(HintsMaxPerTarget >= 1, "hints.max-per-target must be >= 1");
+        Require(HintsReplayWindow >= 1, "hints.replay-window must be >= 1");
+        Require(HintsReplayInterval > TimeSpan.Zero, "hints.replay-interval must be positive");
+        Require(HintsReplayTimeout > TimeSpan.Zero, "hints.replay-timeout must be positive");
+        Require(HintsSnapshotEvery >= 1, "hints.snapshot-every must be >= 1");
+        Require(AntiEntropyRoundInterval > TimeSpan.Zero, "anti-entropy.round-interval must be positive");
+        Require(AntiEntropyExchangePause >= TimeSpan.Zero, "anti-entropy.exchange-pause must not be negative");
+        Require(AntiEntropyExchangeTimeout > TimeSpan.Zero, "anti-entropy.exchange-timeout must be positive");
+        Require(AntiEntropyMaxKeysPerExchange >= 1, "anti-entropy.max-keys-per-exchange must be >= 1");
+        Require(TombstoneGcMaxPerPartition >= 1, "anti-entropy.tombstone-gc-max-per-partition must be >= 1");
+        Require(MerkleFanout >= 2 && (MerkleFanout & (MerkleFanout - 1)) == 0, "anti-entropy.tree-fanout must be a power of two >= 2");
+        Require(MerkleDepth >= 1, "anti-entropy.tree-depth must be >= 1");
+        Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");
+        Require(RespMaxBulkBytes >= MaxValueBytes && RespMaxBulkBytes >= MaxKeyBytes,
+            "resp.max-bulk-bytes must be at least limits.max-value-bytes and limits.max-key-bytes (so an oversize value gets a clear error, not a protocol error)");
+        Require(RespMaxArguments >= 3, "resp.max-arguments must be >= 3");
+        Require(RespMaxInlineBytes >= 64, "resp.max-inline-bytes must be >= 64");
+        Require(RespMaxCommandBytes >= RespMaxBulkBytes, "resp.max-command-bytes must be at least resp.max-bulk-bytes");
+        Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
+        return this;
+    }
+}
+
+/// <summary>A setting of the <c>akka-kv</c> section is missing or invalid: the node does not start.</summary>
+public sealed class KvSettingsException(string message, Exception? inner = null) : Exception(message, inner);

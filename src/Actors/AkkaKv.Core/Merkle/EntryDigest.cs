@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Merkle;
+
+/// <summary>
+/// A canonical 64-bit digest of one key's content on one replica: xxHash64 over an injective byte
+/// encoding of the key and its sibling set. Two replicas whose sets are equal
+/// (<see cref="SiblingSet.Equals(SiblingSet?)"/>: same dots, pasts, values or tombstones and
+/// wall-clock stamps, in the set's canonical dot order) get the same digest however the set was
+/// reached; any difference that equality sees changes the encoding, and so the digest with
+/// probability 1 - 2^-64. The key is part of the encoding, so the digest is also the key's entry
+/// hash in the <see cref="MerkleTree"/>: two keys with the same content never cancel out there.
+///
+/// The encoding is a wire contract between replicas of different nodes (and versions): it is
+/// fixed here, little-endian, every variable-length field length-prefixed, and pinned by a test.
+/// Changing it makes every key of a mixed-version cluster look divergent, so bump
+/// <see cref="FormatVersion"/> when it changes.
+/// <code>
+///   key      := u32 length, bytes
+///   set      := u32 count, sibling*            (in SiblingSet order: actor ordinal, then counter)
+///   sibling  := actor, i64 counter,
+///               u32 past count, (actor, i64 counter)*   (VersionVector order: actor ordinal)
+///               u8 0 (tombstone) | u8 1, u32 length, value bytes
+///               i64 timestamp ms
+///   actor    := u32 UTF-16 code unit count, code units (UTF-16LE: exact, even for lone surrogates)
+/// </code>
+/// </summary>
+public static class EntryDigest
+{
+    /// <summary>The encoding's version, used as the xxHash64 seed.</summary>
+    public const long FormatVersion = 1;
+
+    // Small fields are gathered in a stack buffer and handed to the hasher in chunks; values
+    // larger than what is left go to the hasher directly, so a digest never copies a large value.
+    private const int BufferSize = 256;
+
+    [ThreadStatic] private static XxHash64? _hasher;
+
+    /// <summary>The digest of <paramref name="key"/> holding <paramref name="siblings"/>. An empty set is an absent key: callers hold no entry for it.</summary>
+    public static ulong Of(Bytes key, SiblingSet siblings)
+    {
+        var hasher = _hasher ??= new XxHash64(FormatVersion);
+        hasher.Reset();
+        var w = new Writer(hasher, stackalloc byte[BufferSize]);
+        w.Bytes(key.Span);
+        w.UInt32((uint)siblings.Count);
+        foreach (var s in siblings.Siblings)
+        {
+            w.Actor(s.Dot.Actor);
+            w.Int64(s.Dot.Counter);
+            w.UInt32((uint)s.Past.Entries.Count);
+            foreach (var (actor, counter) in s.Past.Entries)
+            {
+                w.Actor(actor);
+                w.Int64(counter);
+            }
+            if (s.Value is null) w.Byte(0);
+            else
+            {
+                w.Byte(1);
+                w.Bytes(s.Value.Span);
+            }
+            w.Int64(s.TimestampMs);
+        }
+        w.Flush();
+        return hasher.GetCurrentHashAsUInt64();
+    }
+
+    private ref struct Writer(XxHash64 hasher, Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        private int _used;
+
+        private Span<byte> Take(int n)
+        {
+            if (_used + n > _buffer.Length) Flush();
+            var span = _buffer.Slice(_used, n);
+            _used += n;
+            return span;
+        }
+
+        public void Flush()
+        {
+            if (_used == 0) return;
+            hasher.Append(_buffer[.._used]);
+            _used = 0;
+        }
+
+        public void Byte(byte b) => Take(1)[0] = b;
+        public void UInt32(uint v) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), v);
+        public void Int64(long v) => BinaryPrimitives.WriteInt64LittleEndian(Take(8), v);
+
+        /// <summary>Length-prefixed raw bytes.</summary>
+        public void Bytes(ReadOnlySpan<byte> data)
+        {
+            UInt32((uint)data.Length);
+            Raw(data);
+        }
+
+        public void Actor(string actor)
+        {
+            UInt32((uint)actor.Length);
+            if (BitConverter.IsLittleEndian) Raw(MemoryMarshal.AsBytes(actor.AsSpan()));
+            else
+                foreach (var c in actor) BinaryPrimitives.WriteUInt16LittleEndian(Take(2), c);
+        }
+
+        private void Raw(ReadOnlySpan<byte> data)
+        {
+            if (_used + data.Length <= _buffer.Length)
+            {
+                data.CopyTo(_buffer[_used..]);
+                _used += data.Length;
+                return;
+            }
+            Flush();
+            if (data.Length >= _buffer.Length) hasher.Append(data);
+            else
+            {
+                data.CopyTo(_buffer);
+                _used = data.Length;
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using AkkaKv.Merkle;
+using AkkaKv.Versioning;
+
+namespace AkkaKv.Replica;
+
+/// <summary>
+/// The durable state of one replica slot, as recovered from its journal: the key → sibling set
+/// map, the actor id it mints under, the highest counter it has persisted, and the highest
+/// tombstone-GC generation it has applied (<see cref="GcGeneration"/>). Pure: the actor only routes
+/// events through <see cref="Apply"/>.
+/// </summary>
+public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys, long GcGeneration = 0)
+{
+    public static readonly ReplicaState Empty = new(null, 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty);
+
+    public SiblingSet Get(Bytes key) => Keys.GetValueOrDefault(key) ?? SiblingSet.Empty;
+
+    public ReplicaState Apply(object evt) => evt switch
+    {
+        ReplicaIncarnated e => this with { ActorId = e.ActorId },
+        SiblingsMerged e => ApplyMerge(e),
+        TombstonesPurged e => ApplyPurge(e),
+        ReplicaReset e => this with { Keys = Keys.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },
+        _ => throw new ArgumentException($"unknown replica event {evt.GetType().Name}", nameof(evt)),
+    };
+
+    private ReplicaState ApplyMerge(SiblingsMerged e)
+    {
+        var merged = Get(e.Key).Merge(e.Siblings);
+        var counter = ActorId is null ? Counter : Math.Max(Counter, e.Siblings.MaxCounterOf(ActorId));
+        return this with { Counter = counter, Keys = Keys.SetItem(e.Key, merged) };
+    }
+
+    /// <summary>
+    /// Drops each listed key whose sibling set is still exactly the listed tombstone (same digest,
+    /// every sibling deleted): a key written since it was listed keeps what it has.
+    /// </summary>
+    private ReplicaState ApplyPurge(TombstonesPurged e)
+    {
+        var keys = Keys;
+        foreach (var entry in e.Entries)
+            if (IsPurgeable(entry)) keys = keys.Remove(entry.Key);
+        return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
+    }
+
+    /// <summary>The key holds exactly the tombstone <paramref name="entry"/> names.</summary>
+    public bool IsPurgeable(MerkleEntry entry) =>
+        Keys.TryGetValue(entry.Key, out var set) && set.IsDeleted && !set.IsEmpty && EntryDigest.Of(entry.Key, set) == entry.Digest;
+
+    /// <summary>
+    /// Up to <paramref name="max"/> keys whose every sibling is a tombstone, with their digests, in
+    /// key order: the candidates for tombstone GC.
+    /// </summary>
+    public IReadOnlyList<MerkleEntry> Tombstones(int max) =>
+        Keys.Where(kv => kv.Value.IsDeleted && !kv.Value.IsEmpty).Take(max)
+            .Select(kv => new MerkleEntry(kv.Key, EntryDigest.Of(kv.Key, kv.Value))).ToList();
+
+    public ReplicaSnapshot ToSnapshot() => new(ActorId ?? "", Counter, Keys, GcGeneration);
+
+    public static ReplicaState FromSnapshot(ReplicaSnapshot s) =>
+        new(s.ActorId.Length == 0 ? null : s.ActorId, s.Counter, s.Keys, s.GcGeneration);
+
+    /// <summary>
+    /// The event for a put minted here as <paramref name="dot"/>: a blind put (null context)
+    /// supersedes every version this replica holds for the key.
+    /// </summary>
+    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs)
+    {
+        var past = context ?? Get(key).Context;
+        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs)]));
+    }
+
+    /// <summary>
+    /// Why a put of <paramref name="evt"/> must be refused, or null: the key would hold more than
+    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes.
+    /// </summary>
+    public string? CheckPutLimits(SiblingsMerged evt, int maxSiblings, int maxBytes)
+    {
+        var after = Get(evt.Key).Merge(evt.Siblings);
+        if (after.Count > maxSiblings)
+            return $"the key would hold {after.Count} concurrent versions, over the limit of {maxSiblings} (akka-kv.limits.max-siblings): read it and write back with its context to resolve them";
+        var bytes = after.Siblings.Sum(s => (long)(s.Value?.Length ?? 0));
+        return bytes > maxBytes
+            ? $"the key's versions would hold {bytes} bytes, over the limit of {maxBytes} (akka-kv.limits.max-bytes-per-key): read it and write back with its context to resolve them"
+            : null;
+    }
+
+    /// <summary>An actor id for a fresh journal: <c>"{node}/{slot}.{epoch}"</c>.</summary>
+    public static string NewActorId(string node, int slotIndex, Random random) =>
+        $"{node}/{slotIndex}.{random.Next():x8}";
+}

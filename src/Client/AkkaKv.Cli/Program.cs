@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using AkkaKv;
+using AkkaKv.Cli;
+using AkkaKv.Client;
+using AkkaKv.Protocol;
+
+const string usage = """
+    usage: ./akkakv [--nodes host:port,...] <command> [options]
+
+      get <key> [--r N] [--timeout ms]                    read; prints value(s), sibling count, context, replicas
+      put <key> <value> [--context C] [--w N] [--timeout ms] [--sloppy 0|1] [--overwrite 0|1]
+                                                          write; prints acks, siblings and the new context.
+                                                          Without --context the value becomes a sibling of what
+                                                          is there; --overwrite 1 supersedes it instead
+      delete <key> [--context C] [--w N] [--timeout ms] [--overwrite 0|1]
+                                                          write a tombstone over what a read returns (or over the
+                                                          versions the --context covers)
+      status                                              the node's view: members, reachability, slots per node
+      loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n] [--r N] [--w N] [--sloppy 0|1] [--timeout ms]
+                                                          bounded load; prints puts/s, gets/s, p50/p99, availability
+      fill [--keys k] [--from n] [--concurrency c] [--value-size b] [--w N] [--timeout ms]
+                                                          write each of the loadgen keys load-<from>..load-<from+k-1>
+                                                          once (overwrite); exits 3 if any put failed
+
+    --nodes defaults to $AKKAKV_NODES, else 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003
+    exit codes: 0 ok, 1 not found (get), 2 usage, 3 request failed, 4 no node answered
+    """;
+
+var argList = args.ToList();
+var nodes = (Environment.GetEnvironmentVariable("AKKAKV_NODES") ?? "127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003")
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+var positional = new List<string>();
+for (var i = 0; i < argList.Count; i++)
+{
+    if (argList[i] is "-h" or "--help") { Console.WriteLine(usage); return 0; }
+    if (argList[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        if (i + 1 >= argList.Count) { Console.Error.WriteLine($"akkakv: {argList[i]} needs a value\n{usage}"); return 2; }
+        flags[argList[i][2..]] = argList[++i];
+    }
+    else positional.Add(argList[i]);
+}
+if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
+
+string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from"];
+if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
+int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
+    : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+    : throw new FormatException($"--{name} '{v}' is not a whole number");
+RequestOptions Options() => new(
+    R: IntFlag("r"), W: IntFlag("w"),
+    Timeout: IntFlag("timeout") is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+    Sloppy: flags.TryGetValue("sloppy", out var s) ? s == "1" : null,
+    Overwrite: flags.TryGetValue("overwrite", out var o) ? o == "1" : null);
+
+await using var client = new KvClient(nodes);
+try
+{
+    switch (positional[0], positional.Count)
+    {
+        case ("get", 2):
+        {
+            var r = await client.GetAsync(Bytes.FromUtf8(positional[1]), Options());
+            if (!r.Found) Console.WriteLine("(not found)");
+            for (var i = 0; i < r.Values.Count; i++)
+                Console.WriteLine(r.Values.Count == 1 ? $"value: {r.Values[i]}" : $"value[{i}]: {r.Values[i]}");
+            Console.WriteLine($"siblings: {r.Siblings}");
+            Console.WriteLine($"context: {r.Context}");
+            Console.WriteLine($"replicas: {string.Join(", ", r.Replicas.Select(x => $"{x.Slot}@{x.Node} {x.State.ToString().ToLowerInvariant()}"))}");
+            Console.WriteLine($"served-by: {r.ServedBy}");
+            return r.Found ? 0 : 1;
+        }
+        case ("put", 3):
+        {
+            var w = await client.PutAsync(Bytes.FromUtf8(positional[1]), Bytes.FromUtf8(positional[2]), flags.GetValueOrDefault("context"), Options());
+            Console.WriteLine($"OK acks: {w.Acks}");
+            Console.WriteLine($"siblings: {w.Siblings}");
+            Console.WriteLine($"context: {w.Context}");
+            return 0;
+        }
+        case ("delete", 2):
+        {
+            // Without a context, read first: the tombstone then supersedes exactly what was read.
+            var options = Options();
+            var context = flags.GetValueOrDefault("context");
+            if (context is null && options.Overwrite != true)
+                context = (await client.GetAsync(Bytes.FromUtf8(positional[1]), options with { R = null })).Context;
+            var w = await client.DeleteAsync(Bytes.FromUtf8(positional[1]), context, options);
+            Console.WriteLine($"OK acks: {w.Acks}");
+            Console.WriteLine($"siblings: {w.Siblings}");
+            Console.WriteLine($"context: {w.Context}");
+            return 0;
+        }
+        case ("status", 1):
+        {
+            var st = await client.StatusAsync();
+            Console.Write(StatusText.Render(st));
+            return 0;
+        }
+        case ("loadgen", 1):
+        {
+            var load = new LoadGenerator(client,
+                duration: TimeSpan.FromSeconds(IntFlag("duration") ?? 30),
+                concurrency: IntFlag("concurrency") ?? 16,
+                keys: IntFlag("keys") ?? 10_000,
+                valueSize: IntFlag("value-size") ?? 100,
+                getRatio: flags.TryGetValue("get-ratio", out var gr) ? double.Parse(gr, CultureInfo.InvariantCulture) : 0.5,
+                seed: IntFlag("seed") ?? Environment.TickCount,
+                options: Options());
+            var report = await load.RunAsync();
+            Console.Write(report);
+            return 0;
+        }
+        case ("fill", 1):
+        {
+            var (report, failures) = await LoadGenerator.FillAsync(client, from: IntFlag("from") ?? 0, keys: IntFlag("keys") ?? 10_000,
+                concurrency: IntFlag("concurrency") ?? 16, valueSize: IntFlag("value-size") ?? 100, options: Options());
+            Console.Write(report);
+            return failures == 0 ? 0 : 3;
+        }
+        default:
+            Console.Error.WriteLine(usage);
+            return 2;
+    }
+}
+catch (KvRequestException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 3;
+}
+catch (KvUnavailableException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 4;
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"akkakv: {e.Message}");
+    return 2;
+}

@@ -1,0 +1,39 @@
+using AkkaKv.Protocol;
+
+namespace AkkaKv.Client;
+
+/// <summary>The result of a get: the live values (more than one: concurrent writes, "siblings") and the causal context.</summary>
+public sealed record KvGetResult(bool Found, IReadOnlyList<Bytes> Values, string Context, IReadOnlyList<ReplicaReport> Replicas, string ServedBy)
+{
+    public int Siblings => Values.Count;
+}
+
+/// <summary>
+/// The result of a put or delete: durable on <see cref="Acks"/> ≥ W replicas. With one
+/// <see cref="Siblings"/>, <see cref="Context"/> covers exactly the version written; with more
+/// (concurrent writes exist), it is empty: read to see them before replacing them.
+/// </summary>
+public sealed record KvWriteResult(int Acks, string Context, int Siblings, string ServedBy);
+
+/// <summary>The store answered but could not do what was asked (invalid request, or quorum not reached in time).</summary>
+public sealed class KvRequestException(string reason, int acks, int required)
+    : Exception(reason)
+{
+    public int Acks { get; } = acks;
+    public int Required { get; } = required;
+}
+
+/// <summary>No node answered at all (every endpoint was tried).</summary>
+public sealed class KvUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A client of an AkkaKv cluster. Every call goes to one node's gateway over Akka.Remote and fails
+/// over to the next node when that one does not answer.
+/// </summary>
+public interface IKvClient : IAsyncDisposable
+{
+    Task<KvGetResult> GetAsync(Bytes key, RequestOptions? options = null, CancellationToken cancellationToken = default);
+    Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
+    Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
+    Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaKv.Protocol;
+
+namespace AkkaKv.Client;
+
+/// <summary>
+/// <see cref="IKvClient"/> over Akka.Remote: a small client ActorSystem (loopback, any port)
+/// talks straight to each node's gateway actor. A node that does not answer within the request
+/// timeout (plus a margin) is skipped and the next endpoint is tried; a node that answers with a
+/// failure is believed (the failure is the store's answer, not a transport problem).
+/// </summary>
+public sealed class KvClient : IKvClient
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+    private readonly ActorSystem _system;
+    private readonly bool _ownsSystem;
+    private readonly string[] _endpoints;
+    private readonly ConcurrentDictionary<string, IActorRef> _gateways = new();
+    private int _current;
+
+    /// <param name="endpoints">Nodes as host:port (their Akka remoting address).</param>
+    public KvClient(IEnumerable<string> endpoints, string bindHost = "127.0.0.1")
+        : this(ActorSystem.Create("akkakv-client", ClientConfig(bindHost)), endpoints, ownsSystem: true) { }
+
+    /// <summary>Uses an existing ActorSystem (which must bind the store's serializer; see <see cref="ProtocolSerializer.ClientConfig"/>).</summary>
+    public KvClient(ActorSystem system, IEnumerable<string> endpoints, bool ownsSystem = false)
+    {
+        _system = system;
+        _ownsSystem = ownsSystem;
+        _endpoints = endpoints.ToArray();
+        if (_endpoints.Length == 0) throw new ArgumentException("at least one node endpoint (host:port) is needed", nameof(endpoints));
+    }
+
+    public static Config ClientConfig(string bindHost) =>
+        ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = ERROR
+              stdout-loglevel = ERROR
+              actor.provider = remote
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp { hostname = "{{bindHost}}", port = 0, maximum-frame-size = 16 MiB }
+              }
+            }
+            """).WithFallback(ProtocolSerializer.ClientConfig);
+
+    public IReadOnlyList<string> Endpoints => _endpoints;
+
+    public async Task<KvGetResult> GetAsync(Bytes key, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= RequestOptions.Default;
+        var (reply, node) = await SendAsync(new Get(key, options), options.Timeout, cancellationToken);
+        return reply switch
+        {
+            GetSuccess s => new KvGetResult(true, s.Values, s.Context, s.Replicas, node),
+            NotFound n => new KvGetResult(false, [], n.Context, n.Replicas, node),
+            RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
+    public Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(new Put(key, value, context, options ?? RequestOptions.Default), cancellationToken);
+
+    public Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(new Delete(key, context, options ?? RequestOptions.Default), cancellationToken);
+
+    private async Task<KvWriteResult> WriteAsync(IKvRequest request, CancellationToken cancellationToken)
+    {
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken);
+        return reply switch
+        {
+            WriteSuccess s => new KvWriteResult(s.Acks, s.Context, s.Siblings, node),
+            RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
+    public async Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var (reply, node) = await SendAsync(GetStatus.Instance, null, cancellationToken);
+        return reply as NodeStatus ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
+    }
+
+    private async Task<(object Reply, string Node)> SendAsync(object message, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var wait = (timeout ?? DefaultTimeout) + Margin;
+        Exception? last = null;
+        var start = Volatile.Read(ref _current);
+        for (var attempt = 0; attempt < _endpoints.Length; attempt++)
+        {
+            var index = (start + attempt) % _endpoints.Length;
+            var endpoint = _endpoints[index];
+            try
+            {
+                var gateway = await GatewayAsync(endpoint, cancellationToken);
+                var reply = await gateway.Ask<object>(message, wait, cancellationToken);
+                Volatile.Write(ref _current, index);
+                return (reply, endpoint);
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or TimeoutException)
+            {
+                _gateways.TryRemove(endpoint, out _);
+                last = e;
+            }
+        }
+        throw new KvUnavailableException($"no AkkaKv node answered ({string.Join(", ", _endpoints)})", last);
+    }
+
+    private async Task<IActorRef> GatewayAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        if (_gateways.TryGetValue(endpoint, out var cached)) return cached;
+        var selection = _system.ActorSelection(NodeActors.GatewayPathOf(endpoint));
+        var gateway = await selection.ResolveOne(TimeSpan.FromSeconds(3), cancellationToken);
+        _gateways[endpoint] = gateway;
+        return gateway;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsSystem) await _system.Terminate();
+    }
+}

@@ -1,0 +1,110 @@
+namespace AkkaKv.Protocol;
+
+// The public protocol between clients (the .NET client, the CLI, the RESP gateway) and a node's
+// gateway actor (NodeActors.Gateway, /user/kv-gateway). Every request gets exactly one reply from its family.
+
+/// <summary>A client request for one key.</summary>
+public interface IKvRequest : IKvMessage
+{
+    Bytes Key { get; }
+    RequestOptions Options { get; }
+}
+
+/// <summary>Read a key: answered with <see cref="GetSuccess"/>, <see cref="NotFound"/> or <see cref="RequestFailed"/>.</summary>
+public sealed record Get(Bytes Key, RequestOptions Options) : IKvRequest;
+
+/// <summary>
+/// Write a value. <see cref="Context"/> is the opaque causal context of an earlier read: the
+/// put supersedes exactly the versions that read returned. Null means "I read nothing": the
+/// value is added as a sibling of whatever the store holds, so no write is ever dropped
+/// silently; with <see cref="RequestOptions.Overwrite"/> it instead supersedes whatever the
+/// coordinating replica holds (an explicit last-writer-wins at that replica).
+/// Answered with <see cref="WriteSuccess"/> or <see cref="RequestFailed"/>.
+/// </summary>
+public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions Options) : IKvRequest;
+
+/// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
+public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
+
+/// <summary>Replies to <see cref="Get"/>.</summary>
+public interface IGetResponse : IKvMessage;
+
+/// <summary>Replies to <see cref="Put"/> and <see cref="Delete"/>.</summary>
+public interface IWriteResponse : IKvMessage;
+
+/// <summary>How one replica of the key answered a read, as seen before any read repair.</summary>
+public enum ReplicaReadState : byte
+{
+    /// <summary>Answered with exactly the merged result.</summary>
+    Current = 0,
+    /// <summary>Answered with versions the merged result supersedes or lacks.</summary>
+    Stale = 1,
+    /// <summary>Answered that it holds nothing for the key.</summary>
+    NotFound = 2,
+    /// <summary>Had not answered when the read reached R replies.</summary>
+    Pending = 3,
+    /// <summary>Did not answer within the request timeout.</summary>
+    Timeout = 4,
+    /// <summary>Its node is unreachable by the cluster's failure detector.</summary>
+    Unreachable = 5,
+}
+
+public sealed record ReplicaReport(int Slot, string Node, ReplicaReadState State);
+
+/// <summary>
+/// The key's live values (one per sibling; more than one means concurrent writes) and their causal
+/// context. <see cref="Values"/> are ordered by the wall-clock time at which their coordinating
+/// replicas minted them, oldest first, ties broken by version (dot) order: the same order on every
+/// node, so "the last value" is a deterministic pick (what a plain Redis GET returns).
+/// </summary>
+public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;
+
+/// <summary>No live value: never written, or deleted (then <see cref="Context"/> is the tombstone's).</summary>
+public sealed record NotFound(Bytes Key, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;
+
+/// <summary>
+/// The write is durable on at least W replicas. <see cref="Siblings"/> is how many versions the
+/// coordinating replica holds for the key after the write. When it is 1, <see cref="Context"/>
+/// covers exactly the version just written, so a put passing it back replaces it. When it is
+/// more, concurrent writes exist: <see cref="Context"/> is empty (it supersedes nothing), and a
+/// client that wants to replace them reads first, to see what it replaces.
+/// </summary>
+public sealed record WriteSuccess(Bytes Key, int Acks, string Context, int Siblings) : IWriteResponse;
+
+/// <summary>
+/// The request was invalid or could not reach its quorum in time. For a write that timed out,
+/// the outcome is unknown: the value may still be on fewer than W replicas. A read that timed out
+/// carries <see cref="Replicas"/>: how each replica answered (slots that never did are
+/// <see cref="ReplicaReadState.Timeout"/> or <see cref="ReplicaReadState.Unreachable"/>); null otherwise.
+/// </summary>
+public sealed record RequestFailed(Bytes Key, string Reason, int Acks, int Required, ValueList<ReplicaReport>? Replicas = null) : IGetResponse, IWriteResponse;
+
+/// <summary>Ask a node for its view of the cluster; answered with <see cref="NodeStatus"/>.</summary>
+public sealed record GetStatus : IKvMessage
+{
+    public static readonly GetStatus Instance = new();
+}
+
+public sealed record MemberInfo(string Node, string Address, string Status, bool Reachable);
+
+/// <summary>
+/// A node's view of the cluster. <see cref="MisplacedSlots"/>: replica slots hosted on a node that
+/// is no longer among their partition's primaries (they move at the next rebalances); 0 when the
+/// placement matches the ring. <see cref="PartitionsHeld"/>: partitions with a replica slot on
+/// this node. <see cref="Hints"/>: what each reachable node's hint actor holds, per target node
+/// (null: not collected).
+/// </summary>
+public sealed record NodeStatus(
+    string Node,
+    ValueList<MemberInfo> Members,
+    int Partitions,
+    int ReplicationFactor,
+    int VirtualNodes,
+    ValueList<KeyValuePair<string, int>> SlotsPerNode,
+    int UnallocatedSlots,
+    int CoLocatedPartitions,
+    int MisplacedSlots,
+    string? Warning,
+    int PartitionsHeld = 0,
+    ValueList<HintStats>? Hints = null,
+    ValueList<AntiEntropyStats>? AntiEntropy = null) : IKvMessage;

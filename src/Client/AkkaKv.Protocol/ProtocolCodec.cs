@@ -1,0 +1,186 @@
+using AkkaKv.Codec;
+
+namespace AkkaKv.Protocol;
+
+/// <summary>
+/// The binary encoding of the client protocol and the status family, with a one- or two-letter
+/// manifest per type. A client's <see cref="ProtocolSerializer"/> and a node's serializer both use
+/// it, under the same serializer id, so the bytes on the wire are the same either way. Manifests
+/// and field order are a wire format: never change or reuse one; add new ones.
+/// </summary>
+public static class ProtocolCodec
+{
+    /// <summary>The manifest of a protocol message, or null when <paramref name="o"/> is not one.</summary>
+    public static string? ManifestOf(object o) => o switch
+    {
+        Get => "G",
+        Put => "P",
+        Delete => "D",
+        GetSuccess => "GS",
+        NotFound => "NF",
+        WriteSuccess => "WS",
+        RequestFailed => "RF",
+        GetStatus => "ST",
+        NodeStatus => "NS",
+        GetHintStats => "HG",
+        HintStats => "HT",
+        GetAntiEntropyStats => "AG",
+        AntiEntropyStats => "AS",
+        _ => null,
+    };
+
+    /// <summary>Writes a protocol message; false when <paramref name="obj"/> is not one.</summary>
+    public static bool TryWrite(KvWriter w, object obj)
+    {
+        switch (obj)
+        {
+            case Get m: w.WriteBytes(m.Key); w.WriteOptions(m.Options); break;
+            case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case GetSuccess m:
+                w.WriteBytes(m.Key);
+                w.WriteInt(m.Values.Count);
+                foreach (var v in m.Values) w.WriteBytes(v);
+                w.WriteString(m.Context);
+                WriteReports(w, m.Replicas);
+                break;
+            case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
+            case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); w.WriteInt(m.Siblings); break;
+            case RequestFailed m:
+                w.WriteBytes(m.Key); w.WriteString(m.Reason); w.WriteInt(m.Acks); w.WriteInt(m.Required);
+                w.WriteBool(m.Replicas is not null);
+                if (m.Replicas is not null) WriteReports(w, m.Replicas);
+                break;
+            case GetStatus or GetHintStats or GetAntiEntropyStats: break;
+            case NodeStatus m:
+                w.WriteString(m.Node);
+                w.WriteInt(m.Members.Count);
+                foreach (var mi in m.Members) { w.WriteString(mi.Node); w.WriteString(mi.Address); w.WriteString(mi.Status); w.WriteBool(mi.Reachable); }
+                w.WriteInt(m.Partitions); w.WriteInt(m.ReplicationFactor); w.WriteInt(m.VirtualNodes);
+                w.WriteInt(m.SlotsPerNode.Count);
+                foreach (var (node, count) in m.SlotsPerNode) { w.WriteString(node); w.WriteInt(count); }
+                w.WriteInt(m.UnallocatedSlots); w.WriteInt(m.CoLocatedPartitions); w.WriteInt(m.MisplacedSlots); w.WriteNullableString(m.Warning);
+                w.WriteInt(m.PartitionsHeld);
+                w.WriteBool(m.Hints is not null);
+                if (m.Hints is not null)
+                {
+                    w.WriteInt(m.Hints.Count);
+                    foreach (var h in m.Hints) WriteHintStats(w, h);
+                }
+                w.WriteBool(m.AntiEntropy is not null);
+                if (m.AntiEntropy is not null)
+                {
+                    w.WriteInt(m.AntiEntropy.Count);
+                    foreach (var a in m.AntiEntropy) WriteAntiEntropyStats(w, a);
+                }
+                break;
+            case HintStats m: WriteHintStats(w, m); break;
+            case AntiEntropyStats m: WriteAntiEntropyStats(w, m); break;
+            default: return false;
+        }
+        return true;
+    }
+
+    /// <summary>Reads a protocol message; null when <paramref name="manifest"/> is not one of the protocol's.</summary>
+    /// <exception cref="FormatException">The bytes are malformed.</exception>
+    public static object? TryRead(KvReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            case "G": return new Get(r.ReadBytes(), r.ReadOptions());
+            case "P": return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "GS":
+            {
+                var key = r.ReadBytes();
+                var n = r.ReadInt();
+                var values = new List<Bytes>();
+                for (var i = 0; i < n; i++) values.Add(r.ReadBytes());
+                return new GetSuccess(key, ValueList.From(values), r.ReadString(), ReadReports(r));
+            }
+            case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
+            case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());
+            case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt(), r.ReadBool() ? ReadReports(r) : null);
+            case "ST": return GetStatus.Instance;
+            case "NS":
+            {
+                var node = r.ReadString();
+                var mc = r.ReadInt();
+                var members = new List<MemberInfo>();
+                for (var i = 0; i < mc; i++) members.Add(new MemberInfo(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadBool()));
+                int q = r.ReadInt(), n = r.ReadInt(), v = r.ReadInt();
+                var sc = r.ReadInt();
+                var slots = new List<KeyValuePair<string, int>>();
+                for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
+                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r), ReadAntiEntropyList(r));
+            }
+            case "HG": return GetHintStats.Instance;
+            case "HT": return ReadHintStats(r);
+            case "AG": return GetAntiEntropyStats.Instance;
+            case "AS": return ReadAntiEntropyStats(r);
+            default: return null;
+        }
+    }
+
+    private static void WriteReports(KvWriter w, ValueList<ReplicaReport> reports)
+    {
+        w.WriteInt(reports.Count);
+        foreach (var rep in reports) { w.WriteInt(rep.Slot); w.WriteString(rep.Node); w.WriteByte((byte)rep.State); }
+    }
+
+    private static ValueList<ReplicaReport> ReadReports(KvReader r)
+    {
+        var n = r.ReadInt();
+        var list = new List<ReplicaReport>();
+        for (var i = 0; i < n; i++) list.Add(new ReplicaReport(r.ReadInt(), r.ReadString(), (ReplicaReadState)r.ReadByte()));
+        return ValueList.From(list);
+    }
+
+    private static void WriteHintStats(KvWriter w, HintStats m)
+    {
+        w.WriteString(m.Node);
+        w.WriteInt(m.Targets.Count);
+        foreach (var t in m.Targets) { w.WriteString(t.Target); w.WriteInt(t.Held); w.WriteVarLong(t.Replayed); w.WriteVarLong(t.Overflowed); }
+    }
+
+    private static HintStats ReadHintStats(KvReader r)
+    {
+        var node = r.ReadString();
+        var n = r.ReadInt();
+        var targets = new List<HintTargetStats>();
+        for (var i = 0; i < n; i++) targets.Add(new HintTargetStats(r.ReadString(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong()));
+        return new HintStats(node, ValueList.From(targets));
+    }
+
+    private static ValueList<HintStats>? ReadHintStatsList(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var n = r.ReadInt();
+        var list = new List<HintStats>();
+        for (var i = 0; i < n; i++) list.Add(ReadHintStats(r));
+        return ValueList.From(list);
+    }
+
+    private static void WriteAntiEntropyStats(KvWriter w, AntiEntropyStats m)
+    {
+        w.WriteString(m.Node);
+        foreach (var v in new[] { m.RoundsCompleted, m.LastRoundCompletedAtMs, m.LastExchangeAtMs, m.Exchanges, m.ExchangesFailed }) w.WriteVarLong(v);
+        foreach (var v in new[] { m.PairsChecked, m.PairsInSync, m.PartitionsChecked, m.PartitionsInSync }) w.WriteInt(v);
+        w.WriteVarLong(m.KeysRepaired); w.WriteVarLong(m.BytesExchanged); w.WriteInt(m.PairsLeftInRound);
+        w.WriteVarLong(m.ReadRepairedKeys); w.WriteVarLong(m.ReadRepairedReplicas);
+        w.WriteVarLong(m.TombstonesPurged); w.WriteInt(m.TombstonesPending); w.WriteNullableString(m.LastGcSkipped); w.WriteVarLong(m.SlotCatchUps);
+    }
+
+    private static AntiEntropyStats ReadAntiEntropyStats(KvReader r) => new(r.ReadString(),
+        r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(),
+        r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(),
+        r.ReadVarLong(), r.ReadInt(), r.ReadNullableString(), r.ReadVarLong());
+
+    private static ValueList<AntiEntropyStats>? ReadAntiEntropyList(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var list = new AntiEntropyStats[r.ReadCount()];
+        for (var i = 0; i < list.Length; i++) list[i] = ReadAntiEntropyStats(r);
+        return ValueList.From(list);
+    }
+}
