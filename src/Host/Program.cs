@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using AkkaKv;
 using AkkaKv.Hosting;
 using AkkaKv.Host;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,7 +44,7 @@ catch (Exception e)
 var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
-Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/kv-gateway), data in {Path.GetFullPath(node.DataDir)}");
+Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}), data in {Path.GetFullPath(node.DataDir)}");
 if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();

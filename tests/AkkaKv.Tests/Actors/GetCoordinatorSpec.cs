@@ -43,13 +43,13 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>Starts a get and returns the coordinator once it has asked all three slots.</summary>
-    private IActorRef StartGet(ResolvedOptions? options = null, ClusterView? view = null, KvSettings? settings = null)
+    private IActorRef StartGet(ResolvedOptions? options = null, PartitionView? view = null, KvSettings? settings = null)
     {
         var o = options ?? Options();
         var s = settings ?? _settings;
         var region = _region.Ref;
         var client = _client.Ref;
-        var cluster = view ?? ClusterView.Empty;
+        var cluster = view ?? PartitionView.Empty;
         var coordinator = _parent.ChildActorOf(Props.Create(() =>
             new GetCoordinator(RequestId, Partition, Key, o, s, region, client, cluster)));
         var asked = new List<int>();
@@ -184,7 +184,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_read_that_times_out_reports_each_replica_as_answered_timed_out_or_unreachable()
     {
-        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n3"));
+        var view = new PartitionView(ImmutableDictionary<int, string>.Empty.Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n3"));
         var coordinator = StartGet(Options(timeoutSeconds: 1), view);
 
         Answer(coordinator, 0, Set(Version(A, 1, "a")));
@@ -199,7 +199,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     public void A_read_at_R2_with_two_of_three_replicas_unreachable_fails_at_once_naming_them_and_asks_nothing()
     {
         // A 10 s request timeout: the answer within Wait (3 s) can only be the fail-fast one.
-        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
+        var view = new PartitionView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
         var options = Options(timeoutSeconds: 10);
         var (settings, region, client) = (_settings, _region.Ref, _client.Ref);
         var coordinator = _parent.ChildActorOf(Props.Create(() =>
@@ -217,7 +217,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_read_at_R1_with_two_of_three_replicas_unreachable_is_answered_by_the_live_one()
     {
-        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
+        var view = new PartitionView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"), ImmutableHashSet.Create("n2", "n3"));
         var coordinator = StartGet(Options(r: 1, timeoutSeconds: 10), view);
 
         Answer(coordinator, 0, Set(Version(A, 1, "a")));
@@ -265,7 +265,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_slot_on_an_unreachable_node_that_has_not_answered_is_reported_unreachable()
     {
-        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(2, "n3"), ImmutableHashSet.Create("n3"));
+        var view = new PartitionView(ImmutableDictionary<int, string>.Empty.Add(2, "n3"), ImmutableHashSet.Create("n3"));
         var coordinator = StartGet(view: view);
 
         Answer(coordinator, 0, Set(Version(A, 1, "a")));

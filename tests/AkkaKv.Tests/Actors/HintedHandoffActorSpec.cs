@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using MemberStatus = Akka.Cluster.MemberStatus;
 using Akka.Configuration;
 using Akka.TestKit;
 using AkkaKv.Configuration;

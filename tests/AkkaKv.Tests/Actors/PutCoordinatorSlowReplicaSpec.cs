@@ -36,7 +36,7 @@ public sealed class PutCoordinatorSlowReplicaSpec : Akka.TestKit.Xunit2.TestKit
         var parent = CreateTestProbe("gateway");
         var hints = CreateTestProbe("hints");
         var settings = Settings() with { CoordinatingReplicaTimeout = TimeSpan.FromSeconds(2), ReplicaAckTimeout = TimeSpan.FromMilliseconds(300) };
-        var view = new ClusterView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
+        var view = new PartitionView(ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
             ImmutableHashSet.Create("n2"), ImmutableArray<string>.Empty);
         var hintsRef = hints.Ref;
         HintsOf hintsOf = _ => hintsRef;

@@ -42,14 +42,14 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     private IActorRef StartPut(ResolvedOptions? options = null, Bytes? value = null, bool delete = false,
-        VersionVector? context = null, ClusterView? view = null, bool fallbackAfter300Ms = false, KvSettings? settingsOverride = null)
+        VersionVector? context = null, PartitionView? view = null, bool fallbackAfter300Ms = false, KvSettings? settingsOverride = null)
     {
         var o = options ?? Options();
         var v = delete ? null : value ?? Value;
         var settings = settingsOverride ?? (fallbackAfter300Ms ? _settings : _patient);
         var region = _region.Ref;
         var client = _client.Ref;
-        var cluster = view ?? ClusterView.Empty;
+        var cluster = view ?? PartitionView.Empty;
         var hints = _hintActors;
         HintsOf hintsOf = node => hints.TryGetValue(node, out var probe) ? probe.Ref : ActorRefs.Nobody;
         return _parent.ChildActorOf(Props.Create(() =>
@@ -62,7 +62,7 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     private TestProbe HintActorOf(string node) =>
         _hintActors.TryGetValue(node, out var probe) ? probe : _hintActors[node] = CreateTestProbe("hints-" + node);
 
-    private static ClusterView View(string[] unreachable, params string[] fallbacks) => new(
+    private static PartitionView View(string[] unreachable, params string[] fallbacks) => new(
         ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
         [.. unreachable], [.. fallbacks]);
 
@@ -289,7 +289,7 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_slot_whose_node_is_known_unreachable_is_tried_as_coordinating_replica_last()
     {
-        var view = new ClusterView(
+        var view = new PartitionView(
             ImmutableDictionary<int, string>.Empty.Add(0, "n1").Add(1, "n2").Add(2, "n3"),
             ImmutableHashSet.Create("n1"));
         StartPut(Options(timeoutSeconds: 1.5), view: view, fallbackAfter300Ms: true);

@@ -148,4 +148,32 @@ public sealed class KvSettingsTests
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(ConfigurationFactory.ParseString("akka.loglevel = INFO")));
         Assert.Contains("akka-kv", e.Message);
     }
+
+    [Fact]
+    public void The_shipped_defaults_set_no_deprecated_key()
+    {
+        KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(), out var warnings);
+        Assert.Empty(warnings);
+    }
+
+    [Theory]
+    [InlineData("akka-kv.replica.sync-timeout = 750ms", "replica.sync-timeout", "replica.catch-up-timeout")]
+    [InlineData("akka-kv.replica.sync-page-keys = 17", "replica.sync-page-keys", "replica.catch-up-max-keys")]
+    public void A_config_in_the_field_that_still_sets_a_renamed_key_keeps_working_with_a_warning_naming_the_new_key(string hocon, string old, string renamed)
+    {
+        var s = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon), out var warnings);
+        if (old.EndsWith("timeout")) Assert.Equal(TimeSpan.FromMilliseconds(750), s.CatchUpTimeout);
+        else Assert.Equal(17, s.CatchUpMaxKeys);
+        var warning = Assert.Single(warnings);
+        Assert.Contains($"akka-kv.{old} is deprecated", warning);
+        Assert.Contains($"akka-kv.{renamed}", warning);
+    }
+
+    [Fact]
+    public void A_renamed_key_is_read_under_its_new_name_and_validated_under_the_name_used()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(1), KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.replica.catch-up-timeout = 1ms")).CatchUpTimeout);
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.replica.sync-page-keys = 0")));
+        Assert.Contains("catch-up-max-keys must be >= 1", e.Message);
+    }
 }

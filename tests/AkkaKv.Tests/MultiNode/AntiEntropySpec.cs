@@ -194,7 +194,7 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
         await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
             foreach (var node in Three.Where(n => n != Cut))
-                Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
+                Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => ClusterMembership.NodeNameOf(m) == Cut);
             return Task.CompletedTask;
         });
     }

@@ -59,7 +59,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
         await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
             foreach (var node in Survivors)
-                Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
+                Assert.Contains(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Unreachable, m => ClusterMembership.NodeNameOf(m) == Cut);
             return Task.CompletedTask;
         });
         output.WriteLine($"{Cut} unreachable from every other node {cutAt.Elapsed.TotalSeconds:0.0} s after the cut");
@@ -76,7 +76,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output) : IAsyncLifetime
         await InProcessCluster.EventuallyAsync(Timeout, () =>
         {
             foreach (var node in Survivors)
-                Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Members, m => RingAllocationStrategy.NodeNameOf(m) == Cut);
+                Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.System(node)).State.Members, m => ClusterMembership.NodeNameOf(m) == Cut);
             return Task.CompletedTask;
         });
         output.WriteLine($"{Cut} removed by the majority {cutAt.Elapsed.TotalSeconds:0.0} s after the cut");

@@ -487,14 +487,14 @@ public sealed class HintedHandoffSpec(ITestOutputHelper output) : IAsyncLifetime
             {
                 var cluster = Akka.Cluster.Cluster.Get(_cluster.System(observer));
                 var state = cluster.State;
-                var unreachable = state.Unreachable.Any(m => RingAllocationStrategy.NodeNameOf(m) == node);
+                var unreachable = state.Unreachable.Any(m => ClusterMembership.NodeNameOf(m) == node);
                 Assert.True(unreachable != reachable, $"{observer} sees {node} {(unreachable ? "unreachable" : "reachable")}");
                 // The gateway routes around a node only when this node's own failure detector
                 // agrees with the gossip (a thawed node's stale view must not refuse puts), and
                 // the gossip can say so first, from another observer.
-                if (!reachable && state.Members.FirstOrDefault(m => RingAllocationStrategy.NodeNameOf(m) == node) is { } member)
+                if (!reachable && state.Members.FirstOrDefault(m => ClusterMembership.NodeNameOf(m) == node) is { } member)
                     Assert.False(cluster.FailureDetector.IsAvailable(member.Address), $"{observer}'s own failure detector still finds {node} available");
-                Assert.Contains(state.Members, m => RingAllocationStrategy.NodeNameOf(m) == node && m.Status == Akka.Cluster.MemberStatus.Up);
+                Assert.Contains(state.Members, m => ClusterMembership.NodeNameOf(m) == node && m.Status == Akka.Cluster.MemberStatus.Up);
             }
             return Task.CompletedTask;
         });

@@ -178,7 +178,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         var region = ClusterSharding.Get(system).ShardRegion(AkkaKvHosting.RegionName);
         var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
         var cluster = Cluster.Get(system);
-        var names = cluster.State.Members.ToDictionary(m => m.Address, m => RingAllocationStrategy.NodeNameOf(m)!);
+        var names = cluster.State.Members.ToDictionary(m => m.Address, m => ClusterMembership.NodeNameOf(m)!);
         var slots = new Dictionary<SlotId, (string, bool)>();
         foreach (var (address, regionStats) in stats.Regions)
             foreach (var (shard, entities) in regionStats.Stats)

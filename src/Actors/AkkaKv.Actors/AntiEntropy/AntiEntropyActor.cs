@@ -28,7 +28,7 @@ namespace AkkaKv.AntiEntropy;
 /// </summary>
 internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 {
-    public const string Name = "kv-anti-entropy";
+    public const string Name = NodeActors.AntiEntropy;
 
     private readonly KvSettings _settings;
     private readonly IActorRef _region;
@@ -109,7 +109,7 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     {
         if (_roundRunning) { _roundAgain = true; return; }
         _log.Debug("anti-entropy: round soon ({0})", reason);
-        Timers.StartSingleTimer("round", StartRound.Instance, TimeSpan.FromSeconds(1));
+        Timers.StartSingleTimer("round", StartRound.Instance, NodeTimings.AntiEntropySoon);
     }
 
     private void BeginRound()
@@ -209,7 +209,7 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
             .All(j => _roundInSync.GetValueOrDefault((new SlotId(p, 0), new SlotId(p, j))))).ToList();
         if (inSync.Count == 0) return false;
         var state = Cluster.Get(Context.System).State;
-        if (state.Unreachable.Count > 0 || state.Members.Any(m => m.Status != MemberStatus.Up))
+        if (state.Unreachable.Count > 0 || state.Members.Any(m => m.Status != Akka.Cluster.MemberStatus.Up))
         {
             _lastGcSkipped = "not every member is Up and reachable";
             return false;

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using AkkaKv.Configuration;
 using AkkaKv.Merkle;
-using AkkaKv.HintedHandoff;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
@@ -82,7 +81,7 @@ internal sealed class TombstoneGc : ReceiveActor, IWithTimers
         // Hints are the only copies of writes kept outside the replicas: while any member holds
         // one, it may be an older version of a tombstoned key, and purging could let it back.
         foreach (var member in _members)
-            Context.ActorSelection(new RootActorPath(member) / "user" / HintedHandoffActor.Name).Tell(GetHintStats.Instance);
+            Context.ActorSelection(NodeActors.PathOn(member, NodeActors.Hints)).Tell(GetHintStats.Instance);
         Timers.StartSingleTimer("step", StepTimeout.Instance, _settings.AntiEntropyExchangeTimeout);
         if (_hintsPending == 0) NextPartition();
     }

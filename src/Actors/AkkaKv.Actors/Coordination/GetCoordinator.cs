@@ -25,7 +25,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     private readonly KvSettings _settings;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
-    private readonly ClusterView _view;
+    private readonly PartitionView _view;
     private readonly Dictionary<int, ReplicaReadResult> _replies = new();
     private SiblingSet _merged = SiblingSet.Empty;
     private bool _replied;
@@ -33,7 +33,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
-        IActorRef region, IActorRef replyTo, ClusterView view)
+        IActorRef region, IActorRef replyTo, PartitionView view)
     {
         _requestId = requestId;
         _partition = partition;
@@ -50,17 +50,10 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        // Fails fast, instead of waiting out the timeout, when the failure detector already says
-        // fewer than R replicas can answer (reads have no fallbacks: only a slot's own replica
-        // holds its data).
-        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
-        if (reachable < _options.R)
+        if (ReadPlan.FailFastReason(_view, _options) is { } reason)
         {
             _replied = true;
-            var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
-            _replyTo.Tell(new RequestFailed(_key,
-                $"read quorum cannot be met: only {reachable} of N={_options.N} replicas are reachable (unreachable: {down}), R={_options.R}; 0 replies",
-                0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
+            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
             Context.Stop(Self);
             return;
         }
@@ -99,7 +92,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         if (_replies.TryGetValue(slot, out var r))
             return new ReplicaReport(slot, r.Node, r.Siblings.IsEmpty ? ReplicaReadState.NotFound
                 : r.Siblings.Equals(_merged) ? ReplicaReadState.Current : ReplicaReadState.Stale);
-        var node = _view.SlotNodes.GetValueOrDefault(slot, "?");
+        var node = _view.NodeOf(slot);
         var state = _view.Unreachable.Contains(node) ? ReplicaReadState.Unreachable
             : unanswered;
         return new ReplicaReport(slot, node, state);
@@ -128,7 +121,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
                 repaired++;
             }
         // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
-        if (repaired > 0) Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name).Tell(new AntiEntropy.ReadRepaired(repaired));
+        if (repaired > 0) Context.System.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new AntiEntropy.ReadRepaired(repaired));
         Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
         Context.Stop(Self);
     }

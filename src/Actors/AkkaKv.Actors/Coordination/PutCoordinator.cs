@@ -40,8 +40,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
-    private readonly ImmutableArray<int> _candidates;
+    private readonly WritePlan _plan;
     private readonly KvSettings _settings;
+    private readonly TimeProvider _time;
     private int _candidate;
     private QuorumTally _tally;
     private bool _coordinated;
@@ -49,18 +50,20 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private string _resultContext = "";
     private int _resultSiblings;
     private readonly Dictionary<SlotId, string> _seen = new();
-    private readonly ClusterView _view;
+    private readonly PartitionView _view;
     private readonly HintsOf _hintsOf;
     private readonly HashSet<int> _resolved = new();
     private readonly Dictionary<int, bool> _hinted = new();
-    private int _nextFallback;
+    private int _hintsSent;
     private SiblingSet _written = SiblingSet.Empty;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
-        ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, ClusterView view, HintsOf? hintsOf = null)
+        ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
         _requestId = requestId;
@@ -73,7 +76,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _region = region;
         _replyTo = replyTo;
         _tally = QuorumTally.Start(options.N, options.W);
-        _candidates = CoordinatorChoice.Order(options.N, view.SlotNodes, view.Unreachable);
+        _plan = WritePlan.For(partition, view, options, settings.NodeName);
 
         Receive<ReplicaPutDone>(m => m.RequestId == _requestId, OnPutDone);
         Receive<ReplicaPutRejected>(m => m.RequestId == _requestId, m =>
@@ -86,7 +89,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
         {
             // Still catching up: the next coordinating replica at once, not after the timeout.
-            if (_coordinated || m.Slot.Index != _candidates[_candidate]) return;
+            if (_coordinated || m.Slot.Index != _plan.CoordinatorOrder[_candidate]) return;
             Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
             TryNextCoordinatingReplica();
         });
@@ -116,7 +119,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (UnreachableQuorum() is { } reason)
+        if (_plan.FailFast is { } reason)
         {
             _replied = true;
             _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
@@ -127,36 +130,16 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         SendToCoordinatingReplica();
     }
 
-    /// <summary>
-    /// Fails fast, instead of waiting out the timeout, when the failure detector already says W
-    /// cannot be met: with sloppy=false only reachable primaries count; sloppy adds one hint per
-    /// unreachable primary, held by a distinct reachable fallback.
-    /// </summary>
-    private string? UnreachableQuorum()
-    {
-        var reachable = Enumerable.Range(0, _options.N).Count(_view.IsReachable);
-        var down = string.Join(", ", Enumerable.Range(0, _options.N).Where(i => !_view.IsReachable(i)).Select(i => _view.SlotNodes[i]).Distinct());
-        if (reachable == 0)
-            return $"no replica of partition {_partition} is reachable to write to (unreachable: {down}); 0 of W={_options.W} acks";
-        if (!_options.Sloppy && reachable < _options.W)
-            return $"strict quorum (sloppy=0) cannot be met: only {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}), W={_options.W}; 0 acks";
-        var possible = reachable + Math.Min(_options.N - reachable, _view.Fallbacks.Length);
-        if (_options.Sloppy && possible < _options.W)
-            return $"sloppy quorum cannot be met: {reachable} of N={_options.N} primary replicas are reachable (unreachable: {down}) and {_view.Fallbacks.Length} fallback node(s) can hold hints, W={_options.W}; 0 acks";
-        return null;
-    }
-
     private void SendToCoordinatingReplica()
     {
-        var slot = new SlotId(_partition, _candidates[_candidate]);
-        var mayDecline = _candidate + 1 < _candidates.Length;
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), mayDecline)));
+        var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate))));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
     private void TryNextCoordinatingReplica()
     {
-        if (_coordinated || _candidate + 1 >= _candidates.Length) return;
+        if (_coordinated || !_plan.MayDecline(_candidate)) return;
         _candidate++;
         SendToCoordinatingReplica();
     }
@@ -180,30 +163,25 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             // The merge goes to every slot, even one believed unreachable: the belief (where the
             // slot lives, whether its node is down) can be stale, and a durable ack always counts.
             _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
-            if (!_view.IsReachable(i)) Hint(i);
-            else Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
+            if (_view.IsReachable(i)) Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
         }
+        foreach (var slot in _plan.HintNow)
+            if (slot != done.Slot.Index) Hint(slot);
         Progress();
     }
 
-    /// <summary>
-    /// Sends the written siblings for <paramref name="slot"/> to a hint holder: the next unused
-    /// reachable fallback (its hint counts toward a sloppy W), else this node (the hint is only
-    /// for replay: a node that already holds a slot of the partition adds no independent copy).
-    /// </summary>
+    /// <summary>Sends the written siblings for <paramref name="slot"/> to the plan's next hint holder (<see cref="WritePlan.HintFor"/>).</summary>
     private void Hint(int slot)
     {
-        var countable = _nextFallback < _view.Fallbacks.Length;
-        var holder = countable ? _view.Fallbacks[_nextFallback++] : _settings.NodeName;
-        _hinted[slot] = countable;
-        var target = _view.SlotNodes.GetValueOrDefault(slot, "?");
-        _hintsOf(holder).Tell(new StoreHint(_requestId, new SlotId(_partition, slot), target, _key, _written), Self);
+        var hint = _plan.HintFor(_hintsSent++);
+        _hinted[slot] = hint.Counts;
+        _hintsOf(hint.Holder).Tell(new StoreHint(_requestId, new SlotId(_partition, slot), _view.NodeOf(slot), _key, _written), Self);
     }
 
     private void OnHintStored(HintStored stored)
     {
         var slot = stored.Target.Index;
-        if (_options.Sloppy && _hinted.GetValueOrDefault(slot))
+        if (_hinted.GetValueOrDefault(slot))
         {
             _tally = _tally.Add(slot);
             _resolved.Add(slot);

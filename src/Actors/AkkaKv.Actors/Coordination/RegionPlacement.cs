@@ -31,8 +31,8 @@ internal static class RegionPlacement
         var state = Cluster.Get(system).State;
         var self = Cluster.Get(system).SelfAddress;
         var asks = state.Members
-            .Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
-            .Select(m => (Node: RingAllocationStrategy.NodeNameOf(m), Member: m))
+            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(m => (Node: ClusterMembership.NodeNameOf(m), Member: m))
             .Where(x => x.Node is not null)
             .Select(x => AskOne(system, x.Member.Address == self ? localRegion : null, x.Member.Address, localRegion.Path, x.Node!, timeout))
             .ToList();

@@ -12,7 +12,7 @@ using AkkaKv.Sharding;
 namespace AkkaKv.HintedHandoff;
 
 /// <summary>
-/// One per node (<c>/user/kv-hints</c>), persistent: holds writes for replica slots whose node is
+/// One per node (<see cref="NodeActors.Hints"/>), persistent: holds writes for replica slots whose node is
 /// unreachable and hands them over when that node is reachable again.
 /// <code>
 ///   StoreHint ──persist HintAdded──▶ held ──target reachable──▶ ReplicaMerge(ack wanted) to its slot
@@ -28,15 +28,14 @@ namespace AkkaKv.HintedHandoff;
 /// </summary>
 internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
 {
-    public const string Name = "kv-hints";
+    public const string Name = NodeActors.Hints;
 
     private readonly KvSettings _settings;
     private readonly Func<IActorRef> _region;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private HintStore _store = HintStore.Empty;
     private readonly Dictionary<long, DateTimeOffset> _inFlight = new();
-    private readonly Dictionary<string, (MemberStatus Status, bool Reachable)> _members = new(StringComparer.Ordinal);
-    private readonly Dictionary<Address, string> _names = new();
+    private ClusterView _view;
     private bool _knowCluster;
     private int _eventsSinceSnapshot;
     private readonly TimeProvider _time;
@@ -48,6 +47,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         _settings = settings;
         _region = region;
         _time = time;
+        _view = ClusterView.Empty(settings);
     }
 
     public static Props PropsFor(KvSettings settings, Func<IActorRef> region, TimeProvider time) =>
@@ -106,28 +106,11 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
             case GetHintStats:
                 Sender.Tell(new HintStats(_settings.NodeName, ValueList.From(_store.Stats())));
                 break;
-            case ClusterEvent.CurrentClusterState state:
-                _members.Clear();
-                foreach (var m in state.Members) Track(m, !state.Unreachable.Contains(m));
+            case ClusterEvent.CurrentClusterState or ClusterEvent.IMemberEvent or ClusterEvent.IReachabilityEvent:
+                _view = _view.WithMembers(ClusterMembership.Apply(_view.Members, message));
                 _knowCluster = true;
-                Replay();
-                break;
-            case ClusterEvent.MemberRemoved removed:
-                if (_names.Remove(removed.Member.Address, out var gone)) _members.Remove(gone);
-                Replay();
-                break;
-            case ClusterEvent.IMemberEvent e:
-                Track(e.Member, _members.TryGetValue(RingAllocationStrategy.NodeNameOf(e.Member) ?? "", out var known) ? known.Reachable : true);
-                Replay();
-                break;
-            case ClusterEvent.UnreachableMember u:
-                Track(u.Member, reachable: false);
-                break;
-            case ClusterEvent.ReachableMember r:
-                Track(r.Member, reachable: true);
-                Replay();
-                break;
-            case ClusterEvent.IReachabilityEvent:
+                // Unreachable changes nothing to replay; every other change may make a target deliverable.
+                if (message is not ClusterEvent.UnreachableMember) Replay();
                 break;
             case SaveSnapshotSuccess ok:
                 DeleteMessages(ok.Metadata.SequenceNr);
@@ -144,14 +127,6 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private void Track(Member member, bool reachable)
-    {
-        var name = RingAllocationStrategy.NodeNameOf(member);
-        if (name is null) return;
-        _names[member.Address] = name;
-        _members[name] = (member.Status, reachable);
-    }
-
     private void OnStoreHint(StoreHint hint)
     {
         var replyTo = Sender;
@@ -164,7 +139,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
                     _store.HeldFor(hint.TargetNode), hint.TargetNode, hint.Target);
                 // The write reached W replicas but not this slot: anti-entropy brings it there once
                 // the target is back (its next round, started now, and again on reachability).
-                Context.System.ActorSelection("/user/" + AntiEntropy.AntiEntropyActor.Name)
+                Context.System.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy))
                     .Tell(new AntiEntropy.RepairSoon($"a hint for {hint.TargetNode} overflowed"));
                 replyTo.Tell(new HintRefused(hint.RequestId, hint.Target, _settings.NodeName,
                     $"{_settings.NodeName} holds {_settings.HintsMaxPerTarget} hints for {hint.TargetNode} (hints.max-per-target)"));
@@ -204,8 +179,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         });
     }
 
-    private bool Deliverable(string target) =>
-        _knowCluster && (!_members.TryGetValue(target, out var m) || (m.Status == MemberStatus.Up && m.Reachable));
+    private bool Deliverable(string target) => _knowCluster && _view.AcceptsHandoff(target);
 
     private void Replay()
     {

@@ -66,11 +66,11 @@ public static class AkkaKvHosting
     /// Binds the node's RESP listener (a port in use fails the start) and closes it, and its
     /// connections, when the actor system shuts down, before the node leaves the cluster.
     /// </summary>
-    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway)
+    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway, TimeProvider time)
     {
         var address = IPAddress.TryParse(node.Host, out var ip) ? ip : Dns.GetHostAddresses(node.Host)[0];
         var log = Logging.GetLogger(system, "resp");
-        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log);
+        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log, time);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-resp-listener", async () =>
         {
             await server.DisposeAsync();
@@ -81,7 +81,7 @@ public static class AkkaKvHosting
     public static AkkaConfigurationBuilder WithAkkaKvNode(this AkkaConfigurationBuilder builder, NodeOptions node, TimeProvider? time = null)
     {
         var config = NodeConfig(node);
-        var settings = KvSettings.FromConfig(config);
+        var settings = KvSettings.FromConfig(config, out var deprecated);
         PrepareSqlite(node.DataDir);
         var clock = time ?? TimeProvider.System;
         return builder
@@ -95,6 +95,8 @@ public static class AkkaKvHosting
             .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
             .WithActors(async (system, registry) =>
             {
+                var log = Logging.GetLogger(system, "akka-kv");
+                foreach (var warning in deprecated) log.Warning(warning);
                 var sharding = ClusterSharding.Get(system);
                 var region = await sharding.StartAsync(
                     RegionName,
@@ -104,13 +106,13 @@ public static class AkkaKvHosting
                     new RingAllocationStrategy(settings),
                     StopReplica.Instance);
                 registry.Register<ReplicaRegion>(region);
-                var hints = system.ActorOf(HintedHandoffActor.PropsFor(settings, () => region, clock), HintedHandoffActor.Name);
+                var hints = system.ActorOf(HintedHandoffActor.PropsFor(settings, () => region, clock), NodeActors.Hints);
                 registry.Register<KvHints>(hints);
-                var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), AntiEntropy.AntiEntropyActor.Name);
+                var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), NodeActors.AntiEntropy);
                 registry.Register<KvAntiEntropy>(antiEntropy);
-                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region), GatewayActor.Name);
+                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
-                if (node.RespPort > 0) StartResp(system, node, settings, gateway);
+                if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock);
                 // No seeds: this node starts a new cluster on its own.
                 if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });

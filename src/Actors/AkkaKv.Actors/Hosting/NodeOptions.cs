@@ -20,7 +20,7 @@ public sealed record NodeOptions
     /// <summary>Akka remoting protocol: <c>akka.tcp</c>, or <c>akka.trttl.tcp</c> when tests apply the throttle adapter.</summary>
     public string Protocol { get; init; } = "akka.tcp";
 
-    public const string SystemName = "akkakv";
+    public const string SystemName = NodeActors.SystemName;
 
-    public static string AddressOf(string hostPort, string protocol = "akka.tcp") => $"{protocol}://{SystemName}@{hostPort}";
+    public static string AddressOf(string hostPort, string protocol = "akka.tcp") => NodeActors.AddressOf(hostPort, protocol);
 }

@@ -50,10 +50,11 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private long _minted;
     private int _eventsSinceSnapshot;
     private readonly Func<IActorRef?>? _peerRouter;
-    // Catch-up: the running exchange per peer slot index.
-    private readonly Dictionary<int, IActorRef> _catchingUpFrom = new();
-    private readonly Queue<int> _catchUpPending = new();
-    private long _catchUpStarted, _catchUpRepaired, _catchUpBytes;
+    // Catch-up: the plan (pure: which peer next, when to go again, reset or serve) and the running exchange.
+    private CatchUpPlan? _catchUp;
+    private IActorRef? _catchUpExchange;
+    private long _catchUpStarted;
+    private (long Keys, long Bytes) _catchUpCarried;
     private bool _resetting;
     // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
     // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
@@ -111,58 +112,66 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Catch-up: a Merkle exchange (<see cref="MerkleExchange"/>, this slot against a peer
-    /// slot) with each of the N-1 peers in turn, repeated per peer until an exchange finds nothing
-    /// left to repair. Only the keys that differ move, both ways: what the peers acknowledged while this
-    /// journal was away (or all of it, for an empty journal), and what only this journal has.
+    /// Catch-up: a Merkle exchange (<see cref="MerkleExchange"/>, this slot against a peer slot)
+    /// with each of the N-1 peers in turn, as <see cref="CatchUpPlan"/> decides. Only the keys that
+    /// differ move, both ways: what the peers acknowledged while this journal was away (or all of
+    /// it, for an empty journal), and what only this journal has.
     /// </summary>
     private void StartCatchUp()
     {
-        var router = _peerRouter?.Invoke();
-        if (router is null) return;
+        if (_peerRouter?.Invoke() is null) return;
         _catchUpStarted = _time.GetTimestamp();
-        _catchUpPending.Clear();
-        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
-            if (peer != _slot.Index) _catchUpPending.Enqueue(peer);
-        // One peer after the other: what the first peer gives is not fetched again from the second.
-        if (_catchUpPending.TryDequeue(out var first)) ExchangeWith(router, first);
+        var (plan, first) = CatchUpPlan.Start(_settings.ReplicationFactor, _slot.Index).First();
+        // A catch-up that restarts after a reset reports what the first attempt repaired too.
+        plan = plan with { KeysRepaired = _catchUpCarried.Keys, BytesExchanged = _catchUpCarried.Bytes };
+        _catchUpCarried = (0, 0);
+        if (first.Step == CatchUpStep.Serve) return; // no peer (N = 1): nothing to catch up with
+        _catchUp = plan;
+        Follow(first);
     }
 
-    private void ExchangeWith(IActorRef router, int peer) =>
-        _catchingUpFrom[peer] = Context.ActorOf(MerkleExchange.PropsFor(_random.NextInt64(), _slot, new SlotId(_slot.Partition, peer),
-            _settings, router, Self, _settings.CatchUpTimeout, _settings.CatchUpMaxKeys));
+    private bool CatchingUp => _catchUp is not null;
 
     private void OnCatchUpExchange(ExchangeResult result)
     {
-        var peer = result.B.Index;
-        if (!_catchingUpFrom.TryGetValue(peer, out var exchange) || !exchange.Equals(Sender)) return;
-        _catchUpRepaired += result.KeysRepaired;
-        _catchUpBytes += result.BytesExchanged;
-        if (result.GenerationAhead is { } ahead && ahead > _state.GcGeneration)
-            // This journal missed a purge: reset now, before anything is served from it.
-            Reset(ahead, $"peer replica {peer}");
-        else if (result.Error is not null)
-        {
-            _log.Warning("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, peer, result.Error);
-            PeerDone(peer);
-        }
-        // More differing keys than one exchange repairs: go again.
-        else if (!result.InSync && result.KeysRepaired > 0 && _peerRouter?.Invoke() is { } router) ExchangeWith(router, peer);
-        else PeerDone(peer);
+        if (_catchUp is null || _catchUpExchange is null || !_catchUpExchange.Equals(Sender)) return;
+        _catchUpExchange = null;
+        var outcome = new CatchUpOutcome(result.B.Index, result.InSync, result.KeysRepaired, result.BytesExchanged, result.Error, result.GenerationAhead);
+        var (plan, next) = _catchUp.After(outcome, _state.GcGeneration);
+        _catchUp = plan;
+        if (next.Abandoned is { } why)
+            _log.Warning("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, result.B.Index, why);
+        Follow(next);
     }
 
-    private void PeerDone(int peer)
+    private void Follow(CatchUpDecision decision)
     {
-        _catchingUpFrom.Remove(peer);
-        if (_resetting) return;
-        if (_catchUpPending.TryDequeue(out var next) && _peerRouter?.Invoke() is { } router) ExchangeWith(router, next);
-        if (_catchingUpFrom.Count > 0) return;
+        switch (decision.Step)
+        {
+            case CatchUpStep.Exchange when _peerRouter?.Invoke() is { } router:
+                _catchUpExchange = Context.ActorOf(MerkleExchange.PropsFor(_random.NextInt64(), _slot, new SlotId(_slot.Partition, decision.Peer),
+                    _settings, router, Self, _settings.CatchUpTimeout, _settings.CatchUpMaxKeys));
+                break;
+            case CatchUpStep.Reset:
+                // This journal missed a purge: reset now, before anything is served from it.
+                Reset(decision.Generation, $"peer replica {decision.Peer}");
+                break;
+            default:
+                FinishCatchUp();
+                break;
+        }
+    }
+
+    private void FinishCatchUp()
+    {
+        var plan = _catchUp;
+        _catchUp = null;
         Stash.UnstashAll();
+        if (plan is null) return;
         var took = _time.GetElapsedTime(_catchUpStarted);
-        if (_catchUpRepaired > 0)
-            _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, _catchUpRepaired, _catchUpBytes);
-        Context.ActorSelection("/user/" + AntiEntropyActor.Name).Tell(new CatchUpDone(_slot, _catchUpRepaired, _catchUpBytes));
-        _catchUpRepaired = _catchUpBytes = 0;
+        if (plan.KeysRepaired > 0)
+            _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, plan.KeysRepaired, plan.BytesExchanged);
+        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new CatchUpDone(_slot, plan.KeysRepaired, plan.BytesExchanged));
     }
 
     /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
@@ -192,9 +201,10 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         _log.Warning("replica {0}: {1} is at tombstone-GC generation {2}, this replica's journal only at {3}: it missed a purge and may hold " +
             "values of deleted keys, so it drops its {4} key(s) and catches up from its peers again", _slot, seenAt, generation, _state.GcGeneration, _state.Keys.Count);
-        foreach (var exchange in _catchingUpFrom.Values) Context.Stop(exchange);
-        _catchingUpFrom.Clear();
-        _catchUpPending.Clear();
+        if (_catchUpExchange is not null) Context.Stop(_catchUpExchange);
+        _catchUpExchange = null;
+        if (_catchUp is not null) _catchUpCarried = (_catchUp.KeysRepaired, _catchUp.BytesExchanged);
+        _catchUp = null;
         // Commands wait from now until the new catch-up is done; the persist handler starts it.
         _resetting = true;
         _inFlightPersists++;
@@ -204,7 +214,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             _resetting = false;
             AfterEvent();
             StartCatchUp();
-            if (_catchingUpFrom.Count == 0) Stash.UnstashAll();
+            if (!CatchingUp) Stash.UnstashAll();
             Persisted();
         });
     }
@@ -219,13 +229,13 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         // While catching up, reads, puts and tombstone GC wait; merges and anti-entropy questions
         // are served (merging commutes, and an exchange only ever adds what a side lacks).
-        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut { MayDecline: true } decline)
+        if ((CatchingUp || _resetting) && message is ReplicaPut { MayDecline: true } decline)
         {
             // The coordinator has another replica to try: better than waiting for this catch-up.
             Sender.Tell(new ReplicaNotReady(decline.RequestId, _slot, _settings.NodeName));
             return;
         }
-        if ((_catchingUpFrom.Count > 0 || _resetting) && message is ReplicaPut or ReplicaRead or ListTombstones or PurgeTombstones)
+        if ((CatchingUp || _resetting) && message is ReplicaPut or ReplicaRead or ListTombstones or PurgeTombstones)
         {
             Stash.Stash();
             return;
@@ -314,23 +324,16 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         });
     }
 
-    /// <summary>
-    /// Minted so long after the coordinator sent it (a slot still catching up, a region waiting for
-    /// a shard home) that the coordinator has likely given up on this replica, had another one mint
-    /// the write, and will not replicate this version. Half the coordinating-replica timeout leaves
-    /// room for clock skew between nodes; replicating when it was not needed costs only a merge
-    /// that changes nothing.
-    /// </summary>
+    /// <summary>See <see cref="LatePut.IsLate"/>.</summary>
     private bool IsLate(ReplicaPut put) =>
-        put.SentAtMs > 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() - put.SentAtMs >= _settings.CoordinatingReplicaTimeout.TotalMilliseconds / 2;
+        LatePut.IsLate(put.SentAtMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), _settings.CoordinatingReplicaTimeout);
 
     /// <summary>Sends a late-minted version to the partition's other slots, so that it is not left on this replica alone.</summary>
     private void ReplicateLatePut(ReplicaPut put, SiblingSet written)
     {
         if (_peerRouter?.Invoke() is not { } router) return;
-        for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
-            if (peer != _slot.Index)
-                router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaMerge(put.RequestId, put.Key, written, AckWanted: false)));
+        foreach (var peer in LatePut.Peers(_settings.ReplicationFactor, _slot.Index))
+            router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, peer), new ReplicaMerge(put.RequestId, put.Key, written, AckWanted: false)));
     }
 
     private void HandleMerge(ReplicaMerge merge)

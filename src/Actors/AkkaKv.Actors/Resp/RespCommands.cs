@@ -35,7 +35,7 @@ internal static class RespCommands
     public static readonly string AkkaKvVersion =
         typeof(RespCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static readonly TimeSpan AskGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan AskGrace = NodeTimings.RespAskGrace;
 
     public static readonly FrozenDictionary<string, RespCommand> Table = new RespCommand[]
     {
@@ -441,7 +441,7 @@ internal static class RespCommands
             Field("arch_bits", IntPtr.Size * 8);
             Field("process_id", Environment.ProcessId);
             Field("tcp_port", node.Port);
-            Field("uptime_in_seconds", (long)(DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds);
+            Field("uptime_in_seconds", (long)(node.Time.GetUtcNow() - node.StartedAt).TotalSeconds);
         }
         if (Wants("clients"))
         {

@@ -28,13 +28,13 @@ internal sealed class RespServer : IAsyncDisposable
     private long _nextConnection;
     private int _open;
 
-    private RespServer(Socket listener, KvSettings settings, IKvBackend backend, ILoggingAdapter? log)
+    private RespServer(Socket listener, KvSettings settings, IKvBackend backend, ILoggingAdapter? log, TimeProvider time)
     {
         _listener = listener;
         _settings = settings;
         _backend = backend;
         _log = log;
-        _node = new RespNodeInfo(settings, LocalEndPoint.Port, DateTimeOffset.UtcNow, () => Volatile.Read(ref _open));
+        _node = new RespNodeInfo(settings, LocalEndPoint.Port, time.GetUtcNow(), () => Volatile.Read(ref _open), time);
         _accepting = AcceptAsync();
     }
 
@@ -44,7 +44,7 @@ internal sealed class RespServer : IAsyncDisposable
     public int OpenConnections => Volatile.Read(ref _open);
 
     /// <summary>Binds at once (so a port in use fails the node's start) and starts accepting.</summary>
-    public static RespServer Start(IPEndPoint endpoint, KvSettings settings, IKvBackend backend, ILoggingAdapter? log = null)
+    public static RespServer Start(IPEndPoint endpoint, KvSettings settings, IKvBackend backend, ILoggingAdapter? log = null, TimeProvider? time = null)
     {
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -57,7 +57,7 @@ internal sealed class RespServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
-        return new RespServer(listener, settings, backend, log);
+        return new RespServer(listener, settings, backend, log, time ?? TimeProvider.System);
     }
 
     private async Task AcceptAsync()
@@ -228,7 +228,7 @@ internal sealed class RespServer : IAsyncDisposable
         }
         try
         {
-            await Task.WhenAll(_connections.Values.Select(c => c.Task)).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values.Select(c => c.Task)).WaitAsync(NodeTimings.RespDrain).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

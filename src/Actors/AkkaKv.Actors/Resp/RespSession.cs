@@ -4,7 +4,8 @@ using AkkaKv.Configuration;
 namespace AkkaKv.Resp;
 
 /// <summary>Node-wide facts the RESP commands report (HELLO, INFO, CONFIG GET, CLIENT INFO).</summary>
-internal sealed record RespNodeInfo(KvSettings Settings, int Port, DateTimeOffset StartedAt, Func<int> ConnectedClients);
+/// <summary>What INFO and CONFIG GET report about the node; <see cref="Time"/> is the node's clock (uptime).</summary>
+internal sealed record RespNodeInfo(KvSettings Settings, int Port, DateTimeOffset StartedAt, Func<int> ConnectedClients, TimeProvider Time);
 
 /// <summary>A command's reply, in the protocol version in force when it ran, and whether the connection closes after it.</summary>
 internal readonly record struct PendingReply(Task<RespValue> Reply, int Protocol, bool CloseAfter);

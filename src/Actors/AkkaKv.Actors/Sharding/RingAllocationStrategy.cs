@@ -32,18 +32,13 @@ internal sealed class RingAllocationStrategy : IActorSystemDependentAllocationSt
 
     private Cluster ClusterOrThrow => _cluster ?? throw new InvalidOperationException("the allocation strategy was used before Start");
 
-    /// <summary>The stable node name a member carries in its <c>kv-node-</c> role, if any.</summary>
-    public static string? NodeNameOf(Member member) =>
-        member.Roles.FirstOrDefault(r => r.StartsWith(KvSettings.NodeRolePrefix, StringComparison.Ordinal))?[KvSettings.NodeRolePrefix.Length..];
-
-    /// <summary>The ring of the store's members that count: Up, reachable or not.</summary>
-    public static HashRing RingOf(ClusterEvent.CurrentClusterState state, int virtualNodes) =>
-        new(state.Members.Where(m => m.Status == MemberStatus.Up).Select(NodeNameOf).OfType<string>(), virtualNodes);
+    /// <summary>This node's view of the cluster now: Cluster.State is read on every call (the strategy keeps no state).</summary>
+    private ClusterView View => ClusterView.Empty(_settings).WithMembers(ClusterMembership.Of(ClusterOrThrow.State));
 
     private Dictionary<IActorRef, string> RegionNodes(IImmutableDictionary<IActorRef, IImmutableList<string>> allocations)
     {
         var cluster = ClusterOrThrow;
-        var byAddress = cluster.State.Members.ToDictionary(m => m.Address, NodeNameOf);
+        var byAddress = cluster.State.Members.ToDictionary(m => m.Address, ClusterMembership.NodeNameOf);
         var result = new Dictionary<IActorRef, string>();
         foreach (var region in allocations.Keys)
         {
@@ -57,12 +52,7 @@ internal sealed class RingAllocationStrategy : IActorSystemDependentAllocationSt
     /// The ring both allocation and rebalance plan on: members that count, restricted to nodes
     /// that run a region (a node still starting is skipped until its region registers).
     /// </summary>
-    private HashRing UsableRing(Dictionary<IActorRef, string> regionNodes)
-    {
-        var hosting = regionNodes.Values.ToHashSet(StringComparer.Ordinal);
-        var ring = RingOf(ClusterOrThrow.State, _settings.VirtualNodesPerNode);
-        return new HashRing(ring.Nodes.Where(hosting.Contains), _settings.VirtualNodesPerNode);
-    }
+    private static HashRing UsableRing(ClusterView view, Dictionary<IActorRef, string> regionNodes) => view.RingOf(regionNodes.Values);
 
     private static Dictionary<SlotId, string> Owners(
         IImmutableDictionary<IActorRef, IImmutableList<string>> allocations, Dictionary<IActorRef, string> regionNodes)
@@ -82,7 +72,7 @@ internal sealed class RingAllocationStrategy : IActorSystemDependentAllocationSt
         var regionNodes = RegionNodes(currentShardAllocations);
         var owners = Owners(currentShardAllocations, regionNodes);
         owners.Remove(slot);
-        var primaries = PreferenceList.For(slot.Partition, _settings.ReplicationFactor, UsableRing(regionNodes), _partitioner).Primaries;
+        var primaries = PreferenceList.For(slot.Partition, _settings.ReplicationFactor, UsableRing(View, regionNodes), _partitioner).Primaries;
         var current = Enumerable.Range(0, _settings.ReplicationFactor).Select(i => owners.GetValueOrDefault(new SlotId(slot.Partition, i))).ToList();
         var target = SlotPlacement.Assign(_settings.ReplicationFactor, current, primaries)[slot.Index];
         var region = regionNodes.FirstOrDefault(kv => kv.Value == target).Key;
@@ -94,16 +84,14 @@ internal sealed class RingAllocationStrategy : IActorSystemDependentAllocationSt
         IImmutableSet<string> none = ImmutableHashSet<string>.Empty;
         if (rebalanceInProgress.Count >= _settings.MaxSlotsPerRebalance) return Task.FromResult(none);
         var regionNodes = RegionNodes(currentShardAllocations);
-        var usable = UsableRing(regionNodes);
+        var view = View;
         var owners = Owners(currentShardAllocations, regionNodes);
-        var plan = SlotPlacement.Plan(usable, _partitioner, _settings.ReplicationFactor, owners);
+        var plan = view.PlanSlots(owners, UsableRing(view, regionNodes));
         // A hand-off needs both ends: a slot on an unreachable, Down or leaving node cannot be
         // handed off (the move would hang until the hand-off timeout and hold the slot's requests
         // meanwhile), and one moved to such a node would be unavailable there. Those wait: once the
         // node is removed its slots are deallocated and re-placed on first use, with catch-up.
-        var state = ClusterOrThrow.State;
-        var healthy = state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
-            .Select(NodeNameOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var healthy = view.Members.Healthy;
         var moves = owners
             .Where(kv => plan.TryGetValue(kv.Key, out var target) && target != kv.Value && !rebalanceInProgress.Contains(kv.Key.ToString())
                          && healthy.Contains(kv.Value) && healthy.Contains(target))
