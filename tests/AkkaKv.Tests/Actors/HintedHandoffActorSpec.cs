@@ -61,14 +61,7 @@ public sealed class HintedHandoffActorSpec : Akka.TestKit.Xunit2.TestKit
         JoinItself(Sys);
     }
 
-    private static Config SystemConfig(string dir) =>
-        ConfigurationFactory.ParseString($"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            akka.cluster.roles = ["{KvSettings.NodeRolePrefix}{SelfNode}"]
-            akka.loglevel = INFO
-            """).WithFallback(SqliteJournal.Config(dir));
+    private static Config SystemConfig(string dir) => SqliteJournal.OneNodeClusterConfig(dir, SelfNode);
 
     private void JoinItself(ActorSystem system)
     {

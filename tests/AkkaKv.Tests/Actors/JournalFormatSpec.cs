@@ -37,13 +37,7 @@ public sealed class JournalFormatSpec : Akka.TestKit.Xunit2.TestKit
         return dir;
     }
 
-    private static Config SystemConfig(string dir) =>
-        ConfigurationFactory.ParseString($"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            akka.cluster.roles = ["{KvSettings.NodeRolePrefix}n1"]
-            """).WithFallback(SqliteJournal.Config(dir));
+    private static Config SystemConfig(string dir) => SqliteJournal.OneNodeClusterConfig(dir, "n1");
 
     protected override void AfterAll()
     {

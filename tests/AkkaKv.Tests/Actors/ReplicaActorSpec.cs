@@ -180,7 +180,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_peer_that_never_answers_delays_serving_by_at_most_the_sync_timeout()
+    public void A_peer_that_never_answers_delays_serving_by_at_most_the_catch_up_timeout()
     {
         var observer = CreateTestProbe();
         var (replica, _) = StartReplicaWithPeers(observer, _settings with { CatchUpTimeout = TimeSpan.FromMilliseconds(300) },

@@ -1,3 +1,4 @@
+using AkkaKv.Configuration;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using AkkaKv.Hosting;
@@ -46,6 +47,19 @@ internal static class SqliteJournal
             .WithFallback(KvConfig.Serialization)
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }
+
+    /// <summary>
+    /// A one-node cluster on loopback whose member carries node <paramref name="node"/>'s role,
+    /// over the journal on <paramref name="dir"/>: for specs of actors that follow membership.
+    /// </summary>
+    public static Config OneNodeClusterConfig(string dir, string node) =>
+        ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            akka.cluster.roles = ["{{KvSettings.NodeRolePrefix}}{{node}}"]
+            akka.loglevel = INFO
+            """).WithFallback(Config(dir));
 
     /// <summary>One number from the file, e.g. a row count for <paramref name="persistenceId"/> (bound as <c>$pid</c>).</summary>
     public static long Scalar(string dir, string sql, string persistenceId)

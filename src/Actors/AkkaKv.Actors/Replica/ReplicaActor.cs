@@ -31,10 +31,11 @@ namespace AkkaKv.Replica;
 ///
 /// Tombstone GC (see <see cref="TombstonesPurged"/>): a replica purges only tombstones that
 /// anti-entropy confirmed on every replica, and counts purges in its GC generation. A replica
-/// that learns of a later generation than its own (in a catch-up page, or from an exchange) has a
-/// journal that missed a purge, so it may hold values whose tombstones are gone: it drops its keys
-/// (<see cref="ReplicaReset"/>) and catches up again rather than resurrect them. Pages from a peer
-/// at an earlier generation are not merged, for the same reason.
+/// that learns of a later generation than its own (from a catch-up exchange, or from an
+/// anti-entropy exchange) has a journal that missed a purge, so it may hold values whose
+/// tombstones are gone: it drops its keys (<see cref="ReplicaReset"/>) and catches up again rather
+/// than resurrect them. An exchange copies nothing between two replicas at different generations,
+/// for the same reason.
 /// </summary>
 internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 {

@@ -39,7 +39,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         ReplicaMergeDone => "MD",
         ReplicaReadResult => "RD",
         StopReplica => "SR",
-        // "SQ" and "SP" were the page-by-page catch-up before issue 5 (now a Merkle exchange): never reuse them.
+        // "SQ" and "SP" were the retired page-by-page catch-up (catch-up is a Merkle exchange now): never reuse them.
         ReplicaIncarnated => "I",
         SiblingsMerged => "M",
         // "SS" was the snapshot before tombstone GC (no generation): still read, no longer written.

@@ -90,7 +90,8 @@ internal sealed class RingAllocationStrategy : IActorSystemDependentAllocationSt
         // A hand-off needs both ends: a slot on an unreachable, Down or leaving node cannot be
         // handed off (the move would hang until the hand-off timeout and hold the slot's requests
         // meanwhile), and one moved to such a node would be unavailable there. Those wait: once the
-        // node is removed its slots are deallocated and re-placed on first use, with catch-up.
+        // node is removed its slots are deallocated, and every gateway starts them again after
+        // request.replace-removed-slots-after (or a request does first); they catch up at their new home.
         var healthy = view.Members.Healthy;
         var moves = owners
             .Where(kv => plan.TryGetValue(kv.Key, out var target) && target != kv.Value && !rebalanceInProgress.Contains(kv.Key.ToString())
