@@ -89,7 +89,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
 
     public static string HostDll() => BuiltDll(Path.Combine("src", "Host"), "akkakv-node.dll");
 
-    public static string CliDll() => BuiltDll(Path.Combine("src", "Client", "Cli"), "akkakv-cli.dll");
+    public static string CliDll() => BuiltDll(Path.Combine("src", "Client", "AkkaKv.Cli"), "akkakv-cli.dll");
 
     /// <summary>Runs the CLI against this cluster; returns its exit code and standard output.</summary>
     public async Task<(int ExitCode, string Output)> CliAsync(params string[] args)

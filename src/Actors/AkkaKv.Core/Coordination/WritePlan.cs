@@ -38,14 +38,13 @@ public sealed record WritePlan(int N, int W, bool Sloppy, string Self, Partition
     public static string? FailFastReason(int partition, PartitionView view, ResolvedOptions options)
     {
         var reachable = view.ReachableCount(options.N);
-        var down = view.UnreachableNodes(options.N);
         if (reachable == 0)
-            return $"no replica of partition {partition} is reachable to write to (unreachable: {down}); 0 of W={options.W} acks";
+            return $"no replica of partition {partition} is reachable to write to (unreachable: {view.UnreachableNodes(options.N)}); 0 of W={options.W} acks";
         if (!options.Sloppy && reachable < options.W)
-            return $"strict quorum (sloppy=0) cannot be met: only {reachable} of N={options.N} primary replicas are reachable (unreachable: {down}), W={options.W}; 0 acks";
+            return $"strict quorum (sloppy=0) cannot be met: only {reachable} of N={options.N} primary replicas are reachable (unreachable: {view.UnreachableNodes(options.N)}), W={options.W}; 0 acks";
         var possible = reachable + Math.Min(options.N - reachable, view.Fallbacks.Length);
         if (options.Sloppy && possible < options.W)
-            return $"sloppy quorum cannot be met: {reachable} of N={options.N} primary replicas are reachable (unreachable: {down}) and {view.Fallbacks.Length} fallback node(s) can hold hints, W={options.W}; 0 acks";
+            return $"sloppy quorum cannot be met: {reachable} of N={options.N} primary replicas are reachable (unreachable: {view.UnreachableNodes(options.N)}) and {view.Fallbacks.Length} fallback node(s) can hold hints, W={options.W}; 0 acks";
         return null;
     }
 

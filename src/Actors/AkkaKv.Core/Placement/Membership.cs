@@ -35,7 +35,14 @@ public sealed class Membership : IEquatable<Membership>
     /// <summary>Every incarnation, by address.</summary>
     public ImmutableSortedDictionary<string, MemberState> ByAddress { get; }
 
-    private Membership(ImmutableSortedDictionary<string, MemberState> byAddress) => ByAddress = byAddress;
+    private Membership(ImmutableSortedDictionary<string, MemberState> byAddress)
+    {
+        ByAddress = byAddress;
+        // Derived once per membership change, not per request: the gateway asks for them on every one.
+        RingNodes = byAddress.Values.Where(m => m.Status == MemberStatus.Up).Select(m => m.Node).ToImmutableSortedSet(StringComparer.Ordinal);
+        Unreachable = byAddress.Values.Where(m => !m.Reachable).Select(m => m.Node).ToImmutableHashSet(StringComparer.Ordinal);
+        Healthy = byAddress.Values.Where(m => m.Status == MemberStatus.Up && m.Reachable).Select(m => m.Node).ToImmutableHashSet(StringComparer.Ordinal);
+    }
 
     public static Membership Of(IEnumerable<MemberState> members)
     {
@@ -61,16 +68,13 @@ public sealed class Membership : IEquatable<Membership>
     /// that is merely unreachable stays on the ring (the data path routes around it with sloppy
     /// quorum and hints); only one that leaves or is downed leaves it (Dynamo, section 4.8.1).
     /// </summary>
-    public ImmutableSortedSet<string> RingNodes =>
-        ByAddress.Values.Where(m => m.Status == MemberStatus.Up).Select(m => m.Node).ToImmutableSortedSet(StringComparer.Ordinal);
+    public ImmutableSortedSet<string> RingNodes { get; }
 
     /// <summary>Names with an incarnation the failure detector marks unreachable (any one incarnation is enough).</summary>
-    public ImmutableHashSet<string> Unreachable =>
-        ByAddress.Values.Where(m => !m.Reachable).Select(m => m.Node).ToImmutableHashSet(StringComparer.Ordinal);
+    public ImmutableHashSet<string> Unreachable { get; }
 
     /// <summary>Names with an incarnation that is Up and reachable: the ends a slot can be handed between.</summary>
-    public ImmutableHashSet<string> Healthy =>
-        ByAddress.Values.Where(m => m.Status == MemberStatus.Up && m.Reachable).Select(m => m.Node).ToImmutableHashSet(StringComparer.Ordinal);
+    public ImmutableHashSet<string> Healthy { get; }
 
     /// <summary>The address of <paramref name="node"/>'s newest-known incarnation (the last one by address order among those present), or null.</summary>
     public string? AddressOf(string node) => ByAddress.Values.LastOrDefault(m => m.Node == node)?.Address;
