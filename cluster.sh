@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
+# AKKAKV_DATA=/some/dir ./cluster.sh start: the nodes' data dirs under another root (default ./data).
+DATA=${AKKAKV_DATA:-data}
 # AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385).
 NODES=($(seq -f 'n%g' 1 "${AKKAKV_CLUSTER_SIZE:-3}"))
 SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
@@ -24,25 +26,25 @@ build() {
   fi
 }
 
-alive() { [[ -f "data/$1/pid" ]] && kill -0 "$(cat "data/$1/pid")" 2>/dev/null; }
+alive() { [[ -f "$DATA/$1/pid" ]] && kill -0 "$(cat "$DATA/$1/pid")" 2>/dev/null; }
 
 start_node() {
   local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
-  if alive "$n"; then echo "$n already running (pid $(cat data/$n/pid))"; return; fi
-  mkdir -p "data/$n"
+  if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
+  mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "data/$n" \
-    >>"data/$n/node.log" 2>&1 < /dev/null &
-  echo $! > "data/$n/pid"
-  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $ROOT/data/$n, log data/$n/node.log"
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" \
+    >>"$DATA/$n/node.log" 2>&1 < /dev/null &
+  echo $! > "$DATA/$n/pid"
+  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, log $DATA/$n/node.log"
 }
 
 wait_up() {
   local n=$1 deadline=$((SECONDS + 90))
-  until tail -n +"$((${2:-0} + 1))" "data/$n/node.log" | grep -q "member up"; do
-    if ! alive "$n"; then echo "$n exited; see data/$n/node.log:"; tail -20 "data/$n/node.log"; exit 1; fi
-    if (( SECONDS > deadline )); then echo "$n did not join within 90 s; see data/$n/node.log"; exit 1; fi
+  until tail -n +"$((${2:-0} + 1))" "$DATA/$n/node.log" | grep -q "member up"; do
+    if ! alive "$n"; then echo "$n exited; see $DATA/$n/node.log:"; tail -20 "$DATA/$n/node.log"; exit 1; fi
+    if (( SECONDS > deadline )); then echo "$n did not join within 90 s; see $DATA/$n/node.log"; exit 1; fi
     sleep 0.5
   done
 }
@@ -66,7 +68,7 @@ case "${1:-}" in
   start)
     build
     declare -A offsets
-    for n in "${NODES[@]}"; do mkdir -p "data/$n"; touch "data/$n/node.log"; offsets[$n]=$(wc -l < "data/$n/node.log"); start_node "$n"; done
+    for n in "${NODES[@]}"; do mkdir -p "$DATA/$n"; touch "$DATA/$n/node.log"; offsets[$n]=$(wc -l < "$DATA/$n/node.log"); start_node "$n"; done
     for n in "${NODES[@]}"; do wait_up "$n" "${offsets[$n]}"; done
     wait_settled
     echo
@@ -76,25 +78,25 @@ case "${1:-}" in
     ;;
   start-node)
     build
-    n=${2:?node name}; mkdir -p "data/$n"; touch "data/$n/node.log"; off=$(wc -l < "data/$n/node.log")
+    n=${2:?node name}; mkdir -p "$DATA/$n"; touch "$DATA/$n/node.log"; off=$(wc -l < "$DATA/$n/node.log")
     start_node "$n"; wait_up "$n" "$off"; echo "$n is up"; wait_settled
     ;;
   kill)
     n=${2:?node name}
-    if alive "$n"; then kill -9 "$(cat data/$n/pid)"; echo "killed $n (pid $(cat data/$n/pid))"; rm -f "data/$n/pid"; else echo "$n is not running"; fi
+    if alive "$n"; then kill -9 "$(cat $DATA/$n/pid)"; echo "killed $n (pid $(cat $DATA/$n/pid))"; rm -f "$DATA/$n/pid"; else echo "$n is not running"; fi
     ;;
   stop)
     # Every node this script started, whatever the cluster size was.
-    RUNNING=($(ls data 2>/dev/null | grep -E '^n[0-9]+$' || true))
+    RUNNING=($(ls "$DATA" 2>/dev/null | grep -E '^n[0-9]+$' || true))
     for n in "${RUNNING[@]}"; do
-      if alive "$n"; then kill "$(cat data/$n/pid)"; echo "stopping $n (pid $(cat data/$n/pid))"; fi
+      if alive "$n"; then kill "$(cat $DATA/$n/pid)"; echo "stopping $n (pid $(cat $DATA/$n/pid))"; fi
     done
     for n in "${RUNNING[@]}"; do
-      if [[ -f data/$n/pid ]]; then
-        pid=$(cat "data/$n/pid"); deadline=$((SECONDS + 20))
+      if [[ -f $DATA/$n/pid ]]; then
+        pid=$(cat "$DATA/$n/pid"); deadline=$((SECONDS + 20))
         while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-        rm -f "data/$n/pid"
+        rm -f "$DATA/$n/pid"
       fi
     done
     echo "stopped"

@@ -1,28 +1,81 @@
 #!/usr/bin/env bash
-# redis-benchmark against one node of the local AkkaKv cluster and, in the same run, against a
-# local redis-server (appendonly yes) on another loopback port; prints both and the ratio.
-#   ./cluster.sh start && tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
-# Needs redis-tools and redis-server (apt-get install redis-tools redis-server). Starts its own
-# redis-server on 127.0.0.1:${REDIS_PORT:-6390} with its data in a temp dir, and stops it (by PID).
+# The write-path benchmark: redis-benchmark against n1 of a FRESH local AkkaKv cluster and, in
+# the same run, against redis-server (appendonly yes) on the same box with the nodes stopped, so
+# the denominator is Redis on an idle box. RUNS rounds (default 3); the table gives each round and
+# the median, the ratio, p50/p99, and the nodes' CPU per operation (all nodes together, user +
+# system time from /proc/<pid>/stat over the phase, divided by the operations).
+#   tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
+# Environment: RUNS (3), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390).
+# The cluster runs from ./cluster.sh with its data in a temp dir (AKKAKV_DATA), on ports 4001.. and
+# 6381..: a cluster already on them is refused, not touched. Needs redis-tools and redis-server.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 N=${1:-100000}
-AKKAKV_PORT=${AKKAKV_RESP_PORT:-6381}
+RUNS=${RUNS:-3}
+PIPELINE=${PIPELINE:-1}
 REDIS_PORT=${REDIS_PORT:-6390}
-command -v redis-benchmark >/dev/null || { echo "redis-benchmark missing: apt-get install redis-tools" >&2; exit 2; }
-command -v redis-server >/dev/null || { echo "redis-server missing: apt-get install redis-server" >&2; exit 2; }
-redis-cli -p "$AKKAKV_PORT" PING >/dev/null || { echo "no AkkaKv node on 127.0.0.1:$AKKAKV_PORT: ./cluster.sh start" >&2; exit 2; }
-
-dir=$(mktemp -d)
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$dir" --appendonly yes --save '' --daemonize no >"$dir/redis.log" 2>&1 &
-redis_pid=$!
-trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
-
-run() { # port label
-  echo "== $2: redis-benchmark -p $1 -t set,get -n $N -c 50 -d 100 -r 100000" >&2
-  redis-benchmark -p "$1" -t set,get -n "$N" -c 50 -d 100 -r 100000 --csv | tr -d '"' | awk -F, -v l="$2" 'NR>1 {print l","$1","$2","$5","$7}'
+AKKAKV_PORT=6381
+for tool in redis-benchmark redis-server redis-cli; do
+  command -v "$tool" >/dev/null || { echo "$tool missing: apt-get install redis-tools redis-server" >&2; exit 2; }
+done
+if redis-cli -p "$AKKAKV_PORT" PING >/dev/null 2>&1; then
+  echo "something already serves 127.0.0.1:$AKKAKV_PORT (./cluster.sh stop first): this benchmark starts its own cluster" >&2; exit 2
+fi
+CLK_TCK=$(getconf CLK_TCK)
+work=$(mktemp -d)
+export AKKAKV_DATA="$work/data"
+redis_pid=""
+cleanup() {
+  ./cluster.sh stop >/dev/null 2>&1 || true
+  if [[ -n "$redis_pid" ]]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
 }
-{ run "$AKKAKV_PORT" akkakv; run "$REDIS_PORT" redis; } > "$dir/results.csv"
-echo "target,test,ops/s,p50 ms,p99 ms"
-cat "$dir/results.csv"
-awk -F, '{rps[$1","$2]=$3} END {for (t in rps) if (t ~ /^akkakv,/) {split(t,a,","); printf "ratio %s: akkakv/redis = %.4f (redis is %.0fx faster)\n", a[2], rps[t]/rps["redis,"a[2]], rps["redis,"a[2]]/rps[t]}}' "$dir/results.csv"
+trap cleanup EXIT
+
+# Sum of utime + stime (clock ticks) of the given pids.
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+
+# bench <label> <port> <test> <run> <pids...>: one redis-benchmark phase; appends a CSV row.
+bench() {
+  local label=$1 port=$2 test=$3 run=$4; shift 4
+  local before after out errors
+  before=$(ticks "$@")
+  out=$(redis-benchmark -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
+  after=$(ticks "$@")
+  errors=$(grep -ci "error" "$work/err" || true)
+  # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  echo "$out" | tr -d '"' | awk -F, -v l="$label" -v r="$run" -v cpu="$(( (after - before) * 1000000 / CLK_TCK ))" -v n="$N" -v e="$errors" \
+    'NR>1 {printf "%s,%s,%s,%.0f,%s,%s,%.3f,%s\n", r, l, $1, $2, $5, $7, cpu/1000.0/n, e}' >> "$work/results.csv"
+}
+
+node_pids() { local p; for p in "$AKKAKV_DATA"/n*/pid; do cat "$p"; done; }
+
+for run in $(seq "$RUNS"); do
+  echo "== run $run: fresh ${AKKAKV_CLUSTER_SIZE:-3}-node cluster" >&2
+  rm -rf "$AKKAKV_DATA"
+  ./cluster.sh start >"$work/cluster-$run.log" 2>&1 || { cat "$work/cluster-$run.log" >&2; exit 1; }
+  mapfile -t pids < <(node_pids)
+  echo "== run $run: akkakv (pids ${pids[*]}): redis-benchmark -p $AKKAKV_PORT -t set / get -n $N -c 50 -d 100 -r 100000 -P $PIPELINE" >&2
+  bench akkakv "$AKKAKV_PORT" set "$run" "${pids[@]}"
+  bench akkakv "$AKKAKV_PORT" get "$run" "${pids[@]}"
+  ./cluster.sh stop >/dev/null 2>&1
+  echo "== run $run: redis-server --appendonly yes on an idle box" >&2
+  rm -rf "$work/redis"; mkdir -p "$work/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$work/redis" --appendonly yes --save '' --daemonize no >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+  bench redis "$REDIS_PORT" set "$run" "$redis_pid"
+  bench redis "$REDIS_PORT" get "$run" "$redis_pid"
+  kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
+done
+
+echo "run,target,test,ops/s,p50 ms,p99 ms,server CPU ms/op,errors"
+cat "$work/results.csv"
+# Medians per target and test (ops/s, p50, p99, CPU), then the ratios of the medians.
+awk -F, '
+  { k=$2","$3; n[k]++; ops[k,n[k]]=$4; p50[k,n[k]]=$5; p99[k,n[k]]=$6; cpu[k,n[k]]=$7; err[k]+=$8 }
+  function med(a, k, c,   i, j, t, v) { for (i=1;i<=c;i++) v[i]=a[k,i]; for (i=1;i<=c;i++) for (j=i+1;j<=c;j++) if (v[j]+0<v[i]+0) {t=v[i];v[i]=v[j];v[j]=t}; return v[int((c+1)/2)] }
+  END {
+    for (k in n) { m[k]=med(ops,k,n[k]); printf "median,%s,%s,%s,%s,%s,%d\n", k, m[k], med(p50,k,n[k]), med(p99,k,n[k]), med(cpu,k,n[k]), err[k] }
+    for (t in n) { split(t, a, ","); if (a[1]=="akkakv" && ("redis,"a[2]) in m) printf "ratio %s: akkakv/redis = %.4f (median of %d runs)\n", toupper(a[2]), m[t]/m["redis,"a[2]], n[t] }
+  }' "$work/results.csv" | sort

@@ -49,7 +49,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             var lastKnown = _view.SlotsSeen;
             Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo, lastKnown)));
         });
-        Receive<SlotsSeen>(s => _view = _view.WithSlotsSeen(_view.SlotsSeen.SetItems(s.Nodes)));
+        Receive<SlotsSeen>(OnSlotsSeen);
         Receive<RefreshPlacement>(_ => RegionPlacement.Query(Context.System, _region, _settings.RequestTimeout).PipeTo(Self));
         Receive<PlacementSnapshot>(OnPlacement);
         Receive<StartAllSlots>(_ => StartEverySlot());
@@ -84,6 +84,17 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private sealed class RefreshPlacement
     {
         public static readonly RefreshPlacement Instance = new();
+    }
+
+    /// <summary>A finished coordinator's replies say where its slots are; almost always what the view already holds.</summary>
+    private void OnSlotsSeen(SlotsSeen seen)
+    {
+        foreach (var (slot, node) in seen.Nodes)
+            if (!_view.SlotsSeen.TryGetValue(slot, out var known) || known != node)
+            {
+                _view = _view.WithSlotsSeen(_view.SlotsSeen.SetItems(seen.Nodes));
+                return;
+            }
     }
 
     private void OnMembership(object clusterEvent)
