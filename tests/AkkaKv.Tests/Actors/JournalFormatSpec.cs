@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using AkkaKv.HintedHandoff;
 using AkkaKv.Hosting;
+using LinqToDB.Data;
 using Xunit;
 using Xunit.Abstractions;
 using static AkkaKv.Tests.Core.CoreTestSupport;
@@ -105,5 +106,27 @@ public sealed class JournalFormatSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(new SlotId(3, 2), byKey["fx:h10"].Slot);
         Assert.Equal(["hinted-14"], byKey["fx:h14"].Siblings.Values.Select(v => v.ToUtf8()));
         Assert.True(byKey["fx:29"].Siblings.IsDeleted);
+    }
+}
+
+/// <summary>The journal's connections get the SQLite sync mode that gives the configured durability.</summary>
+public sealed class StorageDurabilityTests
+{
+    [Theory]
+    [InlineData(StorageDurability.ProcessCrash, 1L)] // NORMAL: in the WAL (OS cache) before the ack; fsync at checkpoints
+    [InlineData(StorageDurability.PowerLoss, 2L)]    // FULL: fsync of every commit before the ack
+    public void A_journal_connection_syncs_as_the_durability_setting_says(StorageDurability durability, long synchronous)
+    {
+        var dir = SqliteJournal.NewDataDir("durability");
+        try
+        {
+            using var db = new DataConnection(AkkaKvHosting.SqliteDataOptions(dir, durability));
+            Assert.Equal(synchronous, db.Execute<long>("PRAGMA synchronous;"));
+            Assert.Equal("wal", db.Execute<string>("PRAGMA journal_mode;"));
+        }
+        finally
+        {
+            SqliteJournal.DeleteDataDir(dir);
+        }
     }
 }

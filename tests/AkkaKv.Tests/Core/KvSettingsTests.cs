@@ -27,6 +27,7 @@ public sealed class KvSettingsTests
         Assert.Equal(64, s.MaxSiblings);
         Assert.Equal(8388608, s.MaxBytesPerKey);
         Assert.Equal(1000, s.SnapshotEvery);
+        Assert.Equal(StorageDurability.ProcessCrash, s.Durability);
         Assert.Equal(TimeSpan.FromSeconds(3), s.CatchUpTimeout);
         Assert.Equal(256, s.CatchUpMaxKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);

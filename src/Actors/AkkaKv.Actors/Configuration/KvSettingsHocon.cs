@@ -68,6 +68,12 @@ public static class KvSettingsHocon
                 MaxSiblings = Read("limits.max-siblings", k => c.GetInt(k)),
                 MaxBytesPerKey = Read("limits.max-bytes-per-key", k => c.GetInt(k)),
                 SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
+                Durability = Read("storage.durability", k => c.GetString(k) switch
+                {
+                    "process-crash" => StorageDurability.ProcessCrash,
+                    "power-loss" => StorageDurability.PowerLoss,
+                    var other => throw new FormatException($"expected process-crash or power-loss, got '{other}'"),
+                }),
                 CatchUpTimeout = Read("replica.catch-up-timeout", k => c.GetTimeSpan(k)),
                 CatchUpMaxKeys = Read("replica.catch-up-max-keys", k => c.GetInt(k)),
                 MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),

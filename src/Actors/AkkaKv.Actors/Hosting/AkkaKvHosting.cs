@@ -15,6 +15,7 @@ using System.Net;
 using AkkaKv.Ring;
 using AkkaKv.Placement;
 using AkkaKv.Sharding;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 
 namespace AkkaKv.Hosting;
@@ -47,6 +48,31 @@ public static class AkkaKvHosting
 
     public static string SqliteConnectionString(string dataDir) =>
         new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkakv.db"), Pooling = true }.ToString();
+
+    /// <summary>
+    /// The journal's and snapshot store's connections to the node's SQLite file: each connection,
+    /// when it opens, gets the <c>synchronous</c> mode that gives <paramref name="durability"/>
+    /// (a per-connection setting, so it cannot live in the file or the connection string).
+    /// </summary>
+    public static DataOptions SqliteDataOptions(string dataDir, StorageDurability durability)
+    {
+        var pragma = durability == StorageDurability.PowerLoss ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+        return new DataOptions()
+            .UseConnectionString(LinqToDB.ProviderName.SQLiteMS, SqliteConnectionString(dataDir))
+            .UseAfterConnectionOpened(
+                connection =>
+                {
+                    using var cmd = connection.CreateCommand();
+                    cmd.CommandText = pragma;
+                    cmd.ExecuteNonQuery();
+                },
+                async (connection, cancellation) =>
+                {
+                    await using var cmd = connection.CreateCommand();
+                    cmd.CommandText = pragma;
+                    await cmd.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+                });
+    }
 
     /// <summary>
     /// Creates the data dir and turns on SQLite's write-ahead log (a property of the file, so once
@@ -92,7 +118,7 @@ public static class AkkaKvHosting
                 Roles = [settings.NodeRole],
                 SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, node.Protocol)).ToArray(),
             })
-            .WithSqlPersistence(SqliteConnectionString(node.DataDir), LinqToDB.ProviderName.SQLiteMS)
+            .WithSqlPersistence(SqliteDataOptions(node.DataDir, settings.Durability))
             .WithActors(async (system, registry) =>
             {
                 var log = Logging.GetLogger(system, "akka-kv");

@@ -25,6 +25,8 @@ public sealed record KvSettings
     public required int MaxSiblings { get; init; }
     public required int MaxBytesPerKey { get; init; }
     public required int SnapshotEvery { get; init; }
+    /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
+    public required StorageDurability Durability { get; init; }
     /// <summary><c>replica.catch-up-timeout</c> (was <c>replica.sync-timeout</c>): how long a starting replica waits for a peer's answer to one step of a catch-up exchange.</summary>
     public required TimeSpan CatchUpTimeout { get; init; }
     /// <summary><c>replica.catch-up-max-keys</c> (was <c>replica.sync-page-keys</c>): differing keys repaired per catch-up exchange.</summary>
@@ -108,6 +110,23 @@ public sealed record KvSettings
         Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
         return this;
     }
+}
+
+/// <summary>
+/// What a replica's acknowledgment survives on its own node (the journal's commit is made that
+/// durable before the replica acks). With W ≥ 2 a write is acknowledged by W nodes, so losing it
+/// takes that failure on W nodes at once.
+/// </summary>
+public enum StorageDurability
+{
+    /// <summary>
+    /// The commit is in the journal's write-ahead log, in the operating system's cache, before the
+    /// ack: it survives the node's process being killed (kill -9, a crash), not the machine losing
+    /// power or the kernel crashing before the log is flushed (SQLite <c>synchronous=NORMAL</c> in WAL mode).
+    /// </summary>
+    ProcessCrash,
+    /// <summary>The commit is flushed to disk (fsync) before the ack: it survives a power loss too (SQLite <c>synchronous=FULL</c>).</summary>
+    PowerLoss,
 }
 
 /// <summary>A setting of the <c>akka-kv</c> section is missing or invalid: the node does not start.</summary>
