@@ -19,7 +19,7 @@ port_of() { echo $((4000 + ${1#n})); }
 resp_port_of() { echo $((6380 + ${1#n})); }
 
 build() {
-  if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f 2>/dev/null | head -1)" ]]; then
+  if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -1)" ]]; then
     echo "building the node and the CLI (Release)..."
     dotnet build src/Host/AkkaKv.Host.csproj -c Release -o .build/host -v quiet -nologo >/dev/null
     dotnet build src/Client/AkkaKv.Cli/AkkaKv.Cli.csproj -c Release -o .build/cli -v quiet -nologo >/dev/null
