@@ -198,7 +198,15 @@ public sealed class ClusterTestContext : IAsyncDisposable
             catch (KvUnavailableException) { }
             await Task.Delay(500);
         }
-        throw new TimeoutException($"{node} did not see members [{string.Join(",", expected)}] Up within {timeout}; last view: {last}; logs in {Root}");
+        // The logs go with the test's data dir when it is disposed: their tails go with the failure.
+        foreach (var n in Names) _output.WriteLine($"--- last lines of {n}'s log ---\n{LogTail(n, 30)}");
+        throw new TimeoutException($"{node} did not see members [{string.Join(",", expected)}] Up within {timeout}; last view: {last}; logs in {Root} (their tails are in the test output)");
+    }
+
+    private string LogTail(string node, int lines)
+    {
+        var log = Path.Combine(Root, node + ".log");
+        lock (this) return File.Exists(log) ? string.Join("\n", File.ReadLines(log).TakeLast(lines)) : "(no log)";
     }
 
     public async ValueTask DisposeAsync()
