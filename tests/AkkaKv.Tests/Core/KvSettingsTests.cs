@@ -28,6 +28,9 @@ public sealed class KvSettingsTests
         Assert.Equal(8388608, s.MaxBytesPerKey);
         Assert.Equal(1000, s.SnapshotEvery);
         Assert.Equal(StorageDurability.ProcessCrash, s.Durability);
+        Assert.Equal(JournalBackend.Sqlite, s.Journal);
+        Assert.Equal("", s.PostgresConnectionString);
+        Assert.Equal("akkakv_n1", s.PostgresDatabase);
         Assert.Equal(TimeSpan.FromSeconds(3), s.CatchUpTimeout);
         Assert.Equal(256, s.CatchUpMaxKeys);
         Assert.Equal(64, s.MaxSlotsPerRebalance);
@@ -176,5 +179,88 @@ public sealed class KvSettingsTests
         Assert.Equal(TimeSpan.FromMilliseconds(1), KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.replica.catch-up-timeout = 1ms")).CatchUpTimeout);
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.replica.sync-page-keys = 0")));
         Assert.Contains("catch-up-max-keys must be >= 1", e.Message);
+    }
+
+    private const string OnPostgres = "akka-kv.storage.journal = postgresql\nakka-kv.storage.postgresql.connection-string = \"Host=127.0.0.1;Port=5432;Username=akkakv\"";
+
+    [Fact]
+    public void A_node_on_postgresql_keeps_its_journal_in_a_database_named_after_it()
+    {
+        var s = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(OnPostgres, nodeName: "n2"), out var warnings);
+        Assert.Equal(JournalBackend.PostgreSql, s.Journal);
+        Assert.Equal("Host=127.0.0.1;Port=5432;Username=akkakv", s.PostgresConnectionString);
+        Assert.Equal("akkakv_n2", s.PostgresDatabase);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void A_database_set_explicitly_is_used_as_it_is()
+    {
+        var s = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(OnPostgres + "\nakka-kv.storage.postgresql.database = kv_eu_west_n2"));
+        Assert.Equal("kv_eu_west_n2", s.PostgresDatabase);
+    }
+
+    [Theory]
+    [InlineData("n1", "akkakv_n1")]
+    [InlineData("N1", "akkakv_n1")]
+    [InlineData("node-1.eu", "akkakv_node_1_eu")]
+    [InlineData("db_7", "akkakv_db_7")]
+    [InlineData("nœud", "akkakv_n_ud")]
+    [InlineData("1", "akkakv_1")]
+    public void The_default_database_is_the_node_name_made_a_plain_identifier(string nodeName, string database)
+    {
+        Assert.Equal(database, KvSettings.DefaultPostgresDatabase(nodeName));
+        Assert.True(KvSettings.IsValidPostgresDatabase(database));
+        Assert.Equal(database, KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(OnPostgres, nodeName: nodeName)).PostgresDatabase);
+    }
+
+    [Theory]
+    [InlineData("akka-kv.storage.journal = postgres", "storage.journal must be sqlite or postgresql, got 'postgres'")]
+    [InlineData("akka-kv.storage.journal = SQLite", "storage.journal must be sqlite or postgresql, got 'SQLite'")]
+    [InlineData("akka-kv.storage.journal = \"\"", "storage.journal must be sqlite or postgresql, got ''")]
+    [InlineData("akka-kv.storage.journal = postgresql", "storage.postgresql.connection-string must be set when storage.journal = postgresql")]
+    [InlineData("akka-kv.storage.journal = postgresql\nakka-kv.storage.postgresql.connection-string = \"  \"", "storage.postgresql.connection-string must be set when storage.journal = postgresql")]
+    public void A_journal_setting_that_cannot_work_stops_the_node_naming_the_key_and_what_it_takes(string hocon, string message)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
+        Assert.StartsWith("akka-kv: ", e.Message);
+        Assert.Contains(message, e.Message);
+        Assert.IsType<KvSettingsException>(e.InnerException);
+    }
+
+    [Theory]
+    [InlineData("Akkakv_N1")]
+    [InlineData("akkakv-n1")]
+    [InlineData("1akkakv")]
+    [InlineData("akkakv n1")]
+    [InlineData("akkakv;drop")]
+    [InlineData("a234567890123456789012345678901234567890123456789012345678901234")]
+    [InlineData("template1")]
+    [InlineData("postgres")]
+    public void A_database_name_that_is_no_plain_identifier_of_its_own_is_refused_naming_it(string database)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(OnPostgres + $"\nakka-kv.storage.postgresql.database = \"{database}\"")));
+        Assert.Contains("storage.postgresql.database", e.Message);
+        Assert.Contains($"'{database}'", e.Message);
+    }
+
+    [Fact]
+    public void A_node_name_too_long_for_the_default_database_asks_for_the_database_to_be_set()
+    {
+        var name = new string('n', 60);
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(OnPostgres, nodeName: name)));
+        Assert.Contains($"storage.postgresql.database 'akkakv_{name}'", e.Message);
+        Assert.Contains("set it explicitly", e.Message);
+        // The same name is fine for a node on SQLite, which never uses the database name.
+        Assert.Equal(JournalBackend.Sqlite, KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(nodeName: name)).Journal);
+    }
+
+    [Fact]
+    public void A_connection_string_for_a_node_on_sqlite_is_reported_as_unused()
+    {
+        var s = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.storage.postgresql.connection-string = \"Host=db\""), out var warnings);
+        Assert.Equal(JournalBackend.Sqlite, s.Journal);
+        var warning = Assert.Single(warnings);
+        Assert.Contains("akka-kv.storage.postgresql.connection-string is set but akka-kv.storage.journal = sqlite", warning);
     }
 }

@@ -25,18 +25,18 @@ public static class KvSettingsHocon
         /// <summary>The settings in <paramref name="root"/>'s <c>akka-kv</c> section, validated.</summary>
         public static KvSettings FromConfig(Config root) => FromConfig(root, out _);
 
-        /// <summary>As <see cref="FromConfig(Config)"/>; <paramref name="warnings"/> names every deprecated key in use.</summary>
+        /// <summary>As <see cref="FromConfig(Config)"/>; <paramref name="warnings"/> names every deprecated key in use, and a PostgreSQL connection string set for a node whose journal is not PostgreSQL.</summary>
         public static KvSettings FromConfig(Config root, out IReadOnlyList<string> warnings)
         {
             var c = root.GetConfig(KvSettings.Section) ?? throw new ConfigurationException($"missing HOCON section '{KvSettings.Section}'");
-            var deprecated = new List<string>();
+            var warningList = new List<string>();
             // The key to read for a setting: its deprecated name when a config still sets that.
             string Key(string key)
             {
                 foreach (var (old, replacement) in DeprecatedKeys)
                     if (replacement == key && c.HasPath(old))
                     {
-                        deprecated.Add($"akka-kv.{old} is deprecated: rename it to akka-kv.{replacement} (its value is used until then)");
+                        warningList.Add($"akka-kv.{old} is deprecated: rename it to akka-kv.{replacement} (its value is used until then)");
                         return old;
                     }
                 return key;
@@ -45,14 +45,26 @@ public static class KvSettingsHocon
             {
                 var key = Key(name);
                 try { return read(key); }
-                catch (Exception e) when (e is not ConfigurationException)
+                catch (Exception e) when (e is not ConfigurationException and not KvSettingsException)
                 {
                     throw new ConfigurationException($"akka-kv.{key}: '{c.GetString(key, "")}' is not a valid value ({e.Message})");
                 }
             }
-            var s = new KvSettings
+            var nodeName = c.GetString("node-name", "");
+            var postgresDatabase = c.GetString("storage.postgresql.database", "");
+            // A KvSettingsException (a value the core refuses: Validate, or a parser of the core's
+            // own) becomes the ConfigurationException every bad setting is, its message unchanged.
+            KvSettings s;
+            try { s = Build().Validate(); }
+            catch (KvSettingsException e) { throw new ConfigurationException(e.Message, e); }
+            if (s.Journal != JournalBackend.PostgreSql && !string.IsNullOrWhiteSpace(s.PostgresConnectionString))
+                warningList.Add($"akka-kv.storage.postgresql.connection-string is set but akka-kv.storage.journal = {c.GetString("storage.journal")}: it is not used (set storage.journal = postgresql, or --journal postgresql, to keep the journal in PostgreSQL)");
+            warnings = warningList;
+            return s;
+
+            KvSettings Build() => new()
             {
-                NodeName = c.GetString("node-name", ""),
+                NodeName = nodeName,
                 DataDir = c.GetString("data-dir", "data"),
                 PartitionCount = Read("ring.partitions", k => c.GetInt(k)),
                 VirtualNodesPerNode = Read("ring.virtual-nodes", k => c.GetInt(k)),
@@ -74,6 +86,9 @@ public static class KvSettingsHocon
                     "power-loss" => StorageDurability.PowerLoss,
                     var other => throw new FormatException($"expected process-crash or power-loss, got '{other}'"),
                 }),
+                Journal = Read("storage.journal", k => KvSettings.ParseJournal(c.GetString(k))),
+                PostgresConnectionString = c.GetString("storage.postgresql.connection-string", ""),
+                PostgresDatabase = string.IsNullOrEmpty(postgresDatabase) ? KvSettings.DefaultPostgresDatabase(nodeName) : postgresDatabase,
                 CatchUpTimeout = Read("replica.catch-up-timeout", k => c.GetTimeSpan(k)),
                 CatchUpMaxKeys = Read("replica.catch-up-max-keys", k => c.GetInt(k)),
                 MaxSlotsPerRebalance = Read("sharding.max-slots-per-rebalance", k => c.GetInt(k)),
@@ -100,10 +115,6 @@ public static class KvSettingsHocon
                 RespMaxCommandBytes = Read("resp.max-command-bytes", k => c.GetInt(k)),
                 RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
             };
-            try { s.Validate(); }
-            catch (KvSettingsException e) { throw new ConfigurationException(e.Message, e); }
-            warnings = deprecated;
-            return s;
         }
     }
 }

@@ -27,6 +27,19 @@ public sealed record KvSettings
     public required int SnapshotEvery { get; init; }
     /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
     public required StorageDurability Durability { get; init; }
+    /// <summary><c>storage.journal</c>: which database holds this node's journal and snapshots.</summary>
+    public required JournalBackend Journal { get; init; }
+    /// <summary>
+    /// <c>storage.postgresql.connection-string</c>: the Npgsql connection string of the PostgreSQL
+    /// server (empty when unset). Required when <see cref="Journal"/> is PostgreSQL.
+    /// </summary>
+    public required string PostgresConnectionString { get; init; }
+    /// <summary>
+    /// <c>storage.postgresql.database</c>: this node's own database on that server (default
+    /// <see cref="DefaultPostgresDatabase"/> of the node name). Nodes never share one: a replica
+    /// slot's persistence id is the same on whichever node holds it.
+    /// </summary>
+    public required string PostgresDatabase { get; init; }
     /// <summary><c>replica.catch-up-timeout</c> (was <c>replica.sync-timeout</c>): how long a starting replica waits for a peer's answer to one step of a catch-up exchange.</summary>
     public required TimeSpan CatchUpTimeout { get; init; }
     /// <summary><c>replica.catch-up-max-keys</c> (was <c>replica.sync-page-keys</c>): differing keys repaired per catch-up exchange.</summary>
@@ -63,6 +76,31 @@ public sealed record KvSettings
 
     public string NodeRole => NodeRolePrefix + NodeName;
 
+    /// <summary>PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1): longer names are truncated by the server.</summary>
+    public const int MaxPostgresIdentifierLength = 63;
+
+    /// <summary>
+    /// The database a node keeps its journal in when <c>storage.postgresql.database</c> is not set:
+    /// <c>akkakv_</c> and the node name, lower-cased, with every character other than an ASCII
+    /// letter, digit or underscore replaced by an underscore (so it needs no quoting anywhere).
+    /// </summary>
+    public static string DefaultPostgresDatabase(string nodeName) =>
+        "akkakv_" + string.Concat(nodeName.Select(ch => char.ToLowerInvariant(ch) is var c && (c is >= 'a' and <= 'z' or >= '0' and <= '9' or '_') ? c : '_'));
+
+    /// <summary>Whether <paramref name="name"/> is a database name this node accepts: 1-63 lower-case ASCII letters, digits and underscores, not starting with a digit.</summary>
+    public static bool IsValidPostgresDatabase(string name) =>
+        name.Length is >= 1 and <= MaxPostgresIdentifierLength
+        && name[0] is (>= 'a' and <= 'z') or '_'
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+
+    /// <summary>The value of <c>storage.journal</c>; anything but <c>sqlite</c> or <c>postgresql</c> is a <see cref="KvSettingsException"/>.</summary>
+    public static JournalBackend ParseJournal(string value) => value switch
+    {
+        "sqlite" => JournalBackend.Sqlite,
+        "postgresql" => JournalBackend.PostgreSql,
+        _ => throw new KvSettingsException($"akka-kv: storage.journal must be sqlite or postgresql, got '{value}'"),
+    };
+
 
     /// <summary>Throws <see cref="KvSettingsException"/> naming the first bad setting.</summary>
     public KvSettings Validate()
@@ -83,6 +121,16 @@ public sealed record KvSettings
         Require(MaxSiblings >= 1, "limits.max-siblings must be >= 1");
         Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
+        Require(Enum.IsDefined(Journal), $"storage.journal must be sqlite or postgresql, got {Journal}");
+        if (Journal == JournalBackend.PostgreSql)
+        {
+            Require(!string.IsNullOrWhiteSpace(PostgresConnectionString),
+                "storage.postgresql.connection-string must be set when storage.journal = postgresql (an Npgsql connection string such as \"Host=db.example;Port=5432;Username=akkakv;Password=...\")");
+            Require(IsValidPostgresDatabase(PostgresDatabase),
+                $"storage.postgresql.database '{PostgresDatabase}' must be 1-{MaxPostgresIdentifierLength} lower-case letters (a-z), digits and underscores, not starting with a digit (the default is akkakv_ and the node name, sanitized: set it explicitly when that is too long)");
+            Require(PostgresDatabase is not ("template0" or "template1" or "postgres"),
+                $"storage.postgresql.database '{PostgresDatabase}' is one of the server's own databases: give this node a database of its own");
+        }
         Require(CatchUpTimeout > TimeSpan.Zero, "replica.catch-up-timeout must be positive");
         Require(CatchUpMaxKeys >= 1, "replica.catch-up-max-keys must be >= 1");
         Require(MaxSlotsPerRebalance >= 1, "sharding.max-slots-per-rebalance must be >= 1");
@@ -115,7 +163,9 @@ public sealed record KvSettings
 /// <summary>
 /// What a replica's acknowledgment survives on its own node (the journal's commit is made that
 /// durable before the replica acks). With W ≥ 2 a write is acknowledged by W nodes, so losing it
-/// takes that failure on W nodes at once.
+/// takes that failure on W nodes at once. It sets SQLite's sync mode; on PostgreSQL both values
+/// keep <c>synchronous_commit = on</c> (the server's commit is durable before it answers) and the
+/// server's own <c>fsync</c> settings decide what a power loss does.
 /// </summary>
 public enum StorageDurability
 {
@@ -127,6 +177,15 @@ public enum StorageDurability
     ProcessCrash,
     /// <summary>The commit is flushed to disk (fsync) before the ack: it survives a power loss too (SQLite <c>synchronous=FULL</c>).</summary>
     PowerLoss,
+}
+
+/// <summary>Where a node keeps its journal and snapshots (<c>storage.journal</c>): always a store of its own.</summary>
+public enum JournalBackend
+{
+    /// <summary>One SQLite file per node, <c>{data-dir}/akkakv.db</c> (the default).</summary>
+    Sqlite,
+    /// <summary>One database per node on a PostgreSQL server (<c>storage.postgresql</c>).</summary>
+    PostgreSql,
 }
 
 /// <summary>A setting of the <c>akka-kv</c> section is missing or invalid: the node does not start.</summary>
