@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using AkkaKv;
+using AkkaKv.Configuration;
 using AkkaKv.Hosting;
 using AkkaKv.Host;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,7 @@ try
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {e.GetBaseException().Message}");
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {StartFailure(e)}");
     return 1;
 }
 
@@ -45,7 +46,18 @@ var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
 Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}), data in {Path.GetFullPath(node.DataDir)}");
+Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, KvSettings.FromConfig(AkkaKvHosting.NodeConfig(node)))}");
 if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
 return 0;
+
+// Why the node did not start, for the operator: the store's own message (a bad setting, a journal
+// that cannot be opened) when it is in the chain, which names what to fix, rather than the
+// innermost exception (e.g. a bare "Connection refused").
+static string StartFailure(Exception e)
+{
+    for (var x = e; x is not null; x = x.InnerException)
+        if (x is KvSettingsException or KvStorageException) return x.Message;
+    return e.GetBaseException().Message;
+}

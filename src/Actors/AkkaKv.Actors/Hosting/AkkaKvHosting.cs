@@ -89,6 +89,31 @@ public static class AkkaKvHosting
     }
 
     /// <summary>
+    /// Prepares the node's journal store and returns the connections to it, before the actor system
+    /// starts, so that a store that cannot be used fails the start with its reason. The data dir is
+    /// created either way (logs may live there).
+    /// </summary>
+    private static DataOptions JournalDataOptions(NodeOptions node, KvSettings settings)
+    {
+        switch (settings.Journal)
+        {
+            case JournalBackend.PostgreSql:
+                Directory.CreateDirectory(node.DataDir);
+                PostgresJournal.EnsureDatabase(settings);
+                return PostgresJournal.DataOptions(settings);
+            default:
+                PrepareSqlite(node.DataDir);
+                return SqliteDataOptions(node.DataDir, settings.Durability);
+        }
+    }
+
+    /// <summary>Where the node's journal is, for people: the SQLite file, or the PostgreSQL server and database (never a password).</summary>
+    public static string DescribeJournal(NodeOptions node, KvSettings settings) =>
+        settings.Journal == JournalBackend.PostgreSql
+            ? PostgresJournal.Describe(settings)
+            : "SQLite " + Path.GetFullPath(Path.Combine(node.DataDir, "akkakv.db"));
+
+    /// <summary>
     /// Binds the node's RESP listener (a port in use fails the start) and closes it, and its
     /// connections, when the actor system shuts down, before the node leaves the cluster.
     /// </summary>
@@ -108,7 +133,7 @@ public static class AkkaKvHosting
     {
         var config = NodeConfig(node);
         var settings = KvSettings.FromConfig(config, out var deprecated);
-        PrepareSqlite(node.DataDir);
+        var journal = JournalDataOptions(node, settings);
         var clock = time ?? TimeProvider.System;
         return builder
             .AddHocon(config, HoconAddMode.Prepend)
@@ -118,7 +143,8 @@ public static class AkkaKvHosting
                 Roles = [settings.NodeRole],
                 SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, node.Protocol)).ToArray(),
             })
-            .WithSqlPersistence(SqliteDataOptions(node.DataDir, settings.Durability))
+            // autoInitialize: the journal and the snapshot store each create their tables when missing.
+            .WithSqlPersistence(journal, autoInitialize: true)
             .WithActors(async (system, registry) =>
             {
                 var log = Logging.GetLogger(system, "akka-kv");
