@@ -6,13 +6,15 @@ namespace AkkaKv.Host;
 /// <summary>
 /// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
 /// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR,
-/// AKKAKV_CONFIG);
-/// a flag wins over its variable.
+/// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES);
+/// a flag wins over its variable. The journal flags become HOCON overrides applied over the
+/// --config file.
 /// </summary>
 public static class HostFlags
 {
     public const string Usage = """
         usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
+                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
@@ -21,8 +23,16 @@ public static class HostFlags
           --seed      a seed node host:port, repeatable; none: this node starts a new cluster
           --data-dir  where the node keeps its SQLite journal (default ./data/<name>)
           --config    a HOCON file applied over the defaults (e.g. akka-kv.request.w = 3)
-        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG
+          --journal   sqlite (default: <data-dir>/akkakv.db) or postgresql (this node's own database on the
+                      --postgres server, akkakv_<name> unless akka-kv.storage.postgresql.database says otherwise)
+          --postgres  the PostgreSQL server as an Npgsql connection string (akka-kv.storage.postgresql.connection-string);
+                      --journal and --postgres win over the --config file
+        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
+                     AKKAKV_JOURNAL, AKKAKV_POSTGRES
         """;
+
+    /// <summary>The values <c>--journal</c> takes: those of <c>akka-kv.storage.journal</c>.</summary>
+    public static readonly IReadOnlyList<string> Journals = ["sqlite", "postgresql"];
 
     private static int PortOf(string flag, string? text) =>
         text is null ? 0
@@ -32,6 +42,9 @@ public static class HostFlags
     public static NodeOptions Parse(string[] args, Func<string, string?> env)
     {
         string? name = env("AKKAKV_NAME"), host = env("AKKAKV_HOST"), port = env("AKKAKV_PORT"), respPort = env("AKKAKV_RESP_PORT"), dataDir = env("AKKAKV_DATA_DIR"), config = env("AKKAKV_CONFIG");
+        // Set but empty counts as unset, so scripts can pass these through as they are.
+        string? journal = NonEmpty(env("AKKAKV_JOURNAL")), postgres = NonEmpty(env("AKKAKV_POSTGRES"));
+        string journalFrom = "AKKAKV_JOURNAL", postgresFrom = "AKKAKV_POSTGRES";
         var seeds = new List<string>();
         var envSeeds = env("AKKAKV_SEEDS");
         var flagSeeds = new List<string>();
@@ -47,6 +60,8 @@ public static class HostFlags
                 case "--seed": flagSeeds.Add(Value()); break;
                 case "--data-dir": dataDir = Value(); break;
                 case "--config": config = Value(); break;
+                case "--journal": journal = Value(); journalFrom = "--journal"; break;
+                case "--postgres": postgres = Value(); postgresFrom = "--postgres"; break;
                 default: throw new ArgumentException($"unknown flag '{args[i]}'");
             }
         }
@@ -57,6 +72,16 @@ public static class HostFlags
         foreach (var seed in seeds)
             if (seed.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out _)))
                 throw new ArgumentException($"--seed '{seed}' must be host:port");
+        if (journal is not null && !Journals.Contains(journal))
+            throw new ArgumentException($"{journalFrom} '{journal}' must be {string.Join(" or ", Journals)}");
+        if (postgres is not null && string.IsNullOrWhiteSpace(postgres))
+            throw new ArgumentException($"{postgresFrom} needs a PostgreSQL connection string (e.g. \"Host=127.0.0.1;Port=5432;Username=akkakv;Password=...\")");
+        var overrides = new List<string>();
+        if (journal is not null) overrides.Add($"akka-kv.storage.journal = {journal}");
+        if (postgres is not null) overrides.Add($"akka-kv.storage.postgresql.connection-string = {HoconString(postgres)}");
+        var fileHocon = config is null ? null
+            : File.Exists(config) ? File.ReadAllText(config)
+            : throw new ArgumentException($"--config '{config}': no such file");
         return new NodeOptions
         {
             NodeName = name,
@@ -65,9 +90,28 @@ public static class HostFlags
             RespPort = respPortNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
-            ExtraHocon = config is null ? null
-                : File.Exists(config) ? File.ReadAllText(config)
-                : throw new ArgumentException($"--config '{config}': no such file"),
+            // Later keys win in HOCON: the journal flags over the --config file.
+            ExtraHocon = overrides.Count == 0 ? fileHocon : string.Join("\n", [fileHocon ?? "", .. overrides]),
         };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>A HOCON quoted string holding exactly <paramref name="value"/> (JSON escapes: a connection string may hold quotes, backslashes, '#', '${').</summary>
+    internal static string HoconString(string value)
+    {
+        var quoted = new System.Text.StringBuilder("\"");
+        foreach (var c in value)
+            quoted.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        return quoted.Append('"').ToString();
     }
 }

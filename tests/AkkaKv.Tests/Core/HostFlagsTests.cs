@@ -1,4 +1,5 @@
 using AkkaKv.Host;
+using AkkaKv.Hosting;
 using Xunit;
 
 namespace AkkaKv.Tests.Core;
@@ -54,9 +55,100 @@ public sealed class HostFlagsTests
     [InlineData(new[] { "--name", "n1", "--seed", "nohost" }, "--seed 'nohost' must be host:port")]
     [InlineData(new[] { "--name" }, "--name needs a value")]
     [InlineData(new[] { "--name", "n1", "--bogus", "x" }, "unknown flag '--bogus'")]
+    [InlineData(new[] { "--name", "n1", "--journal", "postgres" }, "--journal 'postgres' must be sqlite or postgresql")]
+    [InlineData(new[] { "--name", "n1", "--journal", "" }, "--journal '' must be sqlite or postgresql")]
+    [InlineData(new[] { "--name", "n1", "--journal" }, "--journal needs a value")]
+    [InlineData(new[] { "--name", "n1", "--postgres", " " }, "--postgres needs a PostgreSQL connection string")]
+    [InlineData(new[] { "--name", "n1", "--postgres" }, "--postgres needs a value")]
     public void Bad_flags_are_refused_with_a_message_that_names_them(string[] args, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => HostFlags.Parse(args, NoEnv));
         Assert.Contains(message, e.Message);
+    }
+
+    /// <summary>What the node would run with: its flags as NodeOptions, read into settings as the Host does.</summary>
+    private static KvSettings SettingsOf(NodeOptions o) => KvSettings.FromConfig(AkkaKvHosting.NodeConfig(o));
+
+    [Fact]
+    public void Without_journal_flags_a_node_journals_to_sqlite()
+    {
+        var o = HostFlags.Parse(["--name", "n1"], NoEnv);
+        Assert.Null(o.ExtraHocon);
+        Assert.Equal(JournalBackend.Sqlite, SettingsOf(o).Journal);
+    }
+
+    [Fact]
+    public void Journal_and_postgres_flags_put_the_node_on_its_own_postgresql_database()
+    {
+        var o = HostFlags.Parse(["--name", "n3", "--journal", "postgresql", "--postgres", "Host=127.0.0.1;Port=5433;Username=kv;Password=pw"], NoEnv);
+        var s = SettingsOf(o);
+        Assert.Equal(JournalBackend.PostgreSql, s.Journal);
+        Assert.Equal("Host=127.0.0.1;Port=5433;Username=kv;Password=pw", s.PostgresConnectionString);
+        Assert.Equal("akkakv_n3", s.PostgresDatabase);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Password=\"p;w\"")]
+    [InlineData(@"Host=db;Password=back\slash")]
+    [InlineData("Host=db;Password=${HOME}#not-a-comment//nor-this")]
+    [InlineData("Host=db;Password='it''s'")]
+    public void A_connection_string_reaches_the_settings_exactly_as_given(string connectionString)
+    {
+        var o = HostFlags.Parse(["--name", "n1", "--journal", "postgresql", "--postgres", connectionString], NoEnv);
+        Assert.Equal(connectionString, SettingsOf(o).PostgresConnectionString);
+    }
+
+    [Fact]
+    public void The_environment_supplies_the_journal_and_a_flag_wins_over_its_variable()
+    {
+        var env = new Dictionary<string, string> { ["AKKAKV_JOURNAL"] = "postgresql", ["AKKAKV_POSTGRES"] = "Host=from-env;Username=kv" };
+        var fromEnv = SettingsOf(HostFlags.Parse(["--name", "n1"], k => env.GetValueOrDefault(k)));
+        Assert.Equal(JournalBackend.PostgreSql, fromEnv.Journal);
+        Assert.Equal("Host=from-env;Username=kv", fromEnv.PostgresConnectionString);
+
+        var flags = SettingsOf(HostFlags.Parse(["--name", "n1", "--journal", "sqlite", "--postgres", "Host=from-flag;Username=kv"], k => env.GetValueOrDefault(k)));
+        Assert.Equal(JournalBackend.Sqlite, flags.Journal);
+        Assert.Equal("Host=from-flag;Username=kv", flags.PostgresConnectionString);
+    }
+
+    [Fact]
+    public void Empty_journal_variables_count_as_unset()
+    {
+        var env = new Dictionary<string, string> { ["AKKAKV_JOURNAL"] = "", ["AKKAKV_POSTGRES"] = "" };
+        var o = HostFlags.Parse(["--name", "n1"], k => env.GetValueOrDefault(k));
+        Assert.Null(o.ExtraHocon);
+        Assert.Equal(JournalBackend.Sqlite, SettingsOf(o).Journal);
+    }
+
+    [Fact]
+    public void A_bad_journal_variable_is_refused_naming_the_variable()
+    {
+        var e = Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_JOURNAL" ? "mysql" : null));
+        Assert.Contains("AKKAKV_JOURNAL 'mysql' must be sqlite or postgresql", e.Message);
+    }
+
+    [Fact]
+    public void The_journal_flags_win_over_the_config_file_and_the_rest_of_the_file_still_applies()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"akkakv-flags-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(file, "akka-kv.storage.journal = sqlite\nakka-kv.storage.postgresql.connection-string = \"Host=from-file\"\nakka-kv.request.w = 3\n");
+        try
+        {
+            var s = SettingsOf(HostFlags.Parse(["--name", "n1", "--config", file, "--journal", "postgresql"], NoEnv));
+            Assert.Equal(JournalBackend.PostgreSql, s.Journal);
+            Assert.Equal("Host=from-file", s.PostgresConnectionString);
+            Assert.Equal(3, s.DefaultW);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_usage_names_the_journal_flags_and_their_variables()
+    {
+        foreach (var text in new[] { "--journal", "sqlite", "postgresql", "--postgres", "AKKAKV_JOURNAL", "AKKAKV_POSTGRES" })
+            Assert.Contains(text, HostFlags.Usage);
     }
 }
