@@ -8,8 +8,10 @@ namespace AkkaKv.EndToEnd;
 
 /// <summary>
 /// Starts, kills (-9) and restarts N real <c>akkakv-node</c> processes on ephemeral loopback
-/// ports, each with its own data dir under a temp folder (like Garnet's ClusterTestContext).
-/// Kills only the processes it started, by PID; deletes its temp folder on dispose.
+/// ports, each with its own data dir under a temp folder (like Garnet's ClusterTestContext), and
+/// its journal in that dir's SQLite file or, given a <see cref="PostgresServer"/>, in its own
+/// database there (<c>--journal postgresql</c>). Kills only the processes it started, by PID;
+/// deletes its temp folder, and drops its nodes' databases, on dispose.
 /// </summary>
 public sealed class ClusterTestContext : IAsyncDisposable
 {
@@ -17,16 +19,20 @@ public sealed class ClusterTestContext : IAsyncDisposable
     private readonly Dictionary<string, Process> _processes = new();
     private readonly string? _extraHocon;
 
+    /// <summary>The server holding the nodes' journals; null: each node's SQLite file.</summary>
+    public PostgresServer? Postgres { get; }
+
     public string Root { get; }
     public IReadOnlyList<string> Names { get; }
     public IReadOnlyDictionary<string, int> Ports { get; }
     /// <summary>Each node's Redis-protocol (RESP) port, passed as <c>--resp-port</c>, on 127.0.0.1.</summary>
     public IReadOnlyDictionary<string, int> RespPorts { get; }
 
-    public ClusterTestContext(ITestOutputHelper output, int nodes, string? extraHocon = null)
+    public ClusterTestContext(ITestOutputHelper output, int nodes, string? extraHocon = null, PostgresServer? postgres = null)
     {
         _output = output;
         _extraHocon = extraHocon;
+        Postgres = postgres;
         Root = Path.Combine(Path.GetTempPath(), "akkakv-e2e-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Names = Enumerable.Range(1, nodes).Select(i => $"n{i}").ToList();
@@ -63,6 +69,13 @@ public sealed class ClusterTestContext : IAsyncDisposable
         while (reader.Read()) blobs.Add((byte[])reader[0]);
         return blobs;
     }
+
+    /// <summary>A node's database when the journal is on PostgreSQL: the node's default, <c>akkakv_&lt;name&gt;</c>.</summary>
+    public static string DatabaseOf(string node) => "akkakv_" + node;
+
+    /// <summary>Every event and snapshot payload in <paramref name="node"/>'s journal, wherever it is (SQLite file or PostgreSQL database).</summary>
+    public async Task<List<byte[]>> JournalBlobsAsync(string node) =>
+        Postgres is null ? JournalBlobs(DataDir(node)) : await Postgres.JournalBlobsAsync(DatabaseOf(node));
 
     /// <summary>Whether a journal payload holds <paramref name="key"/> (keys are written length-prefixed).</summary>
     public static bool MentionsKey(byte[] blob, string key)
@@ -128,6 +141,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node) };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
+        if (Postgres is not null) args.AddRange(["--journal", "postgresql", "--postgres", Postgres.ConnectionString]);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + node);
@@ -219,6 +233,16 @@ public sealed class ClusterTestContext : IAsyncDisposable
         _processes.Clear();
         // AKKAKV_E2E_KEEP=1 keeps the nodes' logs and data dirs for a post-mortem.
         if (Environment.GetEnvironmentVariable("AKKAKV_E2E_KEEP") == "1") _output.WriteLine($"kept {Root} (AKKAKV_E2E_KEEP=1)");
-        else try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        else
+        {
+            try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+            // The next cluster on the same server starts on empty journals, as it does on SQLite.
+            if (Postgres is not null)
+                foreach (var n in Names)
+                {
+                    try { await Postgres.DropDatabaseAsync(DatabaseOf(n)); }
+                    catch (Npgsql.NpgsqlException e) { _output.WriteLine($"could not drop {DatabaseOf(n)}: {e.Message}"); }
+                }
+        }
     }
 }
