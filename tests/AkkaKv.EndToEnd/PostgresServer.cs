@@ -112,11 +112,12 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private string Tool(string name) => Path.Combine(BinDir, name);
 
-    /// <summary>The newest <c>/usr/lib/postgresql/&lt;version&gt;/bin</c> with initdb and pg_ctl (Debian's layout), else the PATH.</summary>
-    public static string FindBinaries()
+    /// <summary>The newest <c>/usr/lib/postgresql/&lt;version&gt;/bin</c> with initdb, pg_ctl and postgres (Debian's layout), else the first such directory on the PATH.</summary>
+    public static string FindBinaries() => FindBinaries("/usr/lib/postgresql", Environment.GetEnvironmentVariable("PATH"));
+
+    public static string FindBinaries(string debian, string? path)
     {
         static bool Complete(string dir) => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")) && File.Exists(Path.Combine(dir, "postgres"));
-        const string debian = "/usr/lib/postgresql";
         if (Directory.Exists(debian))
         {
             var newest = Directory.GetDirectories(debian)
@@ -127,10 +128,10 @@ public sealed class PostgresServer : IAsyncLifetime
                 .FirstOrDefault();
             if (newest is not null) return newest;
         }
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
             if (Complete(dir)) return dir;
         throw new FileNotFoundException(
-            "PostgreSQL server binaries (initdb, pg_ctl, postgres) are neither in /usr/lib/postgresql/<version>/bin nor on PATH: " +
+            $"PostgreSQL server binaries (initdb, pg_ctl, postgres) are neither in {debian}/<version>/bin nor on PATH: " +
             "install Debian's postgresql (apt-get install -y --no-install-recommends postgresql; .ci/run does this on CI)");
     }
 
