@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local AkkaKv cluster on 127.0.0.1: three node processes n1..n3 (remoting ports 4001..4003,
-# Redis-protocol ports 6381..6383), each with its own SQLite journal under ./data/<node>.
+# Redis-protocol ports 6381..6383), each with its own SQLite journal under ./data/<node>, or with
+# AKKAKV_JOURNAL=postgresql AKKAKV_POSTGRES="Host=...;Username=...;Password=..." its own database
+# (akkakv_n1, ...) on that PostgreSQL server (the nodes read both variables from the environment).
 #   ./cluster.sh start          build, start n1 n2 n3, wait until all are members
 #   ./cluster.sh stop           stop every node this script started (by PID)
 #   ./cluster.sh start-node n2  (re)start one node with the same name, port and data dir
@@ -14,6 +16,20 @@ DATA=${AKKAKV_DATA:-data}
 # AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385).
 NODES=($(seq -f 'n%g' 1 "${AKKAKV_CLUSTER_SIZE:-3}"))
 SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
+
+# The journal variables go to every node as they are (the Host reads AKKAKV_JOURNAL and
+# AKKAKV_POSTGRES itself, an empty one as unset); checked before a node starts, so that a typo
+# fails here rather than in three node logs.
+export AKKAKV_JOURNAL="${AKKAKV_JOURNAL:-}" AKKAKV_POSTGRES="${AKKAKV_POSTGRES:-}"
+check_journal() {
+  case "$AKKAKV_JOURNAL" in
+    ""|sqlite) JOURNAL_DESC="SQLite in the data dir" ;;
+    postgresql)
+      [[ -n "$AKKAKV_POSTGRES" ]] || { echo "AKKAKV_JOURNAL=postgresql needs AKKAKV_POSTGRES (an Npgsql connection string, e.g. Host=127.0.0.1;Port=5432;Username=postgres)" >&2; exit 2; }
+      JOURNAL_DESC="PostgreSQL database akkakv_$1" ;;
+    *) echo "AKKAKV_JOURNAL='$AKKAKV_JOURNAL' must be sqlite or postgresql" >&2; exit 2 ;;
+  esac
+}
 
 port_of() { echo $((4000 + ${1#n})); }
 resp_port_of() { echo $((6380 + ${1#n})); }
@@ -31,13 +47,14 @@ alive() { [[ -f "$DATA/$1/pid" ]] && kill -0 "$(cat "$DATA/$1/pid")" 2>/dev/null
 start_node() {
   local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
   if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
+  check_journal "$n"
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
   DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
-  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, log $DATA/$n/node.log"
+  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
 }
 
 wait_up() {
@@ -66,6 +83,7 @@ wait_settled() {
 
 case "${1:-}" in
   start)
+    check_journal n1
     build
     declare -A offsets
     for n in "${NODES[@]}"; do mkdir -p "$DATA/$n"; touch "$DATA/$n/node.log"; offsets[$n]=$(wc -l < "$DATA/$n/node.log"); start_node "$n"; done
@@ -77,6 +95,7 @@ case "${1:-}" in
     echo "stop:  ./cluster.sh stop"
     ;;
   start-node)
+    check_journal "${2:-n1}"
     build
     n=${2:?node name}; mkdir -p "$DATA/$n"; touch "$DATA/$n/node.log"; off=$(wc -l < "$DATA/$n/node.log")
     start_node "$n"; wait_up "$n" "$off"; echo "$n is up"; wait_settled
@@ -105,6 +124,6 @@ case "${1:-}" in
     "$ROOT/akkakv" status
     ;;
   *)
-    sed -n '2,9p' "$0"; exit 2
+    sed -n '2,10p' "$0"; exit 2
     ;;
 esac
