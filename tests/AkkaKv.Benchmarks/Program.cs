@@ -1,4 +1,8 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/AkkaKv.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(AkkaKv.Benchmarks.CoreBenchmarks).Assembly).Run(args);
+// dotnet run -c Release --project tests/AkkaKv.Benchmarks -- memory [keys]
+if (args.Length > 0 && args[0] == "memory")
+    AkkaKv.Benchmarks.MemoryPerKey.Run(args.Length > 1 ? int.Parse(args[1]) : 100_000);
+else
+    BenchmarkSwitcher.FromAssembly(typeof(AkkaKv.Benchmarks.CoreBenchmarks).Assembly).Run(args);

@@ -256,7 +256,7 @@ public sealed class SiblingSetTests(ITestOutputHelper output)
         {
             var h = DvvHistory.Run(t.Ops);
             var set = Pick(h, t.I);
-            foreach (var actor in set.Context.Entries.Keys)
+            foreach (var actor in set.Context.Entries.Select(e => e.Key))
                 Assert.Equal(set.Context[actor], set.MaxCounterOf(actor));
             Assert.Equal(0, set.MaxCounterOf("nobody"));
         }, iter: 300, print: Print, writeLine: output.WriteLine);

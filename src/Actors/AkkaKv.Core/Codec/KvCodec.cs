@@ -100,6 +100,9 @@ public sealed class KvReader(byte[] data)
 
     public string ReadString() => Encoding.UTF8.GetString(Take(ReadLength()));
     public string? ReadNullableString() => ReadBool() ? ReadString() : null;
+
+    /// <summary>A string written by <see cref="KvWriter.WriteString"/>, as the process's one shared instance of it (<see cref="StringPool"/>).</summary>
+    public string ReadPooledString() => StringPool.FromUtf8(Take(ReadLength()));
     public Bytes ReadBytes() => Bytes.From(Take(ReadLength()));
     public Bytes? ReadNullableBytes() => ReadBool() ? ReadBytes() : null;
 

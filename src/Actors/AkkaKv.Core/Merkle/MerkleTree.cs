@@ -56,7 +56,7 @@ public sealed class MerkleTree
         public int Next;
     }
 
-    private readonly Dictionary<Bytes, int> _slotOf;
+    private int _count;
     private Slot[] _slots;
     private int _slotsUsed;
     private int _free = None;
@@ -74,7 +74,6 @@ public sealed class MerkleTree
     private MerkleTree(MerkleShape shape, int capacity)
     {
         Shape = shape;
-        _slotOf = new Dictionary<Bytes, int>(capacity);
         _slots = new Slot[Math.Max(capacity, 4)];
         _leafHead = new int[shape.LeafCount];
         Array.Fill(_leafHead, None);
@@ -87,7 +86,7 @@ public sealed class MerkleTree
     public MerkleShape Shape { get; }
 
     /// <summary>Keys held (keys with a non-empty sibling set).</summary>
-    public int Count => _slotOf.Count;
+    public int Count => _count;
 
     public ulong RootHash => _nodes[0];
 
@@ -127,11 +126,13 @@ public sealed class MerkleTree
     /// <summary>Drops <paramref name="key"/>'s entry, if any. O(depth + keys in its leaf).</summary>
     public bool Remove(Bytes key)
     {
-        if (!_slotOf.Remove(key, out var i)) return false;
-        var leaf = _slots[i].Leaf;
+        var leaf = Shape.LeafOf(KeyHash.Of(key));
         ref var link = ref _leafHead[leaf];
-        while (link != i) link = ref _slots[link].Next;
+        while (link != None && !key.Equals(_slots[link].Key)) link = ref _slots[link].Next;
+        if (link == None) return false;
+        var i = link;
         link = _slots[i].Next;
+        _count--;
         var digest = _slots[i].Digest;
         _slots[i] = new Slot { Next = _free };
         _free = i;
@@ -141,7 +142,7 @@ public sealed class MerkleTree
 
     public bool TryGetDigest(Bytes key, out ulong digest)
     {
-        if (_slotOf.TryGetValue(key, out var i))
+        if (Find(key, Shape.LeafOf(KeyHash.Of(key))) is var i and not None)
         {
             digest = _slots[i].Digest;
             return true;
@@ -262,21 +263,33 @@ public sealed class MerkleTree
     /// <summary>Stores the digest in its slot; false when nothing changed. <paramref name="delta"/>: old XOR new digest.</summary>
     private bool Put(Bytes key, ulong digest, out int leaf, out ulong delta)
     {
-        ref var i = ref CollectionsMarshal.GetValueRefOrAddDefault(_slotOf, key, out var exists);
-        if (exists)
+        leaf = Shape.LeafOf(KeyHash.Of(key));
+        var i = Find(key, leaf);
+        if (i != None)
         {
             ref var slot = ref _slots[i];
-            leaf = slot.Leaf;
             delta = slot.Digest ^ digest;
             slot.Digest = digest;
             return delta != 0;
         }
         i = NewSlot();
-        leaf = Shape.LeafOf(KeyHash.Of(key));
+        _count++;
         _slots[i] = new Slot { Key = key, Digest = digest, Leaf = leaf, Next = _leafHead[leaf] };
         _leafHead[leaf] = i;
         delta = digest;
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="key"/>'s slot, found by walking its leaf's list: a leaf holds 1/4,096 of the
+    /// slot's keys (one or two at a million keys per node), so there is no per-key index (a
+    /// dictionary would cost more memory per key than the slot itself).
+    /// </summary>
+    private int Find(Bytes key, int leaf)
+    {
+        for (var i = _leafHead[leaf]; i != None; i = _slots[i].Next)
+            if (key.Equals(_slots[i].Key)) return i;
+        return None;
     }
 
     private int NewSlot()

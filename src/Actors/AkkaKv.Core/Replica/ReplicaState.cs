@@ -18,7 +18,7 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     public ReplicaState Apply(object evt) => evt switch
     {
-        ReplicaIncarnated e => this with { ActorId = e.ActorId },
+        ReplicaIncarnated e => this with { ActorId = Codec.StringPool.Intern(e.ActorId) },
         SiblingsMerged e => ApplyMerge(e),
         TombstonesPurged e => ApplyPurge(e),
         ReplicaReset e => this with { Keys = Keys.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },

@@ -35,7 +35,7 @@ public static class VersioningCodec
         var entries = new List<KeyValuePair<string, long>>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
         {
-            var actor = r.ReadString();
+            var actor = r.ReadPooledString();
             var counter = r.ReadVarLong();
             if (counter < 0) throw new FormatException("negative version counter");
             entries.Add(KeyValuePair.Create(actor, counter));
@@ -48,7 +48,7 @@ public static class VersioningCodec
         var count = r.ReadLength();
         var list = new List<Sibling>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
-            list.Add(new Sibling(new Dot(r.ReadString(), r.ReadVarLong()), r.ReadVector(), r.ReadNullableBytes(), r.ReadVarLong()));
+            list.Add(new Sibling(new Dot(r.ReadPooledString(), r.ReadVarLong()), r.ReadVector(), r.ReadNullableBytes(), r.ReadVarLong()));
         return SiblingSet.Of(list);
     }
 
