@@ -73,7 +73,8 @@ wait_settled() {
   echo -n "placing replica slots"
   while (( SECONDS < deadline )); do
     out=$("$ROOT/akkakv" --nodes 127.0.0.1:4001 status 2>/dev/null || true)
-    if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out"; then
+    if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out" \
+      && grep -q "^slots catching up: 0 " <<<"$out"; then
       echo " done"; return
     fi
     echo -n "."; sleep 1

@@ -25,4 +25,4 @@ public sealed record GetAntiEntropyStats : IKvMessage
 public sealed record AntiEntropyStats(string Node, long RoundsCompleted, long LastRoundCompletedAtMs, long LastExchangeAtMs,
     long Exchanges, long ExchangesFailed, int PairsChecked, int PairsInSync, int PartitionsChecked, int PartitionsInSync,
     long KeysRepaired, long BytesExchanged, int PairsLeftInRound, long ReadRepairedKeys = 0, long ReadRepairedReplicas = 0,
-    long TombstonesPurged = 0, int TombstonesPending = 0, string? LastGcSkipped = null, long SlotCatchUps = 0) : IKvMessage;
+    long TombstonesPurged = 0, int TombstonesPending = 0, string? LastGcSkipped = null, long SlotCatchUps = 0, int SlotsCatchingUp = 0) : IKvMessage;

@@ -18,6 +18,8 @@ public static class StatusText
         sb.AppendLine($"unallocated slots: {st.UnallocatedSlots} (allocated on first use)");
         sb.AppendLine($"co-located partitions: {st.CoLocatedPartitions}");
         sb.AppendLine($"slots waiting to move to their ring position: {st.MisplacedSlots}");
+        if (st.AntiEntropy is not null)
+            sb.AppendLine($"slots catching up: {st.AntiEntropy.Sum(a => a.SlotsCatchingUp)} (recovering their journal or exchanging with their peers after a start)");
         if (st.Hints is not null)
         {
             sb.AppendLine("hinted handoff (per node: writes held for an unreachable node, replayed when it is back):");
@@ -50,7 +52,7 @@ public static class StatusText
                     : $"last exchange {DateTimeOffset.FromUnixTimeMilliseconds(ae.LastExchangeAtMs).UtcDateTime:HH:mm:ss} UTC";
                 var round = ae.RoundsCompleted == 0 ? "no round completed"
                     : $"last round: {ae.PartitionsInSync} of {ae.PartitionsChecked} partitions in sync ({ae.PairsInSync} of {ae.PairsChecked} replica pairs)";
-                sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), {ae.SlotCatchUps} slot catch-up(s), " +
+                sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), {ae.SlotCatchUps} slot catch-up(s) ({ae.SlotsCatchingUp} in progress), " +
                     $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; read repair: {ae.ReadRepairedKeys} key(s), {ae.ReadRepairedReplicas} replica(s); {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
                 sb.AppendLine($"  {"",-8} tombstone GC: {ae.TombstonesPurged} purged, {ae.TombstonesPending} listed awaiting confirmation by the next round"
                     + (ae.LastGcSkipped is null ? "" : $"; last pass skipped: {ae.LastGcSkipped}"));

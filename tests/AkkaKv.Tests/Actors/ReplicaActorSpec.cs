@@ -94,6 +94,30 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void The_node_counts_a_slot_as_catching_up_from_its_start_until_it_serves_and_not_after_it_stops()
+    {
+        // What `akkakv status` reports as "slots catching up" comes from these messages.
+        var antiEntropy = CreateTestProbe();
+        Sys.ActorOf(Props.Create(() => new ForwardCatchUpStates(antiEntropy.Ref)), AkkaKv.AntiEntropy.AntiEntropyActor.Name);
+        var observer = CreateTestProbe();
+        var (replica, region) = StartReplicaWithPeers(observer);
+        region.Tell(new FakePeerRegion.Hold(1));
+        Assert.Equal(new SlotCatchUpState(Slot, true), antiEntropy.ExpectMsg<SlotCatchUpState>(Wait));
+        // Held by a silent peer: still catching up, nothing says otherwise.
+        Assert.All(antiEntropy.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => (SlotCatchUpState)m), m => Assert.True(m.CatchingUp));
+
+        region.Tell(new FakePeerRegion.Release(1));
+        Assert.Equal(new SlotCatchUpState(Slot, false), antiEntropy.FishForMessage<SlotCatchUpState>(m => !m.CatchingUp, Wait));
+        StopAndAwaitTermination(replica);
+        Assert.Equal(new SlotCatchUpState(Slot, false), antiEntropy.ExpectMsg<SlotCatchUpState>(Wait));
+    }
+
+    private sealed class ForwardCatchUpStates : ReceiveActor
+    {
+        public ForwardCatchUpStates(IActorRef to) => Receive<SlotCatchUpState>(m => to.Forward(m));
+    }
+
+    [Fact]
     public void A_replica_catching_up_declines_a_put_its_coordinator_can_send_elsewhere_and_holds_one_it_cannot()
     {
         var observer = CreateTestProbe();

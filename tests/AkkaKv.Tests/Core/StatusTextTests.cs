@@ -20,10 +20,21 @@ public sealed class StatusTextTests
             new AntiEntropyStats("n1", 3, lastExchange, lastExchange, 700, 2, 256, 250, 200, 195, 1234, 98765, 17, 12, 13)])));
 
         Assert.Contains("anti-entropy (per node", text);
-        Assert.Contains("  n1       3 round(s), last round: 195 of 200 partitions in sync (250 of 256 replica pairs); 700 exchanges (2 abandoned), 0 slot catch-up(s), " +
+        Assert.Contains("  n1       3 round(s), last round: 195 of 200 partitions in sync (250 of 256 replica pairs); 700 exchanges (2 abandoned), 0 slot catch-up(s) (0 in progress), " +
             "1234 key(s) repaired, 98765 bytes exchanged; read repair: 12 key(s), 13 replica(s); last exchange 09:30:05 UTC; round in progress, 17 pair(s) left", text);
         // A member whose anti-entropy did not answer (here: unreachable) says so rather than showing zeros.
         Assert.Contains("  n3       not reported", text);
+    }
+
+    [Fact]
+    public void Slots_still_recovering_or_catching_up_are_counted_per_node_and_in_total()
+    {
+        var text = StatusText.Render(Status(null, ValueList.From([
+            new AntiEntropyStats("n1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SlotCatchUps: 200, SlotsCatchingUp: 56),
+            new AntiEntropyStats("n3", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SlotCatchUps: 256, SlotsCatchingUp: 3)])));
+
+        Assert.Contains("slots catching up: 59 (recovering their journal or exchanging with their peers after a start)", text);
+        Assert.Contains("200 slot catch-up(s) (56 in progress)", text);
     }
 
     [Fact]
@@ -40,7 +51,7 @@ public sealed class StatusTextTests
     public void A_node_that_has_not_finished_a_round_says_so()
     {
         var text = StatusText.Render(Status(null, ValueList.From([new AntiEntropyStats("n1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)])));
-        Assert.Contains("  n1       0 round(s), no round completed; 0 exchanges (0 abandoned), 0 slot catch-up(s), 0 key(s) repaired, 0 bytes exchanged; read repair: 0 key(s), 0 replica(s); no exchange yet", text);
+        Assert.Contains("  n1       0 round(s), no round completed; 0 exchanges (0 abandoned), 0 slot catch-up(s) (0 in progress), 0 key(s) repaired, 0 bytes exchanged; read repair: 0 key(s), 0 replica(s); no exchange yet", text);
     }
 
     [Fact]

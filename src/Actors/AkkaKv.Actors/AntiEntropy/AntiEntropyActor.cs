@@ -47,6 +47,8 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private IReadOnlyDictionary<int, IReadOnlySet<MerkleEntry>> _gcCandidates = new Dictionary<int, IReadOnlySet<MerkleEntry>>();
     private readonly HashSet<int> _slot0Partitions = new();
     private long _tombstonesPurged, _catchUps;
+    // Slots on this node that are recovering their journal or catching up with their peers.
+    private readonly HashSet<SlotId> _catchingUp = new();
     private string? _lastGcSkipped;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -76,6 +78,10 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
             _catchUps++;
             _keysRepaired += c.KeysRepaired;
             _bytes += c.BytesExchanged;
+        });
+        Receive<SlotCatchUpState>(c =>
+        {
+            if (c.CatchingUp) _catchingUp.Add(c.Slot); else _catchingUp.Remove(c.Slot);
         });
         Receive<RepairSoon>(r => Soon(r.Reason));
         Receive<ClusterEvent.MemberUp>(e => Soon($"{e.Member.Address} is up"));
@@ -233,5 +239,5 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
         _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count,
-        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped, _catchUps);
+        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped, _catchUps, _catchingUp.Count);
 }

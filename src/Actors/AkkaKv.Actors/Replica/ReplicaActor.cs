@@ -84,6 +84,18 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     public override string PersistenceId => PersistenceIdOf(_slot);
 
+    protected override void PreStart()
+    {
+        base.PreStart();
+        TellCatchUpState(true); // recovering: not serving until recovered and caught up
+    }
+
+    protected override void PostStop()
+    {
+        TellCatchUpState(false);
+        base.PostStop();
+    }
+
     protected override void OnRecover(object message)
     {
         switch (message)
@@ -120,13 +132,14 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void StartCatchUp()
     {
-        if (_peerRouter?.Invoke() is null) return;
+        if (_peerRouter?.Invoke() is null) { TellCatchUpState(false); return; }
         _catchUpStarted = _time.GetTimestamp();
         var (plan, first) = CatchUpPlan.Start(_settings.ReplicationFactor, _slot.Index).First();
         // A catch-up that restarts after a reset reports what the first attempt repaired too.
         plan = plan with { KeysRepaired = _catchUpCarried.Keys, BytesExchanged = _catchUpCarried.Bytes };
         _catchUpCarried = (0, 0);
-        if (first.Step == CatchUpStep.Serve) return; // no peer (N = 1): nothing to catch up with
+        if (first.Step == CatchUpStep.Serve) { TellCatchUpState(false); return; } // no peer (N = 1): nothing to catch up with
+        TellCatchUpState(true);
         _catchUp = plan;
         Follow(first);
     }
@@ -168,12 +181,17 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var plan = _catchUp;
         _catchUp = null;
         Stash.UnstashAll();
+        TellCatchUpState(false);
         if (plan is null) return;
         var took = _time.GetElapsedTime(_catchUpStarted);
         if (plan.KeysRepaired > 0)
             _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, plan.KeysRepaired, plan.BytesExchanged);
         Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new CatchUpDone(_slot, plan.KeysRepaired, plan.BytesExchanged));
     }
+
+    /// <summary>Tells the node's anti-entropy actor whether this slot is still recovering or catching up (the status counts them).</summary>
+    private void TellCatchUpState(bool catchingUp) =>
+        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new SlotCatchUpState(_slot, catchingUp));
 
     /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
     private void Apply(object e)

@@ -114,3 +114,10 @@ internal sealed record GcGenerationSeen(long RequestId, long GcGeneration) : IRe
 /// its peers); told to the node's anti-entropy actor, which counts it with the other repairs.
 /// </summary>
 internal sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExchanged);
+
+/// <summary>
+/// Local only: a replica slot on this node started (recovering its journal, then catching up
+/// with its peers: <paramref name="CatchingUp"/> true), or began serving or stopped (false); told to
+/// the node's anti-entropy actor, which counts the slots not yet serving for the status.
+/// </summary>
+internal sealed record SlotCatchUpState(SlotId Slot, bool CatchingUp);
