@@ -21,8 +21,10 @@ namespace AkkaKv.Tests.Actors;
 /// </summary>
 public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private const string EntityId = "5/0";
-    private static readonly SlotId Slot = new(5, 0);
+    // A slot whose snapshot stagger (SnapshotSchedule) is 0 at snapshot-every = 3, so the
+    // snapshot specs below count events from the first one; A_slot_with_a_stagger_... covers the rest.
+    private const string EntityId = "10/0";
+    private static readonly SlotId Slot = new(10, 0);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
     private readonly string _dir;
@@ -327,13 +329,15 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     private static Sibling Foreign(string actor, long counter, string? value, VersionVector? past = null) =>
         new(new Dot(actor, counter), past ?? VersionVector.Empty, value is null ? null : B(value), 1_000);
 
-    private long Scalar(string sql)
+    private long Scalar(string sql) => Scalar(sql, Slot);
+
+    private long Scalar(string sql, SlotId slot)
     {
         using var connection = new SqliteConnection(AkkaKvHosting.SqliteConnectionString(_dir));
         connection.Open();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$pid", ReplicaActor.PersistenceIdOf(Slot));
+        cmd.Parameters.AddWithValue("$pid", ReplicaActor.PersistenceIdOf(slot));
         return Convert.ToInt64(cmd.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -666,6 +670,35 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(4, next.Siblings.Siblings.Single().Dot.Counter);
         Assert.Equal(next.Siblings, Read(again, B("k0")));
         Assert.Equal(written[2].Siblings, Read(again, B("k2")));
+    }
+
+    [Fact]
+    public void The_specs_slot_has_no_snapshot_stagger_at_snapshot_every_3_and_slot_5_0_has_one()
+    {
+        Assert.Equal(0, SnapshotSchedule.InitialCount(Slot, 3));
+        Assert.Equal(1, SnapshotSchedule.InitialCount(new SlotId(5, 0), 3));
+    }
+
+    [Fact]
+    public void A_slot_with_a_stagger_takes_its_first_snapshot_early_and_the_next_ones_every_snapshot_every_events()
+    {
+        var settings = _settings with { SnapshotEvery = 3 };
+        var staggered = new SlotId(5, 0); // stagger 1: first snapshot after 2 puts, then after 5, 8
+        var replica = Sys.ActorOf(ReplicaActor.PropsFor(settings, staggered.ToString(), TimeProvider.System));
+        const string lastSnapshot = "SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $pid";
+        Put(replica, B("a"), B("1"), null);
+        Put(replica, B("b"), B("2"), null);
+        // ReplicaIncarnated (1) + 2 puts: the first snapshot at seqNr 3, not 4 as for an unstaggered slot.
+        AwaitAssert(() => Assert.Equal(3, Scalar(lastSnapshot, staggered)), Wait);
+        for (var i = 0; i < 3; i++) Put(replica, B($"k{i}"), B("v"), null);
+        AwaitAssert(() => Assert.Equal(6, Scalar(lastSnapshot, staggered)), Wait);
+        StopAndAwaitTermination(replica);
+
+        // The phase carries over a restart: recovered from the snapshot at seqNr 6, the slot counts
+        // from there, so three puts later (seqNr 9) the next one is due.
+        var recovered = Sys.ActorOf(ReplicaActor.PropsFor(settings, staggered.ToString(), TimeProvider.System));
+        for (var i = 0; i < 3; i++) Put(recovered, B($"r{i}"), B("v"), null);
+        AwaitAssert(() => Assert.Equal(9, Scalar(lastSnapshot, staggered)), Wait);
     }
 
     [Fact]

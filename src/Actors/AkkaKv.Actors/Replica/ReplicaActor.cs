@@ -75,6 +75,9 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         _random = random;
         _peerRouter = peerRouter;
         _tree = new MerkleTree(MerkleShape.Of(settings));
+        // A snapshot offered at recovery resets this; without one, the first snapshot comes early
+        // by the slot's stagger, so a node's slots do not all snapshot at the same moment.
+        _eventsSinceSnapshot = SnapshotSchedule.InitialCount(slot, settings.SnapshotEvery);
     }
 
     public static Props PropsFor(KvSettings settings, string entityId, TimeProvider time, Func<IActorRef?>? peerRouter = null) =>
@@ -397,7 +400,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void AfterEvent()
     {
-        if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
+        if (!SnapshotSchedule.Due(++_eventsSinceSnapshot, _settings.SnapshotEvery)) return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_state.ToSnapshot());
     }
