@@ -31,6 +31,19 @@ check_journal() {
   esac
 }
 
+# The keys that sign causal contexts: every node of the cluster must hold the same file, kept across
+# restarts. AKKAKV_CONTEXT_KEYS=/path/file names one; otherwise the script makes $DATA/context-keys
+# once (32 random bytes, readable by this user only) and keeps it until the data is deleted.
+CONTEXT_KEYS=${AKKAKV_CONTEXT_KEYS:-$DATA/context-keys}
+ensure_context_keys() {
+  if [[ -n "${AKKAKV_CONTEXT_KEYS:-}" ]]; then
+    [[ -f "$CONTEXT_KEYS" ]] || { echo "AKKAKV_CONTEXT_KEYS='$CONTEXT_KEYS': no such file" >&2; exit 2; }
+  elif [[ ! -f "$CONTEXT_KEYS" ]]; then
+    mkdir -p "$DATA"
+    (umask 077; echo "k1 $(head -c 32 /dev/urandom | base64 -w0)" > "$CONTEXT_KEYS")
+  fi
+}
+
 port_of() { echo $((4000 + ${1#n})); }
 resp_port_of() { echo $((6380 + ${1#n})); }
 
@@ -48,10 +61,11 @@ start_node() {
   local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
   if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
   check_journal "$n"
+  ensure_context_keys
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
   echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"

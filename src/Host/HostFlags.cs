@@ -6,7 +6,7 @@ namespace AkkaKv.Host;
 /// <summary>
 /// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
 /// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR,
-/// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES);
+/// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_INSECURE);
 /// a flag wins over its variable. The journal flags become HOCON overrides applied over the
 /// --config file.
 /// </summary>
@@ -14,7 +14,7 @@ public static class HostFlags
 {
     public const string Usage = """
         usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
-                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."]
+                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--insecure]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
@@ -27,8 +27,15 @@ public static class HostFlags
                       --postgres server, akkakv_<name> unless akka-kv.storage.postgresql.database says otherwise)
           --postgres  the PostgreSQL server as an Npgsql connection string (akka-kv.storage.postgresql.connection-string);
                       --journal and --postgres win over the --config file
+          --requirepass  the RESP port's password (Redis's requirepass, user "default"; akka-kv.resp.requirepass); clients
+                      must AUTH before anything else. Prefer AKKAKV_REQUIREPASS: a flag shows in the process list
+          --context-keys  the file of keys that sign causal contexts (akka-kv.security.context-keys-file): lines
+                      "<id> <secret in base64>", the first signs, all are accepted; the same file on every node.
+                      None: a public development key, refused off loopback
+          --insecure  start even though --host is not a loopback address and the node is not protected (protected mode
+                      refuses that: remoting has no TLS yet, contexts need --context-keys, a RESP port needs --requirepass)
         environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
-                     AKKAKV_JOURNAL, AKKAKV_POSTGRES
+                     AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_INSECURE (1 or true)
         """;
 
     /// <summary>The values <c>--journal</c> takes: those of <c>akka-kv.storage.journal</c>.</summary>
@@ -45,6 +52,15 @@ public static class HostFlags
         // Set but empty counts as unset, so scripts can pass these through as they are.
         string? journal = NonEmpty(env("AKKAKV_JOURNAL")), postgres = NonEmpty(env("AKKAKV_POSTGRES"));
         string journalFrom = "AKKAKV_JOURNAL", postgresFrom = "AKKAKV_POSTGRES";
+        string? requirePass = NonEmpty(env("AKKAKV_REQUIREPASS")), contextKeys = NonEmpty(env("AKKAKV_CONTEXT_KEYS"));
+        var contextKeysFrom = "AKKAKV_CONTEXT_KEYS";
+        var insecureText = NonEmpty(env("AKKAKV_INSECURE"));
+        var insecure = insecureText switch
+        {
+            null or "0" or "false" => false,
+            "1" or "true" => true,
+            _ => throw new ArgumentException($"AKKAKV_INSECURE '{insecureText}' must be 1, true, 0 or false"),
+        };
         var seeds = new List<string>();
         var envSeeds = env("AKKAKV_SEEDS");
         var flagSeeds = new List<string>();
@@ -62,6 +78,12 @@ public static class HostFlags
                 case "--config": config = Value(); break;
                 case "--journal": journal = Value(); journalFrom = "--journal"; break;
                 case "--postgres": postgres = Value(); postgresFrom = "--postgres"; break;
+                case "--requirepass":
+                    requirePass = Value();
+                    if (requirePass.Length == 0) throw new ArgumentException("--requirepass needs a non-empty password");
+                    break;
+                case "--context-keys": contextKeys = Value(); contextKeysFrom = "--context-keys"; break;
+                case "--insecure": insecure = true; break;
                 default: throw new ArgumentException($"unknown flag '{args[i]}'");
             }
         }
@@ -79,6 +101,12 @@ public static class HostFlags
         var overrides = new List<string>();
         if (journal is not null) overrides.Add($"akka-kv.storage.journal = {journal}");
         if (postgres is not null) overrides.Add($"akka-kv.storage.postgresql.connection-string = {HoconString(postgres)}");
+        if (contextKeys is not null)
+        {
+            if (!File.Exists(contextKeys)) throw new ArgumentException($"{contextKeysFrom} '{contextKeys}': no such file");
+            overrides.Add($"akka-kv.security.context-keys-file = {HoconString(Path.GetFullPath(contextKeys))}");
+        }
+        if (requirePass is not null) overrides.Add($"akka-kv.resp.requirepass = {HoconString(requirePass)}");
         var fileHocon = config is null ? null
             : File.Exists(config) ? File.ReadAllText(config)
             : throw new ArgumentException($"--config '{config}': no such file");
@@ -90,7 +118,8 @@ public static class HostFlags
             RespPort = respPortNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
-            // Later keys win in HOCON: the journal flags over the --config file.
+            Insecure = insecure,
+            // Later keys win in HOCON: the journal and password flags over the --config file.
             ExtraHocon = overrides.Count == 0 ? fileHocon : string.Join("\n", [fileHocon ?? "", .. overrides]),
         };
     }

@@ -22,6 +22,25 @@ catch (ArgumentException e)
     return 2;
 }
 
+// The node's settings (defaults, --config, flags), read once: a bad setting stops the start here.
+KvSettings settings;
+try
+{
+    settings = KvSettings.FromConfig(AkkaKvHosting.NodeConfig(node));
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {StartFailure(e)}");
+    return 1;
+}
+if (ProtectedMode.Refusal(node.Host, node.RespPort, respPassword: settings.RespRequirePass.Length > 0, remotingTls: false, contextKeys: !settings.Contexts.IsDevelopment, node.Insecure) is { } refusal)
+{
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: {refusal}");
+    return 1;
+}
+if (node.Insecure && !ProtectedMode.IsLoopback(node.Host))
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: WARNING: --insecure: serving on {node.Host} without TLS{(node.RespPort > 0 && settings.RespRequirePass.Length == 0 ? " and without a RESP password" : "")}; anyone who reaches these ports can read and write every key and join the cluster");
+
 // No default app configuration: the node is configured by flags, environment and HOCON only, and
 // the defaults' appsettings.json reload-on-change would put a file watcher on the working
 // directory, which burns CPU on every journal write when the data dir lives under it.
@@ -46,8 +65,8 @@ var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
 Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}), data in {Path.GetFullPath(node.DataDir)}");
-Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, KvSettings.FromConfig(AkkaKvHosting.NodeConfig(node)))}");
-if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}");
+Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, settings)}");
+if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}{(settings.RespRequirePass.Length > 0 ? ", password required (AUTH)" : ", no password")}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
 return 0;

@@ -40,7 +40,12 @@ public sealed class ClusterTestContext : IAsyncDisposable
         Ports = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
         RespPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[nodes + x.i]);
         if (extraHocon is not null) File.WriteAllText(Path.Combine(Root, "extra.conf"), extraHocon);
+        // The cluster's own context keys, as a deployment has (and ./cluster.sh makes).
+        File.WriteAllText(ContextKeysFile, AkkaKv.Versioning.ContextKeysFile.NewLine("k1") + "\n");
     }
+
+    /// <summary>The keys file every node of this cluster signs causal contexts with (<c>--context-keys</c>).</summary>
+    public string ContextKeysFile => Path.Combine(Root, "context-keys");
 
     public IEnumerable<string> Endpoints => Names.Select(Endpoint);
     public string Endpoint(string node) => $"127.0.0.1:{Ports[node]}";
@@ -138,7 +143,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
 
     public void Start(string node)
     {
-        var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node) };
+        var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node), "--context-keys", ContextKeysFile };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
         if (Postgres is not null) args.AddRange(["--journal", "postgresql", "--postgres", Postgres.ConnectionString]);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using AkkaKv.Versioning;
 using StackExchange.Redis;
 using Xunit;
 using Xunit.Abstractions;
@@ -395,5 +396,69 @@ public sealed class RespEndToEndTests : IClassFixture<RespClusterFixture>
             Assert.Equal([last], read.Siblings);
             Assert.Equal(new CliBulk(last), await Cli("n2").CallAsync("GET", key));
         }
+    }
+
+    // ---- forged contexts (issue 13) ----
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var b64 = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '='));
+    }
+
+    private static string Base64Url(byte[] data) => Convert.ToBase64String(data).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>
+    /// What a client can do with a context it read and no secret: decode it, raise every counter
+    /// of its version vector to 2^63-1, and put it back together around the original tag.
+    /// </summary>
+    private static string ForgeMaxCounters(string context)
+    {
+        var token = FromBase64Url(context);
+        var header = 2 + token[1];
+        var vector = new AkkaKv.Codec.KvReader(token[header..^16]).ReadVector();
+        Assert.False(vector.IsEmpty);
+        var w = new AkkaKv.Codec.KvWriter();
+        w.WriteVector(AkkaKv.Versioning.VersionVector.Of(vector.Entries.Select(e => KeyValuePair.Create(e.Key, long.MaxValue))));
+        return Base64Url([.. token[..header], .. w.ToArray(), .. token[^16..]]);
+    }
+
+    [Fact]
+    public async Task A_forged_context_is_refused_and_every_later_write_of_the_key_reads_back_through_every_node()
+    {
+        var key = Key("forged");
+        var other = Key("forged-other");
+        Assert.Equal(Ok, await Cli("n1").CallAsync("SET", key, "before"));
+        Assert.Equal(Ok, await Cli("n1").CallAsync("SET", other, "x"));
+        var read = KvGetReply.From(await Cli("n2").CallAsync("KV.GET", key));
+        var otherRead = KvGetReply.From(await Cli("n2").CallAsync("KV.GET", other));
+
+        // The attack: counters raised to the maximum, through any node.
+        foreach (var node in _cluster.Names)
+            Assert.Equal(new CliError("ERR the causal context was not issued by this cluster for this key, or was altered: pass back the context string of a get of the same key unchanged"),
+                await Cli(node).CallAsync("KV.PUT", key, "forged", "CONTEXT", ForgeMaxCounters(read.Context)));
+        // Signed with the public development key (its secret is in the source): refused by a cluster with its own keys.
+        var devSigned = AkkaKv.Versioning.CausalContext.Development.Encode(Bytes.FromUtf8(key),
+            AkkaKv.Versioning.VersionVector.Of([KeyValuePair.Create("n1/0.00000001", long.MaxValue)]));
+        Assert.Equal(new CliError("ERR the causal context is signed with key 'dev', which this node does not hold: it was not issued by this cluster (or its key was retired); read the key again and pass back that context"),
+            await Cli("n3").CallAsync("KV.PUT", key, "forged", "CONTEXT", devSigned));
+        // A real context of another key: refused for this one.
+        Assert.Equal(new CliError("ERR the causal context was not issued by this cluster for this key, or was altered: pass back the context string of a get of the same key unchanged"),
+            await Cli("n1").CallAsync("KV.PUT", key, "forged", "CONTEXT", otherRead.Context));
+        Assert.Equal(new CliBulk("before"), await Cli("n3").CallAsync("GET", key));
+
+        // Every later write, plain SET and KV.PUT with the real context, through each node, reads back everywhere.
+        var i = 0;
+        foreach (var writer in _cluster.Names)
+        {
+            var value = $"later-{++i}";
+            Assert.Equal(Ok, await Cli(writer).CallAsync("SET", key, value));
+            foreach (var reader in _cluster.Names)
+                Assert.Equal(new CliBulk(value), await Cli(reader).CallAsync("GET", key));
+        }
+        var current = KvGetReply.From(await Cli("n1").CallAsync("KV.GET", key));
+        Assert.Equal(Ok, await Cli("n2").CallAsync("KV.PUT", key, "with-context", "CONTEXT", current.Context));
+        var final = KvGetReply.From(await Cli("n3").CallAsync("KV.GET", key));
+        Assert.Equal(["with-context"], final.Siblings);
     }
 }

@@ -95,10 +95,21 @@ public sealed class GatewaySpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_delete_with_a_truncated_context_is_refused_as_malformed()
+    public void A_delete_with_a_truncated_context_is_refused_as_altered()
     {
-        var context = CausalContext.Encode(VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 12L)]));
-        ExpectRefusal(new Delete(Key, context[..^3], RequestOptions.Default), "the causal context is malformed");
+        var context = CausalContext.Development.Encode(Key, VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 12L)]));
+        ExpectRefusal(new Delete(Key, context[..^3], RequestOptions.Default), "the causal context was not issued by this cluster for this key, or was altered");
+    }
+
+    [Fact]
+    public void A_put_with_the_context_of_another_key_or_signed_with_another_clusters_key_is_refused()
+    {
+        var vector = VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", long.MaxValue)]);
+        ExpectRefusal(new Put(Key, Bytes.FromUtf8("v"), CausalContext.Development.Encode(Bytes.FromUtf8("user:2"), vector), RequestOptions.Default),
+            "the causal context was not issued by this cluster for this key, or was altered");
+        var otherCluster = new CausalContext([new ContextKey("k1", new byte[32])]);
+        ExpectRefusal(new Put(Key, Bytes.FromUtf8("v"), otherCluster.Encode(Key, vector), RequestOptions.Default),
+            "the causal context is signed with key 'k1', which this node does not hold");
     }
 
     [Fact]
@@ -106,7 +117,7 @@ public sealed class GatewaySpec : Akka.TestKit.Xunit2.TestKit
     {
         var vector = VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 12L), KeyValuePair.Create("n2/1.0000000b", 3L)]);
 
-        _gateway.Tell(new Put(Key, Bytes.FromUtf8("v"), CausalContext.Encode(vector), RequestOptions.Default), TestActor);
+        _gateway.Tell(new Put(Key, Bytes.FromUtf8("v"), CausalContext.Development.Encode(Key, vector), RequestOptions.Default), TestActor);
 
         var envelope = _region.ExpectMsg<SlotEnvelope>(Wait);
         Assert.Equal(new SlotId(PartitionOf(Key), 0), envelope.Slot);
@@ -163,7 +174,7 @@ public sealed class GatewaySpec : Akka.TestKit.Xunit2.TestKit
 
         var success = ExpectMsg<WriteSuccess>(Wait);
         Assert.Equal(2, success.Acks);
-        Assert.True(CausalContext.TryDecode(success.Context, out var context));
+        Assert.True(CausalContext.Development.TryDecode(success.Context, Key, out var context, out _));
         Assert.Equal(minted.Context, context);
     }
 }

@@ -101,7 +101,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
         var success = _client.ExpectMsg<GetSuccess>(Wait);
         Assert.Equal(Key, success.Key);
         Assert.Equal(["a", "b"], ValuesOf(success.Values).Order());
-        Assert.Equal(CausalContext.Encode(Set(a, b).Context), success.Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, Set(a, b).Context), success.Context);
         Assert.Equal([ReplicaReadState.Stale, ReplicaReadState.Stale, ReplicaReadState.Pending], States(success.Replicas));
         Assert.Equal(["n1", "n2"], success.Replicas.Where(r => r.Slot < 2).OrderBy(r => r.Slot).Select(r => r.Node));
     }
@@ -146,7 +146,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
 
         var notFound = _client.ExpectMsg<NotFound>(Wait);
         Assert.Equal(Key, notFound.Key);
-        Assert.Equal(CausalContext.Encode(VersionVector.Empty), notFound.Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, VersionVector.Empty), notFound.Context);
         Assert.Equal([ReplicaReadState.NotFound, ReplicaReadState.Pending, ReplicaReadState.NotFound], States(notFound.Replicas));
     }
 
@@ -161,7 +161,7 @@ public sealed class GetCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
         Answer(coordinator, 1, Set(tombstone));
 
         var notFound = _client.ExpectMsg<NotFound>(Wait);
-        Assert.Equal(CausalContext.Encode(Set(tombstone).Context), notFound.Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, Set(tombstone).Context), notFound.Context);
         Assert.Equal([ReplicaReadState.Stale, ReplicaReadState.Current, ReplicaReadState.Pending], States(notFound.Replicas));
     }
 

@@ -169,7 +169,7 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
         var success = _client.ExpectMsg<WriteSuccess>(Wait);
         Assert.Equal(Key, success.Key);
         Assert.Equal(2, success.Acks);
-        Assert.Equal(CausalContext.Encode(minted.Context), success.Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, minted.Context), success.Context);
 
         // The last replica acks: the coordinator reports what it saw to its parent and stops, with no second reply.
         from.Tell(MergeDone(1), _region.Ref);
@@ -267,7 +267,7 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
         from.Tell(MergeDone(2), _region.Ref);
         var success = _client.ExpectMsg<WriteSuccess>(Wait);
         Assert.Equal(2, success.Acks);
-        Assert.Equal(CausalContext.Encode(minted.Context), success.Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, minted.Context), success.Context);
     }
 
     [Fact]
@@ -332,7 +332,7 @@ public sealed class PutCoordinatorSpec : Akka.TestKit.Xunit2.TestKit
         from.Tell(MergeDone(1), _region.Ref);
 
         Assert.All(merges.Values, m => Assert.True(m.Siblings.IsDeleted));
-        Assert.Equal(CausalContext.Encode(tombstone.Context), _client.ExpectMsg<WriteSuccess>(Wait).Context);
+        Assert.Equal(CausalContext.Development.Encode(Key, tombstone.Context), _client.ExpectMsg<WriteSuccess>(Wait).Context);
     }
 
     [Fact]

@@ -361,6 +361,30 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_put_whose_context_claims_a_version_this_replica_never_minted_is_refused_and_later_puts_are_not_superseded()
+    {
+        var replica = StartReplica();
+        var first = Put(replica, B("k"), B("v1"), null);
+        var self = first.Siblings.Siblings.Single().Dot;
+        var forged = VersionVector.Of([KeyValuePair.Create(self.Actor, long.MaxValue)]);
+
+        replica.Tell(new ReplicaPut(99, B("k"), B("forged"), forged), TestActor);
+        var rejected = ExpectMsg<ReplicaPutRejected>(Wait);
+        Assert.Equal(99, rejected.RequestId);
+        Assert.Contains($"claims version {long.MaxValue} of replica {self.Actor}, which has minted only up to {self.Counter}", rejected.Reason);
+        // One past the last minted is also a claim of a version that does not exist yet.
+        replica.Tell(new ReplicaPut(100, B("k"), B("forged"), VersionVector.Of([KeyValuePair.Create(self.Actor, self.Counter + 1)])), TestActor);
+        Assert.Equal(100, ExpectMsg<ReplicaPutRejected>(Wait).RequestId);
+
+        // Nothing was minted for the refused puts: the next blind put supersedes v1 and is what a read sees.
+        var later = Put(replica, B("k"), B("later"), null);
+        Assert.Equal(self.Counter + 1, later.Siblings.Siblings.Single().Dot.Counter);
+        Assert.Equal(["later"], ValuesOf(Read(replica, B("k"))));
+        // A context this replica did issue is still accepted.
+        Assert.Equal(["resolved"], ValuesOf(Put(replica, B("k"), B("resolved"), Read(replica, B("k")).Context).Siblings));
+    }
+
+    [Fact]
     public void A_put_that_would_exceed_the_bytes_per_key_limit_is_refused_with_a_clear_reason()
     {
         var replica = StartReplica(_settings with { MaxValueBytes = 10, MaxBytesPerKey = 15 });

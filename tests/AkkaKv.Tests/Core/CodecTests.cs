@@ -10,13 +10,24 @@ namespace AkkaKv.Tests.Core;
 
 public sealed class CausalContextTests(ITestOutputHelper output)
 {
+    private static readonly Bytes Key = Bytes.FromUtf8("user:42");
+    private static readonly CausalContext Signer = new([new ContextKey("k1", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray())]);
+
+    private static string Base64Url(byte[] data) => Convert.ToBase64String(data).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var b64 = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '='));
+    }
+
     [Fact]
     public void A_context_decodes_to_the_vector_it_was_encoded_from()
     {
         VersionVectorTests.GenVector.Sample(v =>
         {
-            var text = CausalContext.Encode(v);
-            Assert.True(CausalContext.TryDecode(text, out var back));
+            var text = Signer.Encode(Key, v);
+            Assert.True(Signer.TryDecode(text, Key, out var back, out var error), error);
             Assert.Equal(v, back);
         }, iter: 1000, writeLine: output.WriteLine);
     }
@@ -29,11 +40,11 @@ public sealed class CausalContextTests(ITestOutputHelper output)
             var h = DvvHistory.Run(ops);
             foreach (var set in h.Observed)
             {
-                var text = CausalContext.Encode(set.Context);
+                var text = Signer.Encode(Key, set.Context);
                 Assert.DoesNotContain('+', text);
                 Assert.DoesNotContain('/', text);
                 Assert.DoesNotContain('=', text);
-                Assert.True(CausalContext.TryDecode(text, out var back));
+                Assert.True(Signer.TryDecode(text, Key, out var back, out _));
                 Assert.Equal(set.Context, back);
             }
         }, iter: 200, print: DvvHistory.Print, writeLine: output.WriteLine);
@@ -42,9 +53,9 @@ public sealed class CausalContextTests(ITestOutputHelper output)
     [Fact]
     public void The_empty_string_is_the_empty_context()
     {
-        Assert.True(CausalContext.TryDecode("", out var v));
+        Assert.True(Signer.TryDecode("", Key, out var v, out _));
         Assert.Equal(VersionVector.Empty, v);
-        Assert.True(CausalContext.TryDecode(CausalContext.Encode(VersionVector.Empty), out var w));
+        Assert.True(Signer.TryDecode(Signer.Encode(Key, VersionVector.Empty), Key, out var w, out _));
         Assert.Equal(VersionVector.Empty, w);
     }
 
@@ -52,35 +63,151 @@ public sealed class CausalContextTests(ITestOutputHelper output)
     [InlineData("!!!!")]
     [InlineData("A")]
     [InlineData("not a context")]
-    [InlineData("AQ")]          // claims one entry, then ends
-    [InlineData("_____w")]      // a varint that runs off the end
-    [InlineData("AAAA")]        // the empty vector followed by extra bytes
+    [InlineData("AQ")]
+    [InlineData("_____w")]
+    [InlineData("AAAA")]
     public void Malformed_text_is_not_a_context(string text)
     {
-        Assert.False(CausalContext.TryDecode(text, out _));
+        Assert.False(Signer.TryDecode(text, Key, out _, out var error));
+        Assert.NotNull(error);
     }
 
     [Fact]
-    public void A_context_with_a_negative_counter_is_not_a_context()
+    public void A_signed_context_with_a_negative_counter_or_trailing_bytes_is_malformed()
     {
         var w = new KvWriter();
         w.WriteVarULong(1);
         w.WriteString("n1/0.00000001");
         w.WriteVarLong(-3);
-        var text = Convert.ToBase64String(w.ToArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        Assert.False(CausalContext.TryDecode(text, out _));
+        Assert.False(Signer.TryDecode(Signer.Sign(Key, w.ToArray()), Key, out _, out var error));
+        Assert.StartsWith("the causal context is malformed", error);
+        var e = new KvWriter();
+        e.WriteVector(VersionVector.Empty);
+        Assert.False(Signer.TryDecode(Signer.Sign(Key, [.. e.ToArray(), 0]), Key, out _, out error));
+        Assert.StartsWith("the causal context is malformed", error);
     }
 
     [Fact]
-    public void Every_truncation_of_a_non_empty_context_is_refused()
+    public void Every_truncation_and_every_single_byte_change_of_a_context_is_refused()
     {
-        VersionVectorTests.GenVector.Where(v => !v.IsEmpty).Sample(v =>
+        VersionVectorTests.GenVector.Sample(v =>
         {
-            var text = CausalContext.Encode(v);
+            var text = Signer.Encode(Key, v);
             for (var len = 1; len < text.Length; len++)
-                Assert.False(CausalContext.TryDecode(text[..len], out _), $"prefix '{text[..len]}' of '{text}' decoded");
-            Assert.False(CausalContext.TryDecode(text + "AA", out _));
-        }, iter: 300, writeLine: output.WriteLine);
+                Assert.False(Signer.TryDecode(text[..len], Key, out _, out _), $"prefix '{text[..len]}' of '{text}' decoded");
+            Assert.False(Signer.TryDecode(text + "AA", Key, out _, out _));
+            var token = FromBase64Url(text);
+            for (var i = 0; i < token.Length; i++)
+            {
+                var altered = (byte[])token.Clone();
+                altered[i] ^= 0x01;
+                Assert.False(Signer.TryDecode(Base64Url(altered), Key, out _, out _), $"'{text}' with byte {i} changed decoded");
+            }
+        }, iter: 200, writeLine: output.WriteLine);
+    }
+
+    [Fact]
+    public void A_forged_context_with_every_counter_raised_is_refused_as_not_issued_by_the_cluster()
+    {
+        // The attack of issue 13: read a context, raise its counters to the maximum, write with it.
+        var issued = VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 3L), KeyValuePair.Create("n2/1.0000000b", 5L)]);
+        var token = FromBase64Url(Signer.Encode(Key, issued));
+        var idLength = token[1];
+        var raised = VersionVector.Of(issued.Entries.Select(e => KeyValuePair.Create(e.Key, long.MaxValue)));
+        var w = new KvWriter();
+        w.WriteVector(raised);
+        // Same header (format, key id), the raised vector, the old tag: what a client can build without the secret.
+        var forged = Base64Url([.. token.AsSpan(0, 2 + idLength), .. w.ToArray(), .. token.AsSpan(token.Length - 16)]);
+        Assert.False(Signer.TryDecode(forged, Key, out var vector, out var error));
+        Assert.Equal(VersionVector.Empty, vector);
+        Assert.Equal("the causal context was not issued by this cluster for this key, or was altered: pass back the context string of a get of the same key unchanged", error);
+        // Signed with the public development key instead: refused by a cluster with its own keys.
+        Assert.False(Signer.TryDecode(CausalContext.Development.Encode(Key, raised), Key, out _, out error));
+        Assert.Contains("signed with key 'dev', which this node does not hold", error);
+    }
+
+    [Fact]
+    public void A_context_is_bound_to_the_key_it_was_issued_for()
+    {
+        var text = Signer.Encode(Key, VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 3L)]));
+        Assert.False(Signer.TryDecode(text, Bytes.FromUtf8("user:43"), out _, out var error));
+        Assert.Contains("not issued by this cluster for this key", error);
+    }
+
+    [Fact]
+    public void Rotation_add_the_new_key_second_then_first_then_drop_the_old_one_refuses_no_context_a_client_holds_meanwhile()
+    {
+        var k1 = new ContextKey("k1", Enumerable.Repeat((byte)1, 32).ToArray());
+        var k2 = new ContextKey("k2", Enumerable.Repeat((byte)2, 32).ToArray());
+        var v = VersionVector.Of([KeyValuePair.Create("n1/0.0000000a", 7L)]);
+        var before = new CausalContext([k1]);
+        var added = new CausalContext([k1, k2]);   // step 1, on every node: k2 accepted, k1 still signs
+        var promoted = new CausalContext([k2, k1]); // step 2: k2 signs, k1 still accepted
+        var dropped = new CausalContext([k2]);     // step 3: k1 gone
+        var held = before.Encode(Key, v);
+        // During steps 1 and 2, nodes at either step accept what nodes at the other issue.
+        foreach (var node in new[] { before, added, promoted })
+            Assert.True(node.TryDecode(held, Key, out _, out _));
+        Assert.True(added.TryDecode(promoted.Encode(Key, v), Key, out _, out _));
+        Assert.True(promoted.TryDecode(added.Encode(Key, v), Key, out _, out _));
+        Assert.True(dropped.TryDecode(promoted.Encode(Key, v), Key, out var back, out _));
+        Assert.Equal(v, back);
+        // After step 3 a context signed with k1 is refused, naming the retired key.
+        Assert.False(dropped.TryDecode(held, Key, out _, out var error));
+        Assert.Contains("'k1'", error);
+        Assert.Equal("k2", promoted.SigningKeyId);
+    }
+
+    [Fact]
+    public void A_context_over_the_length_limit_is_refused_before_it_is_decoded()
+    {
+        Assert.False(Signer.TryDecode(new string('A', CausalContext.MaxTextLength + 1), Key, out _, out var error));
+        Assert.Contains($"over the limit of {CausalContext.MaxTextLength}", error);
+    }
+
+    [Fact]
+    public void Keys_need_a_valid_distinct_id_and_a_secret_of_at_least_16_bytes()
+    {
+        Assert.Throws<ArgumentException>(() => new CausalContext([]));
+        Assert.Throws<ArgumentException>(() => new CausalContext([new ContextKey("k1", new byte[15])]));
+        Assert.Throws<ArgumentException>(() => new CausalContext([new ContextKey("bad id", new byte[32])]));
+        Assert.Throws<ArgumentException>(() => new CausalContext([new ContextKey("k1", new byte[32]), new ContextKey("k1", new byte[32])]));
+        Assert.True(CausalContext.Development.IsDevelopment);
+        Assert.False(Signer.IsDevelopment);
+    }
+}
+
+public sealed class ContextKeysFileTests
+{
+    [Fact]
+    public void A_keys_file_lists_id_and_base64_secret_per_line_with_comments_and_the_first_signs()
+    {
+        var k2 = ContextKeysFile.NewLine("k2");
+        var k1 = ContextKeysFile.NewLine("k1");
+        var keys = ContextKeysFile.Parse($"# rotated 2026-12-02\n\n{k2}\n  {k1}  \r\n", "keys");
+        Assert.Equal(["k2", "k1"], keys.Select(k => k.Id));
+        Assert.All(keys, k => Assert.Equal(32, k.Secret.Length));
+        Assert.NotEqual(keys[0].Secret, keys[1].Secret);
+        Assert.Equal("k2", new CausalContext(keys).SigningKeyId);
+    }
+
+    [Fact]
+    public void A_secret_of_16_bytes_is_the_shortest_accepted() =>
+        Assert.Equal(16, Assert.Single(ContextKeysFile.Parse("k1 AAAAAAAAAAAAAAAAAAAAAA==\n", "keys")).Secret.Length);
+
+    [Theory]
+    [InlineData("", "keys holds no context key")]
+    [InlineData("# only a comment\n", "keys holds no context key")]
+    [InlineData("k1\n", "keys line 1: expected '<id> <secret in base64>'")]
+    [InlineData("k1 AAAA extra\n", "keys line 1: expected")]
+    [InlineData("k1 not-base64!\n", "keys line 1: the secret of key 'k1' is not base64")]
+    [InlineData("k1 AAAAAAAA\n", "keys line 1: the secret of key 'k1' is 6 bytes; at least 16 are needed")]
+    [InlineData("b@d AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "keys line 1: the key id must be")]
+    [InlineData("k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n#\nk1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "keys line 3: key id 'k1' appears twice")]
+    public void A_bad_keys_file_is_refused_naming_the_line(string text, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => ContextKeysFile.Parse(text, "keys"));
+        Assert.Contains(expected, e.Message);
     }
 }
 

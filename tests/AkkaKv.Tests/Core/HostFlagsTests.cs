@@ -60,6 +60,8 @@ public sealed class HostFlagsTests
     [InlineData(new[] { "--name", "n1", "--journal" }, "--journal needs a value")]
     [InlineData(new[] { "--name", "n1", "--postgres", " " }, "--postgres needs a PostgreSQL connection string")]
     [InlineData(new[] { "--name", "n1", "--postgres" }, "--postgres needs a value")]
+    [InlineData(new[] { "--name", "n1", "--requirepass", "" }, "--requirepass needs a non-empty password")]
+    [InlineData(new[] { "--name", "n1", "--requirepass" }, "--requirepass needs a value")]
     public void Bad_flags_are_refused_with_a_message_that_names_them(string[] args, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => HostFlags.Parse(args, NoEnv));
@@ -150,5 +152,27 @@ public sealed class HostFlagsTests
     {
         foreach (var text in new[] { "--journal", "sqlite", "postgresql", "--postgres", "AKKAKV_JOURNAL", "AKKAKV_POSTGRES" })
             Assert.Contains(text, HostFlags.Usage);
+    }
+
+    [Fact]
+    public void Requirepass_from_the_flag_or_the_environment_sets_the_RESP_password_and_the_flag_wins()
+    {
+        Assert.Equal("", SettingsOf(HostFlags.Parse(["--name", "n1"], NoEnv)).RespRequirePass);
+        const string tricky = "p\"w#${x} \\ q";
+        Assert.Equal(tricky, SettingsOf(HostFlags.Parse(["--name", "n1", "--requirepass", tricky], NoEnv)).RespRequirePass);
+        var env = new Dictionary<string, string> { ["AKKAKV_REQUIREPASS"] = "from-env" };
+        Assert.Equal("from-env", SettingsOf(HostFlags.Parse(["--name", "n1"], k => env.GetValueOrDefault(k))).RespRequirePass);
+        Assert.Equal("from-flag", SettingsOf(HostFlags.Parse(["--name", "n1", "--requirepass", "from-flag"], k => env.GetValueOrDefault(k))).RespRequirePass);
+    }
+
+    [Fact]
+    public void Insecure_is_off_unless_the_flag_or_AKKAKV_INSECURE_says_so()
+    {
+        Assert.False(HostFlags.Parse(["--name", "n1"], NoEnv).Insecure);
+        Assert.True(HostFlags.Parse(["--name", "n1", "--insecure"], NoEnv).Insecure);
+        foreach (var (value, expected) in new[] { ("1", true), ("true", true), ("0", false), ("false", false), ("", false) })
+            Assert.Equal(expected, HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_INSECURE" ? value : null).Insecure);
+        var e = Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_INSECURE" ? "yes" : null));
+        Assert.Contains("AKKAKV_INSECURE 'yes' must be 1, true, 0 or false", e.Message);
     }
 }

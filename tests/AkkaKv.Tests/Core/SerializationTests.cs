@@ -30,7 +30,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         new Sibling(new Dot("n3/2.ffffffff", 1), VersionVector.Empty, Bytes.From([0, 0xFF, 0xC3]), -5),
     ]);
 
-    private static readonly string Context = CausalContext.Encode(Siblings.Context);
+    private static readonly string Context = CausalContext.Development.Encode(Bytes.FromUtf8("k"), Siblings.Context);
 
     private static readonly ValueList<ReplicaReport> AllReportStates = ValueList.From(
         Enum.GetValues<ReplicaReadState>().Select((state, i) => new ReplicaReport(i, $"n{i}", state)));

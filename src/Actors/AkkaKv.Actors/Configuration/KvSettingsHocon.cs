@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using AkkaKv.Versioning;
 
 namespace AkkaKv.Configuration;
 
@@ -24,6 +25,20 @@ public static class KvSettingsHocon
     {
         /// <summary>The settings in <paramref name="root"/>'s <c>akka-kv</c> section, validated.</summary>
         public static KvSettings FromConfig(Config root) => FromConfig(root, out _);
+
+        /// <summary>The keys of <c>security.context-keys-file</c>, or the public development key when none is set.</summary>
+        private static CausalContext LoadContextKeys(string file)
+        {
+            if (string.IsNullOrEmpty(file)) return CausalContext.Development;
+            string text;
+            try { text = File.ReadAllText(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new KvSettingsException($"akka-kv: security.context-keys-file '{file}' cannot be read: {e.Message}");
+            }
+            try { return new CausalContext(ContextKeysFile.Parse(text, $"security.context-keys-file '{file}'")); }
+            catch (FormatException e) { throw new KvSettingsException($"akka-kv: {e.Message}"); }
+        }
 
         /// <summary>As <see cref="FromConfig(Config)"/>; <paramref name="warnings"/> names every deprecated key in use, and a PostgreSQL connection string set for a node whose journal is not PostgreSQL.</summary>
         public static KvSettings FromConfig(Config root, out IReadOnlyList<string> warnings)
@@ -114,6 +129,9 @@ public static class KvSettingsHocon
                 RespMaxInlineBytes = Read("resp.max-inline-bytes", k => c.GetInt(k)),
                 RespMaxCommandBytes = Read("resp.max-command-bytes", k => c.GetInt(k)),
                 RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
+                RespRequirePass = c.GetString("resp.requirepass", ""),
+                ContextKeysFile = c.GetString("security.context-keys-file", ""),
+                Contexts = LoadContextKeys(c.GetString("security.context-keys-file", "")),
             };
         }
     }

@@ -222,9 +222,9 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         VersionVector? context = request.Options.Overwrite == true ? null : VersionVector.Empty;
         if (contextText is not null)
         {
-            if (!CausalContext.TryDecode(contextText, out var decoded))
+            if (!_settings.Contexts.TryDecode(contextText, request.Key, out var decoded, out var contextError))
             {
-                Sender.Tell(new RequestFailed(request.Key, "the causal context is malformed: pass back the context string of a get unchanged", 0, 0));
+                Sender.Tell(new RequestFailed(request.Key, contextError!, 0, 0));
                 return;
             }
             context = decoded;

@@ -79,7 +79,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     private IGetResponse BuildReply()
     {
         var reports = ValueList.From(Enumerable.Range(0, _options.N).Select(Report));
-        var context = CausalContext.Encode(_merged.Context);
+        var context = _settings.Contexts.Encode(_key, _merged.Context);
         return _merged.IsDeleted
             ? new NotFound(_key, context, reports)
             : new GetSuccess(_key, ValueList.From(_merged.ValuesOldestFirst), context, reports);

@@ -152,7 +152,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         if (_coordinated) return;
         _coordinated = true;
         Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
-        _resultContext = CausalContext.Encode(done.Written);
+        _resultContext = _settings.Contexts.Encode(_key, done.Written);
         _resultSiblings = done.Siblings.Count;
         _tally = _tally.Add(done.Slot.Index);
         _resolved.Add(done.Slot.Index);

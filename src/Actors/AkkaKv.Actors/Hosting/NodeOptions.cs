@@ -14,6 +14,8 @@ public sealed record NodeOptions
     public IReadOnlyList<string> Seeds { get; init; } = [];
     /// <summary>Data directory; the SQLite journal is <c>{DataDir}/akkakv.db</c>.</summary>
     public required string DataDir { get; init; }
+    /// <summary>The operator's <c>--insecure</c>: start on a non-loopback address without TLS or a RESP password (see <c>ProtectedMode</c>).</summary>
+    public bool Insecure { get; init; }
     /// <summary>Extra HOCON applied over the defaults (tests use it to shrink Q or timeouts).</summary>
     public string? ExtraHocon { get; init; }
 

@@ -323,6 +323,12 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private void HandlePut(ReplicaPut put)
     {
         var actorId = _state.ActorId!;
+        if (_state.CheckContextClaims(put.Context, _minted) is { } claim)
+        {
+            _log.Warning("replica {0}: refused a put of a key whose context claims more than this replica minted: {1}", _slot, claim);
+            Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, claim));
+            return;
+        }
         _minted = Math.Max(_minted, _state.Counter) + 1;
         var dot = new Dot(actorId, _minted);
         var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());

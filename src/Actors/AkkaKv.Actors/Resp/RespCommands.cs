@@ -43,8 +43,7 @@ internal static class RespCommands
         new("ECHO", 2, CommandKind.Connection, ["fast"], 0, 0, 0, c => Done(new RespBulk(c.Args[1]))),
         new("QUIT", -1, CommandKind.Connection, ["fast", "noscript"], 0, 0, 0, _ => Done(RespValue.Ok), ClosesConnection: true),
         new("HELLO", -1, CommandKind.Connection, ["fast", "noscript", "loading", "stale", "no_auth"], 0, 0, 0, Hello),
-        new("AUTH", -2, CommandKind.Connection, ["fast", "noscript", "loading", "stale", "no_auth"], 0, 0, 0, _ =>
-            Done(RespValue.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"))),
+        new("AUTH", -2, CommandKind.Connection, ["fast", "noscript", "loading", "stale", "no_auth"], 0, 0, 0, Auth),
         new("SELECT", 2, CommandKind.Connection, ["fast", "loading", "stale"], 0, 0, 0, Select),
         new("CLIENT", -2, CommandKind.Connection, ["noscript", "loading", "stale"], 0, 0, 0, Client),
         new("COMMAND", -1, CommandKind.Connection, ["loading", "stale"], 0, 0, 0, Command),
@@ -308,10 +307,17 @@ internal static class RespCommands
             if (protocol is not (2 or 3)) return Done(RespValue.Error("NOPROTO unsupported protocol version"));
         }
         string? name = null;
+        var authenticated = session.Authenticated;
         for (var i = 2; i < c.Args.Length; i++)
         {
             var option = c.Upper(i);
-            if (option == "AUTH" && i + 2 < c.Args.Length) i += 2; // no passwords: the default user may log in with any
+            if (option == "AUTH" && i + 2 < c.Args.Length)
+            {
+                // As Redis: a wrong user or password fails the whole HELLO and changes nothing.
+                if (!RespAuth.Check(session.Node.Settings, c.Args[i + 1], c.Args[i + 2])) return Done(RespValue.Error(RespAuth.WrongPass));
+                authenticated = true;
+                i += 2;
+            }
             else if (option == "SETNAME" && i + 1 < c.Args.Length)
             {
                 name = c.Arg(++i);
@@ -319,6 +325,8 @@ internal static class RespCommands
             }
             else return Done(RespValue.Error($"ERR Syntax error in HELLO option '{RespSession.Show(c.Args[i])}'"));
         }
+        if (!authenticated) return Done(RespValue.Error(RespAuth.HelloNoAuth));
+        session.Authenticated = true;
         session.Protocol = protocol;
         if (name is not null) session.Name = name;
         return Done(new RespMap([
@@ -330,6 +338,24 @@ internal static class RespCommands
             KeyValuePair.Create("role", RespValue.Bulk("master")),
             KeyValuePair.Create("modules", RespValue.Array()),
         ]));
+    }
+
+    /// <summary><c>AUTH password</c> or <c>AUTH username password</c>, as Redis 6+ (only the user <c>default</c> exists).</summary>
+    private static Task<RespValue> Auth(RespCall c)
+    {
+        var settings = c.Session.Node.Settings;
+        switch (c.Args.Length)
+        {
+            case 2 when !RespAuth.Required(settings):
+                return Done(RespValue.Error(RespAuth.NoPasswordConfigured));
+            case 2 or 3:
+                var user = c.Args.Length == 3 ? c.Args[1] : Bytes.FromUtf8(RespAuth.DefaultUser);
+                if (!RespAuth.Check(settings, user, c.Args[^1])) return Done(RespValue.Error(RespAuth.WrongPass));
+                c.Session.Authenticated = true;
+                return Done(RespValue.Ok);
+            default:
+                return Done(RespValue.Error("ERR syntax error"));
+        }
     }
 
     private static bool ValidClientName(string name) => name.All(ch => ch > ' ' && ch <= '~');

@@ -35,6 +35,7 @@ internal sealed class RespSession
         RemoteAddress = remoteAddress;
         LocalAddress = localAddress;
         Id = Interlocked.Increment(ref _nextId);
+        Authenticated = !RespAuth.Required(node.Settings);
     }
 
     public long Id { get; }
@@ -44,6 +45,8 @@ internal sealed class RespSession
     /// <summary>2 (RESP2) until the client says <c>HELLO 3</c>.</summary>
     public int Protocol { get; internal set; } = 2;
     public string? Name { get; internal set; }
+    /// <summary>False until AUTH (or HELLO ... AUTH) succeeds when the node has a password (<c>resp.requirepass</c>); true from the start otherwise.</summary>
+    public bool Authenticated { get; internal set; }
     internal string LastCommand { get; private set; } = "";
     internal IKvBackend Backend => _backend;
 
@@ -51,6 +54,10 @@ internal sealed class RespSession
     public PendingReply Execute(Bytes[] args)
     {
         var name = args[0].Length <= 32 ? Encoding.ASCII.GetString(args[0].Span).ToUpperInvariant() : "";
+        // As Redis with requirepass: before AUTH, only the no-auth commands (AUTH, HELLO, QUIT) run;
+        // every other one, known or not, answers NOAUTH and is not looked at further.
+        if (!Authenticated && !RespAuth.AllowedBeforeAuth(name))
+            return Now(RespValue.Error(RespAuth.NoAuth));
         if (!RespCommands.Table.TryGetValue(name, out var command))
             return Now(RespValue.Error($"ERR unknown command '{Show(args[0])}', with args beginning with: {string.Join(" ", args.Skip(1).Take(8).Select(a => $"'{Show(a)}'"))}"));
         if (command.Arity > 0 ? args.Length != command.Arity : args.Length < -command.Arity)

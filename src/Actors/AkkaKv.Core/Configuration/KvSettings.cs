@@ -68,6 +68,12 @@ public sealed record KvSettings
     public required int RespMaxInlineBytes { get; init; }
     public required int RespMaxCommandBytes { get; init; }
     public required int RespMaxPipelined { get; init; }
+    /// <summary>Redis's <c>requirepass</c>: the default user's password on the RESP port; empty: none (any client is served).</summary>
+    public string RespRequirePass { get; init; } = "";
+    /// <summary>The file the context keys came from (<c>security.context-keys-file</c>); empty: none, the public development key.</summary>
+    public string ContextKeysFile { get; init; } = "";
+    /// <summary>Signs the causal contexts this node hands out and checks those it is given.</summary>
+    public AkkaKv.Versioning.CausalContext Contexts { get; init; } = AkkaKv.Versioning.CausalContext.Development;
 
     public const string Section = "akka-kv";
 

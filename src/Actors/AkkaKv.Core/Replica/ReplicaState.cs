@@ -72,6 +72,21 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     }
 
     /// <summary>
+    /// Why a put with <paramref name="context"/> must be refused before anything is minted, or null:
+    /// the context claims a version of this replica past every one it has minted
+    /// (<paramref name="minted"/>). No context this replica's own journal handed out can; one that
+    /// does was made up, or this journal is older than the context (a data dir restored from an old
+    /// copy). Taking it would make the write supersede versions this replica mints later.
+    /// </summary>
+    public string? CheckContextClaims(VersionVector? context, long minted)
+    {
+        if (context is null || ActorId is null) return null;
+        var claimed = context[ActorId];
+        return claimed <= Math.Max(minted, Counter) ? null
+            : $"the causal context claims version {claimed} of replica {ActorId}, which has minted only up to {Math.Max(minted, Counter)}: the context was not issued by this replica's journal; read the key again and pass back that context";
+    }
+
+    /// <summary>
     /// Why a put of <paramref name="evt"/> must be refused, or null: the key would hold more than
     /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes.
     /// </summary>
