@@ -6,7 +6,8 @@ namespace AkkaKv.Host;
 /// <summary>
 /// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
 /// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR,
-/// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_INSECURE);
+/// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT,
+/// AKKAKV_TLS_KEY, AKKAKV_INSECURE);
 /// a flag wins over its variable. The journal flags become HOCON overrides applied over the
 /// --config file.
 /// </summary>
@@ -14,7 +15,7 @@ public static class HostFlags
 {
     public const string Usage = """
         usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
-                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--insecure]
+                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--tls-cert <pem> --tls-key <pem>] [--insecure]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
@@ -32,10 +33,12 @@ public static class HostFlags
           --context-keys  the file of keys that sign causal contexts (akka-kv.security.context-keys-file): lines
                       "<id> <secret in base64>", the first signs, all are accepted; the same file on every node.
                       None: a public development key, refused off loopback
+          --tls-cert, --tls-key  the node's certificate and private key, PEM files (akka-kv.tls.cert-file, key-file):
+                      the RESP port then speaks TLS only (redis-cli --tls --cacert ca.crt). ./akkakv certs makes a dev CA
           --insecure  start even though --host is not a loopback address and the node is not protected (protected mode
                       refuses that: remoting has no TLS yet, contexts need --context-keys, a RESP port needs --requirepass)
         environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
-                     AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_INSECURE (1 or true)
+                     AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT, AKKAKV_TLS_KEY, AKKAKV_INSECURE (1 or true)
         """;
 
     /// <summary>The values <c>--journal</c> takes: those of <c>akka-kv.storage.journal</c>.</summary>
@@ -54,6 +57,7 @@ public static class HostFlags
         string journalFrom = "AKKAKV_JOURNAL", postgresFrom = "AKKAKV_POSTGRES";
         string? requirePass = NonEmpty(env("AKKAKV_REQUIREPASS")), contextKeys = NonEmpty(env("AKKAKV_CONTEXT_KEYS"));
         var contextKeysFrom = "AKKAKV_CONTEXT_KEYS";
+        string? tlsCert = NonEmpty(env("AKKAKV_TLS_CERT")), tlsKey = NonEmpty(env("AKKAKV_TLS_KEY"));
         var insecureText = NonEmpty(env("AKKAKV_INSECURE"));
         var insecure = insecureText switch
         {
@@ -83,6 +87,8 @@ public static class HostFlags
                     if (requirePass.Length == 0) throw new ArgumentException("--requirepass needs a non-empty password");
                     break;
                 case "--context-keys": contextKeys = Value(); contextKeysFrom = "--context-keys"; break;
+                case "--tls-cert": tlsCert = Value(); break;
+                case "--tls-key": tlsKey = Value(); break;
                 case "--insecure": insecure = true; break;
                 default: throw new ArgumentException($"unknown flag '{args[i]}'");
             }
@@ -105,6 +111,14 @@ public static class HostFlags
         {
             if (!File.Exists(contextKeys)) throw new ArgumentException($"{contextKeysFrom} '{contextKeys}': no such file");
             overrides.Add($"akka-kv.security.context-keys-file = {HoconString(Path.GetFullPath(contextKeys))}");
+        }
+        if (tlsCert is not null || tlsKey is not null)
+        {
+            if (tlsCert is null || tlsKey is null) throw new ArgumentException("--tls-cert and --tls-key go together: the node's PEM certificate and its PEM private key");
+            foreach (var (flag, file) in new[] { ("--tls-cert", tlsCert), ("--tls-key", tlsKey) })
+                if (!File.Exists(file)) throw new ArgumentException($"{flag} '{file}': no such file");
+            overrides.Add($"akka-kv.tls.cert-file = {HoconString(Path.GetFullPath(tlsCert))}");
+            overrides.Add($"akka-kv.tls.key-file = {HoconString(Path.GetFullPath(tlsKey))}");
         }
         if (requirePass is not null) overrides.Add($"akka-kv.resp.requirepass = {HoconString(requirePass)}");
         var fileHocon = config is null ? null

@@ -66,7 +66,7 @@ var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
 Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}), data in {Path.GetFullPath(node.DataDir)}");
 Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, settings)}");
-if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}{(settings.RespRequirePass.Length > 0 ? ", password required (AUTH)" : ", no password")}");
+if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}{(settings.Tls ? ", TLS" : ", plain text")}{(settings.RespRequirePass.Length > 0 ? ", password required (AUTH)" : ", no password")}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
 return 0;

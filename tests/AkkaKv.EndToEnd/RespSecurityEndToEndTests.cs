@@ -59,6 +59,64 @@ public sealed class RespSecurityEndToEndTests(ITestOutputHelper output)
         output.WriteLine($"without the password: {refused.GetType().Name}: {refused.Message}");
     }
 
+    [Fact]
+    public async Task With_certificates_from_akkakv_certs_the_RESP_port_speaks_TLS_to_redis_cli_and_StackExchange_Redis_and_nothing_in_plain_text()
+    {
+        var certs = Path.Combine(Path.GetTempPath(), "akkakv-e2e-certs-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var made = await RunCliAsync("certs", "--dir", certs, "--hosts", "127.0.0.1,localhost");
+            Assert.Equal(0, made.ExitCode);
+            var cert = Path.Combine(certs, "node.crt");
+            var key = Path.Combine(certs, "node.key");
+            var ca = Path.Combine(certs, "ca.crt");
+            await using var cluster = new ClusterTestContext(output, 1,
+                $"akka-kv.replication.n = 1\nakka-kv.request.r = 1\nakka-kv.request.w = 1\nakka-kv.resp.requirepass = \"{Password}\"\n"
+                + $"akka-kv.tls.cert-file = \"{cert}\"\nakka-kv.tls.key-file = \"{key}\"\n");
+            cluster.StartAll();
+            await cluster.WaitForMembersAsync("n1", ["n1"], TimeSpan.FromSeconds(120));
+            var port = cluster.RespPorts["n1"].ToString();
+            Task<ToolRun> Cli(params string[] args) => RedisTools.RunAsync(output, "redis-cli", ["-h", "127.0.0.1", "-p", port, .. args], TimeSpan.FromSeconds(60));
+
+            Assert.Equal("OK", (await Cli("--tls", "--cacert", ca, "-a", Password, "--no-auth-warning", "SET", "tls:k", "over-tls")).Stdout.Trim());
+            Assert.Equal("over-tls", (await Cli("--tls", "--cacert", ca, "-a", Password, "--no-auth-warning", "GET", "tls:k")).Stdout.Trim());
+            // Without TLS the node answers nothing: redis-cli sees the connection close.
+            var plain = await Cli("-a", Password, "--no-auth-warning", "GET", "tls:k");
+            Assert.DoesNotContain("over-tls", plain.Stdout);
+            // A client that does not trust the node's CA refuses the server.
+            var untrusted = await Cli("--tls", "-a", Password, "--no-auth-warning", "GET", "tls:k");
+            Assert.DoesNotContain("over-tls", untrusted.Stdout);
+            Assert.Contains("certificate verify failed", untrusted.Stdout + untrusted.Stderr);
+
+            var options = new ConfigurationOptions { EndPoints = { { "127.0.0.1", cluster.RespPorts["n1"] } }, Password = Password, Ssl = true, SslHost = "127.0.0.1" };
+            options.TrustIssuer(ca);
+            using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+            var db = redis.GetDatabase();
+            Assert.Equal("over-tls", (string?)await db.StringGetAsync("tls:k"));
+            Assert.True(await db.StringSetAsync("tls:k", "from-se-redis"));
+            Assert.Equal("from-se-redis", (await Cli("--tls", "--cacert", ca, "-a", Password, "--no-auth-warning", "GET", "tls:k")).Stdout.Trim());
+        }
+        finally
+        {
+            if (Directory.Exists(certs)) Directory.Delete(certs, recursive: true);
+        }
+    }
+
+    private async Task<ToolRun> RunCliAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(ClusterTestContext.CliDll());
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        var run = new ToolRun(process.ExitCode, await stdout, await stderr);
+        output.WriteLine($"$ akkakv {string.Join(' ', args)}  (exit {run.ExitCode})\n{run.Stdout}{run.Stderr}");
+        return run;
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -22,6 +22,10 @@ const string usage = """
       fill [--keys k] [--from n] [--concurrency c] [--value-size b] [--w N] [--timeout ms]
                                                           write each of the loadgen keys load-<from>..load-<from+k-1>
                                                           once (overwrite); exits 3 if any put failed
+      certs [--dir certs] [--hosts 127.0.0.1,localhost,::1] [--days 365]
+                                                          a development CA and certificates: ca.crt/key signs
+                                                          node.crt/key (for --tls-cert/--tls-key, valid for
+                                                          --hosts); client-ca.crt/key signs client.crt/key
 
     --nodes defaults to $AKKAKV_NODES, else 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003
     exit codes: 0 ok, 1 not found (get), 2 usage, 3 request failed, 4 no node answered
@@ -45,7 +49,7 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from"];
+string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days"];
 if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
 int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
     : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
@@ -55,6 +59,30 @@ RequestOptions Options() => new(
     Timeout: IntFlag("timeout") is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
     Sloppy: flags.TryGetValue("sloppy", out var s) ? s == "1" : null,
     Overwrite: flags.TryGetValue("overwrite", out var o) ? o == "1" : null);
+
+if (positional is ["certs"])
+{
+    try
+    {
+        var hosts = (flags.GetValueOrDefault("hosts") ?? "127.0.0.1,localhost,::1").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var days = IntFlag("days") ?? 365;
+        if (days < 1) throw new FormatException("--days must be at least 1");
+        var written = DevCertificates.Create(flags.GetValueOrDefault("dir") ?? "certs", hosts, TimeSpan.FromDays(days));
+        foreach (var file in written.Files) Console.WriteLine($"wrote {file}");
+        Console.WriteLine($"node certificate for {string.Join(", ", hosts)}, valid {days} days: start nodes with --tls-cert node.crt --tls-key node.key; redis-cli --tls --cacert ca.crt");
+        return 0;
+    }
+    catch (FormatException e)
+    {
+        Console.Error.WriteLine($"akkakv: {e.Message}");
+        return 2;
+    }
+    catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"akkakv certs: {e.Message}");
+        return 1;
+    }
+}
 
 await using var client = new KvClient(nodes);
 try

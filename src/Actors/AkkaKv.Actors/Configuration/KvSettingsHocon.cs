@@ -131,6 +131,8 @@ public static class KvSettingsHocon
                 RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
                 RespRequirePass = c.GetString("resp.requirepass", ""),
                 ContextKeysFile = c.GetString("security.context-keys-file", ""),
+                TlsCertFile = c.GetString("tls.cert-file", ""),
+                TlsKeyFile = c.GetString("tls.key-file", ""),
                 Contexts = LoadContextKeys(c.GetString("security.context-keys-file", "")),
             };
         }

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Event;
@@ -24,12 +26,14 @@ internal sealed class RespServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<long, (Socket Socket, Task Task)> _connections = new();
     private readonly RespNodeInfo _node;
+    private readonly X509Certificate2? _certificate;
     private readonly Task _accepting;
     private long _nextConnection;
     private int _open;
 
-    private RespServer(Socket listener, KvSettings settings, IKvBackend backend, ILoggingAdapter? log, TimeProvider time)
+    private RespServer(Socket listener, KvSettings settings, IKvBackend backend, ILoggingAdapter? log, TimeProvider time, X509Certificate2? certificate)
     {
+        _certificate = certificate;
         _listener = listener;
         _settings = settings;
         _backend = backend;
@@ -43,9 +47,10 @@ internal sealed class RespServer : IAsyncDisposable
     /// <summary>Connections currently open (rejected ones over the limit not counted).</summary>
     public int OpenConnections => Volatile.Read(ref _open);
 
-    /// <summary>Binds at once (so a port in use fails the node's start) and starts accepting.</summary>
+    /// <summary>Binds at once (so a port in use fails the node's start) and starts accepting; with TLS when the settings name a certificate.</summary>
     public static RespServer Start(IPEndPoint endpoint, KvSettings settings, IKvBackend backend, ILoggingAdapter? log = null, TimeProvider? time = null)
     {
+        var certificate = RespTls.Load(settings);
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -57,7 +62,7 @@ internal sealed class RespServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
-        return new RespServer(listener, settings, backend, log, time ?? TimeProvider.System);
+        return new RespServer(listener, settings, backend, log, time ?? TimeProvider.System, certificate);
     }
 
     private async Task AcceptAsync()
@@ -125,7 +130,8 @@ internal sealed class RespServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket)
     {
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        await using var stream = await OpenAsync(socket, closing.Token).ConfigureAwait(false);
+        if (stream is null) return;
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024));
         var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
         var session = new RespSession(_backend, _node, socket.RemoteEndPoint?.ToString() ?? "?", socket.LocalEndPoint?.ToString() ?? "?");
@@ -154,6 +160,28 @@ internal sealed class RespServer : IAsyncDisposable
         await writing.ConfigureAwait(false);
         await input.CompleteAsync().ConfigureAwait(false);
         await output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The connection's stream: the socket's, or TLS over it once the handshake is done; null when the handshake failed (the connection is closed).</summary>
+    private async Task<Stream?> OpenAsync(Socket socket, CancellationToken cancel)
+    {
+        var network = new NetworkStream(socket, ownsSocket: true);
+        if (_certificate is null) return network;
+        var tls = new SslStream(network, leaveInnerStreamOpen: false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        handshake.CancelAfter(RespTls.HandshakeTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(RespTls.ServerOptions(_certificate), handshake.Token).ConfigureAwait(false);
+            return tls;
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException or SocketException)
+        {
+            // A plain-text client, a client that does not trust the certificate, or one that never finishes.
+            _log?.Info("RESP client {0}: TLS handshake failed ({1}); closing the connection", socket.RemoteEndPoint?.ToString() ?? "?", e.Message);
+            await tls.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
     }
 
     private async Task ReadCommandsAsync(PipeReader input, RespSession session, ChannelWriter<PendingReply> replies, CancellationToken cancel)

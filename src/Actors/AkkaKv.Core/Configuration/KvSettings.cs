@@ -70,6 +70,12 @@ public sealed record KvSettings
     public required int RespMaxPipelined { get; init; }
     /// <summary>Redis's <c>requirepass</c>: the default user's password on the RESP port; empty: none (any client is served).</summary>
     public string RespRequirePass { get; init; } = "";
+    /// <summary>The node's TLS certificate (PEM) for the ports it serves (<c>tls.cert-file</c>); empty: no TLS.</summary>
+    public string TlsCertFile { get; init; } = "";
+    /// <summary>The private key of <see cref="TlsCertFile"/> (PEM; <c>tls.key-file</c>).</summary>
+    public string TlsKeyFile { get; init; } = "";
+    /// <summary>Whether the node serves TLS (a certificate is configured).</summary>
+    public bool Tls => TlsCertFile.Length > 0;
     /// <summary>The file the context keys came from (<c>security.context-keys-file</c>); empty: none, the public development key.</summary>
     public string ContextKeysFile { get; init; } = "";
     /// <summary>Signs the causal contexts this node hands out and checks those it is given.</summary>
@@ -162,6 +168,7 @@ public sealed record KvSettings
         Require(RespMaxInlineBytes >= 64, "resp.max-inline-bytes must be >= 64");
         Require(RespMaxCommandBytes >= RespMaxBulkBytes, "resp.max-command-bytes must be at least resp.max-bulk-bytes");
         Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
+        Require(TlsCertFile.Length > 0 == TlsKeyFile.Length > 0, "tls.cert-file and tls.key-file go together: set both (a PEM certificate and its PEM private key) or neither");
         return this;
     }
 }
