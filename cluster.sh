@@ -8,6 +8,7 @@
 #   ./cluster.sh start-node n2  (re)start one node with the same name, port and data dir
 #   ./cluster.sh kill n2        kill -9 one node (to try failures)
 #   ./cluster.sh status         the cluster as node n1..n3 sees it
+#   ./cluster.sh build          only build the node and the CLI (when the sources changed)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -108,6 +109,10 @@ case "${1:-}" in
     echo "AkkaKv cluster is up: $(for n in "${NODES[@]}"; do echo -n "$n 127.0.0.1:$(port_of "$n") (RESP $(resp_port_of "$n"))  "; done)"
     echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
     echo "stop:  ./cluster.sh stop"
+    ;;
+  build)
+    # Only (re)build the node and the CLI into .build/ when the sources changed.
+    build
     ;;
   start-node)
     check_journal "${2:-n1}"

@@ -6,7 +6,10 @@
 # system time from /proc/<pid>/stat over the phase, divided by the operations).
 #   tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
 # Environment: RUNS (3), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
-# JOURNAL (sqlite, or postgresql: see below).
+# JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below).
+# RESP_TLS=1: TLS on the RESP port of both targets, with certificates made by ./akkakv certs in a
+# temp dir: the nodes get --tls-cert/--tls-key (AKKAKV_TLS_CERT/KEY), redis-server its tls-port
+# with the same certificate, and redis-benchmark --tls --cacert ca.crt (plain TCP between nodes).
 # The cluster runs from ./cluster.sh with its data in a temp dir (AKKAKV_DATA), on ports 4001.. and
 # 6381..: a cluster already on them is refused, not touched. Needs redis-tools and redis-server.
 # JOURNAL=postgresql: each round also starts a fresh temporary PostgreSQL server of its own
@@ -28,6 +31,8 @@ done
 if redis-cli -p "$AKKAKV_PORT" PING >/dev/null 2>&1; then
   echo "something already serves 127.0.0.1:$AKKAKV_PORT (./cluster.sh stop first): this benchmark starts its own cluster" >&2; exit 2
 fi
+RESP_TLS=${RESP_TLS:-0}
+TLS_ARGS=()
 JOURNAL=${JOURNAL:-sqlite}
 # JOURNAL alone decides: journal variables of the caller's environment do not reach the nodes.
 case "$JOURNAL" in
@@ -97,12 +102,22 @@ pg_ticks() {
 # Sum of utime + stime (clock ticks) of the given pids.
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 
+# RESP_TLS=1: one development PKI for the whole run.
+tls_setup() {
+  [[ $RESP_TLS == 1 ]] || { export AKKAKV_TLS_CERT="" AKKAKV_TLS_KEY=""; return 0; }
+  ./cluster.sh build
+  dotnet .build/cli/akkakv-cli.dll certs --dir "$work/certs" --hosts 127.0.0.1 >/dev/null
+  export AKKAKV_TLS_CERT="$work/certs/node.crt" AKKAKV_TLS_KEY="$work/certs/node.key"
+  TLS_ARGS=(--tls --cacert "$work/certs/ca.crt")
+}
+tls_setup
+
 # bench <label> <port> <test> <run> <pids...>: one redis-benchmark phase; appends a CSV row.
 bench() {
   local label=$1 port=$2 test=$3 run=$4; shift 4
   local before after out errors
   before=$(( $(ticks "$@") + $( [[ $label == akkakv ]] && pg_ticks || echo 0) ))
-  out=$(redis-benchmark -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
+  out=$(redis-benchmark "${TLS_ARGS[@]}" -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
   after=$(( $(ticks "$@") + $( [[ $label == akkakv ]] && pg_ticks || echo 0) ))
   errors=$(grep -ci "error" "$work/err" || true)
   # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -126,15 +141,20 @@ for run in $(seq "$RUNS"); do
   stop_postgres
   echo "== run $run: redis-server --appendonly yes on an idle box" >&2
   rm -rf "$work/redis"; mkdir -p "$work/redis"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$work/redis" --appendonly yes --save '' --daemonize no >"$work/redis.log" 2>&1 &
+  if [[ $RESP_TLS == 1 ]]; then
+    redis-server --bind 127.0.0.1 --port 0 --tls-port "$REDIS_PORT" --tls-cert-file "$AKKAKV_TLS_CERT" --tls-key-file "$AKKAKV_TLS_KEY" \
+      --tls-ca-cert-file "$work/certs/ca.crt" --tls-auth-clients no --dir "$work/redis" --appendonly yes --save '' --daemonize no >"$work/redis.log" 2>&1 &
+  else
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$work/redis" --appendonly yes --save '' --daemonize no >"$work/redis.log" 2>&1 &
+  fi
   redis_pid=$!
-  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 100); do redis-cli "${TLS_ARGS[@]}" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
   bench redis "$REDIS_PORT" set "$run" "$redis_pid"
   bench redis "$REDIS_PORT" get "$run" "$redis_pid"
   kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 done
 
-echo "journal: $JOURNAL$([[ $JOURNAL == postgresql ]] && echo " (akkakv's server CPU includes the PostgreSQL server's processes)")"
+echo "journal: $JOURNAL$([[ $JOURNAL == postgresql ]] && echo " (akkakv's server CPU includes the PostgreSQL server's processes)"); RESP over TLS: $([[ $RESP_TLS == 1 ]] && echo "yes, both targets" || echo no)"
 echo "run,target,test,ops/s,p50 ms,p99 ms,server CPU ms/op,errors"
 cat "$work/results.csv"
 # Medians per target and test (ops/s, p50, p99, CPU), then the ratios of the medians.
