@@ -177,4 +177,35 @@ public sealed class GatewaySpec : Akka.TestKit.Xunit2.TestKit
         Assert.True(CausalContext.Development.TryDecode(success.Context, Key, out var context, out _));
         Assert.Equal(minted.Context, context);
     }
+
+    [Fact]
+    public void Past_the_in_flight_limit_a_request_is_refused_at_once_and_one_is_admitted_again_when_a_coordinator_finishes()
+    {
+        var settings = _settings with { MaxRequestsInFlight = 2 };
+        var region = CreateTestProbe("limited-region");
+        var gateway = Sys.ActorOf(GatewayActor.PropsFor(settings, region.Ref), "limited-gateway");
+        var timeout = new RequestOptions(Timeout: TimeSpan.FromMilliseconds(300));
+        gateway.Tell(new Get(Bytes.FromUtf8("a"), timeout), TestActor);
+        gateway.Tell(new Put(Bytes.FromUtf8("b"), Bytes.FromUtf8("v"), null, timeout), TestActor);
+        region.ExpectMsg<SlotEnvelope>(Wait);
+
+        // The third, a get or a put, is refused at once, before the two time out, and reaches no replica.
+        gateway.Tell(new Get(Bytes.FromUtf8("c"), RequestOptions.Default), TestActor);
+        var refused = ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(250));
+        Assert.Equal(Bytes.FromUtf8("c"), refused.Key);
+        Assert.Contains("is coordinating 2 requests, its limit (akka-kv.limits.max-requests-in-flight)", refused.Reason);
+        gateway.Tell(new Put(Bytes.FromUtf8("d"), Bytes.FromUtf8("v"), null, RequestOptions.Default), TestActor);
+        Assert.Equal(Bytes.FromUtf8("d"), ExpectMsg<RequestFailed>(TimeSpan.FromMilliseconds(250)).Key);
+
+        // The region never answers: the two time out and their coordinators stop.
+        var timedOut = new[] { ExpectMsg<RequestFailed>(Wait), ExpectMsg<RequestFailed>(Wait) };
+        Assert.Equal(["a", "b"], timedOut.Select(f => f.Key.ToUtf8()).Order());
+        region.ReceiveWhile<object>(TimeSpan.FromMilliseconds(200), m => m);
+        // Room again: the next request is coordinated (it reaches the region).
+        AwaitAssert(() =>
+        {
+            gateway.Tell(new Get(Bytes.FromUtf8("e"), timeout), TestActor);
+            region.ExpectMsg<SlotEnvelope>(TimeSpan.FromMilliseconds(200));
+        }, Wait);
+    }
 }

@@ -94,6 +94,7 @@ public static class KvSettingsHocon
                 MaxValueBytes = Read("limits.max-value-bytes", k => c.GetInt(k)),
                 MaxSiblings = Read("limits.max-siblings", k => c.GetInt(k)),
                 MaxBytesPerKey = Read("limits.max-bytes-per-key", k => c.GetInt(k)),
+                MaxRequestsInFlight = Read("limits.max-requests-in-flight", k => c.GetInt(k)),
                 SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
                 Durability = Read("storage.durability", k => c.GetString(k) switch
                 {
@@ -130,6 +131,8 @@ public static class KvSettingsHocon
                 RespMaxCommandBytes = Read("resp.max-command-bytes", k => c.GetInt(k)),
                 RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
                 RespRequirePass = c.GetString("resp.requirepass", ""),
+                RespMaxReplyBytes = Read("resp.max-reply-bytes", k => c.GetInt(k)),
+                RespIdleTimeout = Read("resp.idle-timeout", k => c.GetTimeSpan(k)),
                 ContextKeysFile = c.GetString("security.context-keys-file", ""),
                 TlsCertFile = c.GetString("tls.cert-file", ""),
                 TlsKeyFile = c.GetString("tls.key-file", ""),

@@ -19,6 +19,13 @@ internal sealed record CoordinatorTimeout(string Kind)
 /// <summary>A reachable replica did not ack its merge within replica-ack-timeout: hint it too.</summary>
 internal sealed record ReplicaAckTimeout(int Slot);
 
+/// <summary>A request coordinator tells its parent (the gateway) it has stopped: one request fewer in flight.</summary>
+internal sealed class CoordinatorFinished
+{
+    public static readonly CoordinatorFinished Instance = new();
+    private CoordinatorFinished() { }
+}
+
 /// <summary>Where a put coordinator sends a hint for a replica: the hint actor of a node, by name.</summary>
 internal delegate ICanTell HintsOf(string node);
 

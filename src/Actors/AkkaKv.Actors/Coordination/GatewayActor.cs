@@ -26,6 +26,8 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private ClusterView _view;
     private long _nextRequestId;
+    // Get and put coordinators running (each tells CoordinatorFinished when it stops).
+    private int _inFlight;
     private bool _warmedUp;
     private readonly HintsOf _hintsOf;
 
@@ -43,6 +45,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<Get>(OnGet);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context));
         Receive<Delete>(d => OnWrite(d, null, d.Context));
+        Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
             var replyTo = Sender;
@@ -206,12 +209,24 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void OnGet(Get get)
     {
-        if (!Validate(get, null, isWrite: false, out var options)) return;
+        if (!Validate(get, null, isWrite: false, out var options) || !Admit(get)) return;
         var partition = _view.Partitioner.PartitionOf(get.Key);
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
         Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view)));
+    }
+
+    /// <summary>Counts the request in, or refuses it at once when the node already coordinates its limit.</summary>
+    private bool Admit(IKvRequest request)
+    {
+        if (_inFlight >= _settings.MaxRequestsInFlight)
+        {
+            Sender.Tell(new RequestFailed(request.Key, $"node {_settings.NodeName} is coordinating {_inFlight} requests, its limit (akka-kv.limits.max-requests-in-flight): retry shortly, or send to another node; nothing was read or written", 0, 0));
+            return false;
+        }
+        _inFlight++;
+        return true;
     }
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
@@ -229,6 +244,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             }
             context = decoded;
         }
+        if (!Admit(request)) return;
         var partition = _view.Partitioner.PartitionOf(request.Key);
         var id = ++_nextRequestId;
         var replyTo = Sender;

@@ -48,6 +48,8 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.ReadRepair, _ => Finish());
     }
 
+    protected override void PostStop() => Context.Parent.Tell(CoordinatorFinished.Instance);
+
     protected override void PreStart()
     {
         if (ReadPlan.FailFastReason(_view, _options) is { } reason)

@@ -117,6 +117,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
     }
 
+    protected override void PostStop() => Context.Parent.Tell(CoordinatorFinished.Instance);
+
     protected override void PreStart()
     {
         if (_plan.FailFast is { } reason)

@@ -99,12 +99,32 @@ internal static class RespCommands
 
     private static async Task<RespValue> GetCmd(RespCall c) => PlainValue(await Read(c, c.Args[1], RequestOptions.Default));
 
+    /// <summary>Keys MGET reads at once; after each batch the reply's size so far is checked against <c>resp.max-reply-bytes</c>.</summary>
+    private const int MGetBatch = 256;
+
     private static async Task<RespValue> MGet(RespCall c)
     {
-        var replies = await Task.WhenAll(c.Args.Skip(1).Select(k => Read(c, k, RequestOptions.Default)));
-        if (replies.OfType<RequestFailed>().FirstOrDefault() is { } failed)
-            return RespValue.Error($"ERR MGET failed for key '{RespSession.Show(failed.Key)}': {failed.Reason}");
-        return RespValue.Array(replies.Select(PlainValue));
+        // Each distinct key is read once; a key named twice answers twice with the same value.
+        var keys = c.Args.Skip(1).ToArray();
+        var distinct = keys.Distinct().ToArray();
+        var times = keys.GroupBy(k => k).ToDictionary(g => g.Key, g => (long)g.Count());
+        var replies = new Dictionary<Bytes, IGetResponse>();
+        long replyBytes = 0;
+        var limit = c.Session.Node.Settings.RespMaxReplyBytes;
+        foreach (var batch in distinct.Chunk(MGetBatch))
+        {
+            var read = await Task.WhenAll(batch.Select(k => Read(c, k, RequestOptions.Default)));
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (read[i] is RequestFailed failed)
+                    return RespValue.Error($"ERR MGET failed for key '{RespSession.Show(failed.Key)}': {failed.Reason}");
+                replies[batch[i]] = read[i];
+                if (read[i] is GetSuccess { Values.Count: > 0 } s) replyBytes += s.Values[^1].Length * times[batch[i]];
+            }
+            if (replyBytes > limit)
+                return RespValue.Error($"ERR the reply would exceed {limit} bytes (akka-kv.resp.max-reply-bytes): MGET fewer or smaller keys");
+        }
+        return RespValue.Array(keys.Select(k => PlainValue(replies[k])));
     }
 
     private static async Task<RespValue> Exists(RespCall c)
@@ -424,7 +444,7 @@ internal static class RespCommands
         var known = new (string Name, string Value)[]
         {
             ("appendonly", "yes"), ("appendfsync", "always"), ("save", ""), ("databases", "1"), ("maxmemory", "0"),
-            ("maxmemory-policy", "noeviction"), ("timeout", "0"), ("maxclients", settings.RespMaxConnections.ToString(CultureInfo.InvariantCulture)),
+            ("maxmemory-policy", "noeviction"), ("timeout", ((long)settings.RespIdleTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture)), ("maxclients", settings.RespMaxConnections.ToString(CultureInfo.InvariantCulture)),
             ("proto-max-bulk-len", settings.RespMaxBulkBytes.ToString(CultureInfo.InvariantCulture)),
             ("port", c.Session.Node.Port.ToString(CultureInfo.InvariantCulture)),
             ("replica-read-only", "yes"), ("slave-read-only", "yes"), ("cluster-enabled", "no"),

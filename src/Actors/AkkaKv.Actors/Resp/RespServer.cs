@@ -187,9 +187,23 @@ internal sealed class RespServer : IAsyncDisposable
     private async Task ReadCommandsAsync(PipeReader input, RespSession session, ChannelWriter<PendingReply> replies, CancellationToken cancel)
     {
         var limits = RespLimits.Of(_settings);
+        // Redis's "timeout": the idle clock restarts at every read; when it runs out, the read is
+        // cancelled and the connection closes without a reply.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var idleTimeout = _settings.RespIdleTimeout;
         while (true)
         {
-            var read = await input.ReadAsync(cancel).ConfigureAwait(false);
+            if (idleTimeout > TimeSpan.Zero) idle.CancelAfter(idleTimeout);
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(idle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                _log?.Info("RESP client {0}: idle for {1} (akka-kv.resp.idle-timeout); closing the connection", session.RemoteAddress, idleTimeout);
+                return;
+            }
             var buffer = read.Buffer;
             var stop = false;
             while (!stop)

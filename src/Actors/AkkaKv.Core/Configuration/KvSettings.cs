@@ -24,6 +24,8 @@ public sealed record KvSettings
     public required int MaxValueBytes { get; init; }
     public required int MaxSiblings { get; init; }
     public required int MaxBytesPerKey { get; init; }
+    /// <summary>Client requests a node coordinates at once (<c>limits.max-requests-in-flight</c>); past it, refused at once.</summary>
+    public int MaxRequestsInFlight { get; init; } = 4096;
     public required int SnapshotEvery { get; init; }
     /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
     public required StorageDurability Durability { get; init; }
@@ -68,6 +70,10 @@ public sealed record KvSettings
     public required int RespMaxInlineBytes { get; init; }
     public required int RespMaxCommandBytes { get; init; }
     public required int RespMaxPipelined { get; init; }
+    /// <summary>Largest reply built for one RESP command (<c>resp.max-reply-bytes</c>).</summary>
+    public int RespMaxReplyBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>A RESP connection that sends nothing this long is closed (<c>resp.idle-timeout</c>); zero: never.</summary>
+    public TimeSpan RespIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Redis's <c>requirepass</c>: the default user's password on the RESP port; empty: none (any client is served).</summary>
     public string RespRequirePass { get; init; } = "";
     /// <summary>The node's TLS certificate (PEM) for the ports it serves (<c>tls.cert-file</c>); empty: no TLS.</summary>
@@ -132,6 +138,7 @@ public sealed record KvSettings
         Require(MaxValueBytes >= 0, "limits.max-value-bytes must be >= 0");
         Require(MaxSiblings >= 1, "limits.max-siblings must be >= 1");
         Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
+        Require(MaxRequestsInFlight >= 1, "limits.max-requests-in-flight must be >= 1");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
         Require(Enum.IsDefined(Journal), $"storage.journal must be sqlite or postgresql, got {Journal}");
         if (Journal == JournalBackend.PostgreSql)
@@ -168,6 +175,8 @@ public sealed record KvSettings
         Require(RespMaxInlineBytes >= 64, "resp.max-inline-bytes must be >= 64");
         Require(RespMaxCommandBytes >= RespMaxBulkBytes, "resp.max-command-bytes must be at least resp.max-bulk-bytes");
         Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
+        Require(RespMaxReplyBytes >= MaxBytesPerKey, "resp.max-reply-bytes must be at least limits.max-bytes-per-key (a KV.GET of a full key must fit)");
+        Require(RespIdleTimeout >= TimeSpan.Zero, "resp.idle-timeout must be 0 (never) or positive");
         Require(TlsCertFile.Length > 0 == TlsKeyFile.Length > 0, "tls.cert-file and tls.key-file go together: set both (a PEM certificate and its PEM private key) or neither");
         return this;
     }
