@@ -91,7 +91,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
     }
 
     /// <summary>Distinct free loopback ports: every listener is held open until all are chosen.</summary>
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         try
@@ -112,20 +112,13 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>Runs the CLI against this cluster; returns its exit code and standard output.</summary>
     public async Task<(int ExitCode, string Output)> CliAsync(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll());
-        psi.ArgumentList.Add("--nodes");
-        psi.ArgumentList.Add(string.Join(",", Endpoints));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        var output = await stdout + await stderr;
-        _output.WriteLine($"$ akkakv {string.Join(' ', args)}  (exit {process.ExitCode})\n{output}");
-        return (process.ExitCode, output);
+        var run = await RunCliAsync(_output, ["--nodes", string.Join(",", Endpoints), .. args]);
+        return (run.ExitCode, run.Stdout + run.Stderr);
     }
+
+    /// <summary>Runs the CLI (<c>akkakv-cli.dll</c>) with exactly these arguments, within a minute.</summary>
+    public static Task<ToolRun> RunCliAsync(ITestOutputHelper output, params string[] args) =>
+        RedisTools.RunProcessAsync(output, "dotnet", "akkakv", [CliDll(), .. args], TimeSpan.FromSeconds(60));
 
     private static string BuiltDll(string projectDir, string dllName)
     {

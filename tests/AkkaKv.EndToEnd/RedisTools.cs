@@ -25,9 +25,19 @@ public static class RedisTools
             $"{tool} is not on PATH: install Debian's redis-tools (apt-get install -y redis-tools; .ci/run does this on CI)", tool);
     }
 
-    public static async Task<ToolRun> RunAsync(ITestOutputHelper output, string tool, IEnumerable<string> args, TimeSpan timeout)
+    public static Task<ToolRun> RunAsync(ITestOutputHelper output, string tool, IEnumerable<string> args, TimeSpan timeout) =>
+        RunProcessAsync(output, Find(tool), tool, args, timeout);
+
+    /// <summary>
+    /// Runs any program (<paramref name="fileName"/>, shown as <paramref name="shownAs"/>) to its
+    /// exit, with <paramref name="environment"/> added to ours; killed with its children and a
+    /// <see cref="TimeoutException"/> (carrying what it printed) when it overruns.
+    /// </summary>
+    public static async Task<ToolRun> RunProcessAsync(ITestOutputHelper output, string fileName, string shownAs, IEnumerable<string> args, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(Find(tool))
+        var tool = shownAs;
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -35,6 +45,7 @@ public static class RedisTools
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var shown = $"$ {tool} {string.Join(' ', psi.ArgumentList.Select(Quote))}";
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + tool);
         // Nothing to type: a tool that asks for input sees end-of-file instead of hanging.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
@@ -65,7 +64,7 @@ public sealed class RespSecurityEndToEndTests(ITestOutputHelper output)
         var certs = Path.Combine(Path.GetTempPath(), "akkakv-e2e-certs-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var made = await RunCliAsync("certs", "--dir", certs, "--hosts", "127.0.0.1,localhost");
+            var made = await ClusterTestContext.RunCliAsync(output, "certs", "--dir", certs, "--hosts", "127.0.0.1,localhost");
             Assert.Equal(0, made.ExitCode);
             var cert = Path.Combine(certs, "node.crt");
             var key = Path.Combine(certs, "node.key");
@@ -102,48 +101,21 @@ public sealed class RespSecurityEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<ToolRun> RunCliAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(ClusterTestContext.CliDll());
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        var run = new ToolRun(process.ExitCode, await stdout, await stderr);
-        output.WriteLine($"$ akkakv {string.Join(' ', args)}  (exit {run.ExitCode})\n{run.Stdout}{run.Stderr}");
-        return run;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task A_node_told_to_bind_a_non_loopback_address_without_protection_refuses_to_start_and_binds_nothing(bool withPassword)
     {
-        var respPort = FreeLoopbackPort();
+        var respPort = ClusterTestContext.FreePorts(1)[0];
         var dataDir = Path.Combine(Path.GetTempPath(), "akkakv-e2e-protected-" + Guid.NewGuid().ToString("N")[..8]);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { ClusterTestContext.HostDll(), "--name", "n1", "--host", "0.0.0.0", "--port", "0", "--resp-port", respPort.ToString(), "--data-dir", dataDir })
-            psi.ArgumentList.Add(a);
-        if (withPassword) psi.Environment["AKKAKV_REQUIREPASS"] = Password;
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the node");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            using var cts = new CancellationTokenSource(ExitWithin);
-            try { await process.WaitForExitAsync(cts.Token); }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-                Assert.Fail($"the node was still running {ExitWithin} after it was told --host 0.0.0.0 without protection: {await stdout}{await stderr}");
-            }
-            var err = await stderr;
-            output.WriteLine($"exit {process.ExitCode}\n--- stderr\n{err}--- stdout\n{await stdout}");
-            Assert.Equal(1, process.ExitCode);
+            // A node that does not refuse keeps running: RunProcessAsync kills it after ExitWithin and fails the test.
+            var run = await RedisTools.RunProcessAsync(output, "dotnet", "akkakv-node",
+                [ClusterTestContext.HostDll(), "--name", "n1", "--host", "0.0.0.0", "--port", "0", "--resp-port", respPort.ToString(), "--data-dir", dataDir],
+                ExitWithin, withPassword ? new Dictionary<string, string> { ["AKKAKV_REQUIREPASS"] = Password } : null);
+            var err = run.Stderr;
+            Assert.Equal(1, run.ExitCode);
             Assert.Contains("akkakv-node n1: protected mode: refusing to start on --host 0.0.0.0, which is not a loopback address", err);
             Assert.Contains("remoting has no TLS", err);
             Assert.Contains("--insecure", err);
@@ -151,7 +123,7 @@ public sealed class RespSecurityEndToEndTests(ITestOutputHelper output)
             Assert.Contains("--context-keys", err);
             if (withPassword) Assert.DoesNotContain("RESP port", err);
             else Assert.Contains($"the RESP port {respPort} has no password (set --requirepass", err);
-            Assert.DoesNotContain(Password, err + await stdout);
+            Assert.DoesNotContain(Password, err + run.Stdout);
             Assert.False(Directory.Exists(dataDir), "a refused node must not create its data dir");
             using var probe = new TcpClient();
             await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, respPort));
@@ -160,12 +132,5 @@ public sealed class RespSecurityEndToEndTests(ITestOutputHelper output)
         {
             if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

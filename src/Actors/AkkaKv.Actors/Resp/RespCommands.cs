@@ -106,12 +106,12 @@ internal static class RespCommands
     {
         // Each distinct key is read once; a key named twice answers twice with the same value.
         var keys = c.Args.Skip(1).ToArray();
-        var distinct = keys.Distinct().ToArray();
+        // Distinct keys in order of first mention, with how many times each is named.
         var times = keys.GroupBy(k => k).ToDictionary(g => g.Key, g => (long)g.Count());
         var replies = new Dictionary<Bytes, IGetResponse>();
         long replyBytes = 0;
         var limit = c.Session.Node.Settings.RespMaxReplyBytes;
-        foreach (var batch in distinct.Chunk(MGetBatch))
+        foreach (var batch in times.Keys.Chunk(MGetBatch))
         {
             var read = await Task.WhenAll(batch.Select(k => Read(c, k, RequestOptions.Default)));
             for (var i = 0; i < batch.Length; i++)
