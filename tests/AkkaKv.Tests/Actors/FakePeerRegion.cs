@@ -101,6 +101,9 @@ internal sealed class FakePeerRegion : ReceiveActor
                 sender.Tell(new ReplicaFetched(f.RequestId, e.Slot,
                     ValueList.From(f.Keys.Select(k => KeyValuePair.Create(k, peer.Keys.GetValueOrDefault(k) ?? SiblingSet.Empty)))));
                 break;
+            case ListTombstones l:
+                sender.Tell(new TombstoneList(l.RequestId, e.Slot, peer.GcGeneration, ValueList<MerkleEntry>.Empty));
+                break;
             case ReplicaMerge m:
                 var merged = (peer.Keys.GetValueOrDefault(m.Key) ?? SiblingSet.Empty).Merge(m.Siblings);
                 _peers[index] = peer with { Keys = peer.Keys.SetItem(m.Key, merged) };

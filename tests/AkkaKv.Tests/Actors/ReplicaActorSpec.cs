@@ -292,6 +292,47 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.False(PeerState(region, 1).Keys.ContainsKey(B("mine")));
     }
 
+    [Fact]
+    public void A_generation_notice_alone_drops_nothing_the_replica_asks_its_peers_and_resets_only_to_a_generation_a_peer_reports()
+    {
+        var observer = CreateTestProbe();
+        var (replica, region) = StartReplicaWithPeers(observer, null, (1, FakePeerRegion.Peer.Of(0)), (2, FakePeerRegion.Peer.Of(0)));
+        Put(replica, B("k"), B("v"), null);
+        Drain(observer);
+
+        // A forged notice (anyone who can reach the port could send one): a peer at generation 2^63-1.
+        replica.Tell(new GcGenerationSeen(7, long.MaxValue), TestActor);
+        var asked = Drain(observer).Where(e => e.Command is ListTombstones).Select(e => e.Slot.Index).Order().ToArray();
+        Assert.Equal([1, 2], asked);
+        Assert.Equal(["v"], ValuesOf(Read(replica, B("k"))));
+
+        // A peer that really purged (generation 3): the next notice is confirmed by it, and the
+        // replica resets to the generation the peer reports, not the one the notice claimed.
+        region.Tell(new FakePeerRegion.SetPeer(2, FakePeerRegion.Peer.Of(3)));
+        replica.Tell(new GcGenerationSeen(8, long.MaxValue), TestActor);
+        AwaitAssert(() => Assert.True(Read(replica, B("k")).IsEmpty), Wait);
+        replica.Tell(new ListTombstones(9, 0), TestActor);
+        Assert.Equal(3, ExpectMsg<TombstoneList>(Wait).GcGeneration);
+    }
+
+    [Fact]
+    public void Malformed_versions_from_a_peer_are_dropped_unacknowledged_and_an_oversized_put_is_refused()
+    {
+        var replica = StartReplica();
+        Put(replica, B("k"), B("v"), null);
+
+        // A version with counter 0 (no replica mints one): dropped; the read sent after it is the
+        // first answer, so no acknowledgement came.
+        replica.Tell(new ReplicaMerge(94, B("k"), SiblingSet.Of([Foreign("n3/2.00000001", 0, "zero")]), AckWanted: true), TestActor);
+        replica.Tell(new ReplicaRead(95, B("k")), TestActor);
+        var first = ExpectMsg<object>(Wait);
+        Assert.Equal(["v"], ValuesOf(Assert.IsType<ReplicaReadResult>(first).Siblings));
+
+        replica.Tell(new ReplicaPut(96, B("k"), Bytes.From(new byte[_settings.MaxValueBytes + 1]), null), TestActor);
+        Assert.Contains("max-value-bytes", ExpectMsg<ReplicaPutRejected>(Wait).Reason);
+        Assert.Equal(["v"], ValuesOf(Read(replica, B("k"))));
+    }
+
     // ---- helpers ----
 
     private IActorRef StartReplica(KvSettings? settings = null) =>
@@ -632,7 +673,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_put_after_recovery_mints_under_the_same_actor_id_with_a_higher_counter_than_any_before()
+    public void A_put_after_recovery_mints_under_a_new_actor_id_that_no_version_before_used()
     {
         var replica = StartReplica();
         var dots = new List<Dot>();
@@ -642,34 +683,56 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
 
         var recovered = StartReplica();
         var next = Put(recovered, B("k9"), B("after"), null).Siblings.Siblings.Single().Dot;
+        // The key written before the restart, written again blind: the new version supersedes the old one.
+        var again = Put(recovered, B("k0"), B("again"), null).Siblings;
 
         Assert.Single(dots.Select(d => d.Actor).Distinct());
-        Assert.Equal(dots[0].Actor, next.Actor);
-        Assert.True(next.Counter > dots.Max(d => d.Counter), $"counter {next.Counter} reuses one of {string.Join(", ", dots)}");
-        Assert.Equal(5, next.Counter);
+        Assert.NotEqual(dots[0].Actor, next.Actor);
+        Assert.StartsWith("n1/0.", next.Actor);
+        Assert.Equal(1, next.Counter);
+        Assert.Equal(["again"], ValuesOf(again));
+        Assert.True(again.Context[dots[0].Actor] >= dots[0].Counter);
     }
 
     [Fact]
-    public void A_put_after_recovery_from_a_snapshot_never_reuses_a_counter_even_when_the_newest_version_was_superseded()
+    public void A_replica_restarted_on_an_old_copy_of_its_journal_never_mints_a_version_its_peers_hold()
     {
-        var settings = _settings with { SnapshotEvery = 3 };
-        var replica = StartReplica(settings);
-        for (var i = 0; i < 10; i++)
-            Put(replica, B("k"), B($"v{i}"), VersionVector.Empty);
-        // A foreign version that supersedes every local one: the key no longer holds any local dot.
-        var local = Read(replica, B("k"));
-        var winner = SiblingSet.Of([Foreign("n2/1.0000beef", 1, "winner", local.Context)]);
-        replica.Tell(new ReplicaMerge(91, B("k"), winner, AckWanted: true), TestActor);
-        ExpectMsg<ReplicaMergeDone>(Wait);
-        var actor = local.Siblings[0].Dot.Actor;
-        AwaitAssert(() => Assert.True(Scalar("SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $pid") >= 10), Wait);
+        // What the replica minted before the copy was taken, and after it (the peers hold these).
+        var replica = StartReplica();
+        var old = Put(replica, B("k"), B("before-copy"), null).Siblings.Siblings.Single().Dot;
+        var later = Put(replica, B("k"), B("after-copy"), null).Siblings;
         StopAndAwaitTermination(replica);
+        // The old copy: the journal as it was before the second put.
+        Scalar("DELETE FROM journal WHERE persistence_id = $pid AND sequence_number > 2");
 
-        var recovered = StartReplica(settings);
-        var next = Put(recovered, B("other"), B("after"), null).Siblings.Siblings.Single().Dot;
+        var restored = StartReplica();
+        Assert.Equal(["before-copy"], ValuesOf(Read(restored, B("k"))));
+        var rewritten = Put(restored, B("k"), B("after-restore"), null).Siblings;
+        var dot = rewritten.Siblings.Single().Dot;
 
-        Assert.Equal(actor, next.Actor);
-        Assert.Equal(11, next.Counter);
+        Assert.NotEqual(old.Actor, dot.Actor);
+        // A peer holding the version minted after the copy keeps both: the new write is concurrent
+        // with it, not taken for a version already seen.
+        var atPeer = later.Merge(rewritten);
+        Assert.Equal(["after-copy", "after-restore"], ValuesOf(atPeer));
+    }
+
+    [Fact]
+    public void A_version_of_this_replica_forged_with_the_last_counter_makes_it_start_a_new_incarnation_instead_of_wrapping_around()
+    {
+        var replica = StartReplica();
+        var own = Put(replica, B("k"), B("v"), null).Siblings.Siblings.Single().Dot.Actor;
+        replica.Tell(new ReplicaMerge(92, B("forged"), SiblingSet.Of([Foreign(own, long.MaxValue, "f")]), AckWanted: true), TestActor);
+        ExpectMsg<ReplicaMergeDone>(Wait);
+
+        replica.Tell(new ReplicaPut(93, B("k"), B("next"), null), TestActor);
+        var rejected = ExpectMsg<ReplicaPutRejected>(Wait);
+        Assert.Contains("new incarnation", rejected.Reason);
+
+        var next = Put(replica, B("k"), B("retried"), null).Siblings;
+        Assert.Equal(["retried"], ValuesOf(next));
+        Assert.NotEqual(own, next.Siblings.Single().Dot.Actor);
+        Assert.Equal(1, next.Siblings.Single().Dot.Counter);
     }
 
     [Fact]
@@ -691,7 +754,9 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         StopAndAwaitTermination(recovered);
         var again = StartReplica(settings);
 
-        Assert.Equal(4, next.Siblings.Siblings.Single().Dot.Counter);
+        // A new incarnation at each start: the first version minted after the restart is its first.
+        Assert.Equal(1, next.Siblings.Siblings.Single().Dot.Counter);
+        Assert.NotEqual(written[0].Siblings.Siblings.Single().Dot.Actor, next.Siblings.Siblings.Single().Dot.Actor);
         Assert.Equal(next.Siblings, Read(again, B("k0")));
         Assert.Equal(written[2].Siblings, Read(again, B("k2")));
     }
@@ -719,10 +784,11 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         StopAndAwaitTermination(replica);
 
         // The phase carries over a restart: recovered from the snapshot at seqNr 6, the slot counts
-        // from there, so three puts later (seqNr 9) the next one is due.
+        // puts from there, so three puts later the next one is due: at seqNr 10, as the restart's
+        // new incarnation took seqNr 7.
         var recovered = Sys.ActorOf(ReplicaActor.PropsFor(settings, staggered.ToString(), TimeProvider.System));
         for (var i = 0; i < 3; i++) Put(recovered, B($"r{i}"), B("v"), null);
-        AwaitAssert(() => Assert.Equal(9, Scalar(lastSnapshot, staggered)), Wait);
+        AwaitAssert(() => Assert.Equal(10, Scalar(lastSnapshot, staggered)), Wait);
     }
 
     [Fact]

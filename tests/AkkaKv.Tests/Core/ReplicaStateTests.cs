@@ -89,8 +89,45 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
     public void A_new_actor_id_names_the_node_the_slot_and_a_random_epoch()
     {
         var id = ReplicaState.NewActorId("n1", 2, new Random(7));
-        Assert.Matches(@"^n1/2\.[0-9a-f]{8}$", id);
+        Assert.Matches(@"^n1/2\.[0-9a-f]{12}$", id);
         Assert.NotEqual(id, ReplicaState.NewActorId("n1", 2, new Random(8)));
+    }
+
+    [Fact]
+    public void A_new_incarnation_has_a_fresh_id_and_counts_from_zero_while_old_versions_keep_their_counters()
+    {
+        var state = ReplicaState.Empty.Apply(new ReplicaIncarnated(Actor));
+        state = state.Apply(state.PutEvent(Key, new Dot(Actor, 7), Bytes.FromUtf8("v"), null, 1));
+        Assert.Equal(7, state.Counter);
+
+        // A seeded random that would hand out the current id first is skipped past.
+        var seed = 11;
+        var current = ReplicaState.NewActorId("n1", 0, new Random(seed));
+        var same = state with { ActorId = current };
+        var next = same.NextIncarnation("n1", 0, new Random(seed));
+        Assert.NotEqual(current, next.ActorId);
+
+        var after = same.Apply(next);
+        Assert.Equal(next.ActorId, after.ActorId);
+        Assert.Equal(0, after.Counter);
+        Assert.Equal(1, after.NextCounter(0));
+        Assert.Equal(7, after.Get(Key).Context[Actor]);
+    }
+
+    [Fact]
+    public void The_next_counter_is_one_past_the_highest_minted_or_seen_and_none_when_exhausted()
+    {
+        var state = ReplicaState.Empty.Apply(new ReplicaIncarnated(Actor));
+        Assert.Equal(1, state.NextCounter(0));
+        Assert.Equal(6, state.NextCounter(5));
+        // A version of this id seen from elsewhere (a peer's merge) raises it.
+        var seen = state.Apply(new SiblingsMerged(Key, SiblingSet.Of([new Sibling(new Dot(Actor, 40), VersionVector.Empty, Bytes.FromUtf8("x"), 1)])));
+        Assert.Equal(41, seen.NextCounter(5));
+        // A version claiming the last counter (only a forgery gets there): no counter is left, and
+        // nothing wraps around to a negative one.
+        var forged = state.Apply(new SiblingsMerged(Key, SiblingSet.Of([new Sibling(new Dot(Actor, long.MaxValue), VersionVector.Empty, Bytes.FromUtf8("x"), 1)])));
+        Assert.Null(forged.NextCounter(5));
+        Assert.Null(state.NextCounter(long.MaxValue));
     }
 
     private const string Actor = "n1/0.00000001";

@@ -154,7 +154,7 @@ public static class AkkaKvHosting
                     RegionName,
                     entityId => ReplicaActor.PropsFor(settings, entityId, clock, () => sharding.ShardRegion(RegionName)),
                     ClusterShardingSettings.Create(system),
-                    new SlotMessageExtractor(),
+                    new SlotMessageExtractor(settings.PartitionCount, settings.ReplicationFactor),
                     new RingAllocationStrategy(settings),
                     StopReplica.Instance);
                 registry.Register<ReplicaRegion>(region);

@@ -63,6 +63,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     // repeated failures open the journal's circuit breaker for every replica of the node.
     private int _inFlightPersists;
     private bool _stopWhenPersisted;
+    // The request id of the last question to the peers about their GC generation (0: none).
+    private long _generationCheck;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -108,14 +110,10 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 _eventsSinceSnapshot = 0;
                 break;
             case RecoveryCompleted:
-                _minted = _state.Counter;
                 _tree = MerkleTree.Build(MerkleShape.Of(_settings), _state.Keys);
-                if (_state.ActorId is null)
-                {
-                    var id = ReplicaState.NewActorId(_settings.NodeName, _slot.Index, _random);
-                    // Persist (not PersistAsync): commands wait until the actor id is durable.
-                    Persist(new ReplicaIncarnated(id), e => _state = _state.Apply(e));
-                }
+                // A new incarnation at every start, a fresh journal's first included: nothing in a
+                // journal proves it is the newest copy of itself (see ReplicaState).
+                Incarnate();
                 StartCatchUp();
                 break;
             case ReplicaIncarnated or SiblingsMerged or TombstonesPurged or ReplicaReset:
@@ -125,6 +123,20 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 _eventsSinceSnapshot++;
                 break;
         }
+    }
+
+    /// <summary>
+    /// Starts minting under a fresh id. Persist (not PersistAsync): commands wait until the id is
+    /// durable, so no version is minted under an id a restart would not know.
+    /// </summary>
+    private void Incarnate()
+    {
+        var incarnation = _state.NextIncarnation(_settings.NodeName, _slot.Index, _random);
+        Persist(incarnation, e =>
+        {
+            _state = _state.Apply(e);
+            _minted = _state.Counter;
+        });
     }
 
     /// <summary>
@@ -280,9 +292,12 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(MerkleReplies.Nodes(request, _tree, _slot, _settings.NodeName, _state.GcGeneration));
                 break;
             case GcGenerationSeen seen when seen.GcGeneration > _state.GcGeneration && !_resetting:
-                Reset(seen.GcGeneration, "a peer replica");
+                CheckGenerationWithPeers(seen.GcGeneration);
                 break;
             case GcGenerationSeen:
+                break;
+            case TombstoneList peer when peer.RequestId == _generationCheck && peer.RequestId != 0:
+                OnPeerGeneration(peer);
                 break;
             case ListTombstones list:
                 Sender.Tell(new TombstoneList(list.RequestId, _slot, _state.GcGeneration, ValueList.From(_state.Tombstones(list.Max))));
@@ -320,8 +335,37 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// A notice that a peer is ahead in tombstone-GC generation is a reason to ask, not to reset:
+    /// resetting drops every key, so the replica asks its own peer slots (through the shard region)
+    /// for their generation and resets only to one a peer reports. A forged notice with a huge
+    /// generation costs a question to each peer.
+    /// </summary>
+    private void CheckGenerationWithPeers(long noticed)
+    {
+        if (_peerRouter?.Invoke() is not { } router) return;
+        _generationCheck = _random.NextInt64(1, long.MaxValue);
+        _log.Info("replica {0}: told a peer is at tombstone-GC generation {1} (this replica: {2}); asking the peers", _slot, noticed, _state.GcGeneration);
+        for (var i = 0; i < _settings.ReplicationFactor; i++)
+            if (i != _slot.Index) router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, i), new ListTombstones(_generationCheck, 0)));
+    }
+
+    private void OnPeerGeneration(TombstoneList peer)
+    {
+        var isPeer = peer.Slot.Partition == _slot.Partition && peer.Slot.Index != _slot.Index;
+        if (!isPeer || peer.GcGeneration <= _state.GcGeneration || _resetting) return;
+        _generationCheck = 0;
+        Reset(peer.GcGeneration, $"peer replica {peer.Slot.Index}");
+    }
+
     private void HandlePut(ReplicaPut put)
     {
+        if (PeerInput.CheckPut(put.Key, put.Value, put.Context, _settings) is { } invalid)
+        {
+            _log.Warning("replica {0}: refused an invalid put from {1}: {2}", _slot, Sender.Path.Address, invalid);
+            Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, "invalid put: " + invalid));
+            return;
+        }
         var actorId = _state.ActorId!;
         if (_state.CheckContextClaims(put.Context, _minted) is { } claim)
         {
@@ -329,7 +373,15 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, claim));
             return;
         }
-        _minted = Math.Max(_minted, _state.Counter) + 1;
+        if (_state.NextCounter(_minted) is not { } counter)
+        {
+            const string exhausted = "this replica's version counter is exhausted; it is starting a new incarnation: retry the write";
+            _log.Warning("replica {0}: {1}", _slot, exhausted);
+            Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, exhausted));
+            Incarnate();
+            return;
+        }
+        _minted = counter;
         var dot = new Dot(actorId, _minted);
         var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var replyTo = Sender;
@@ -366,6 +418,12 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void HandleMerge(ReplicaMerge merge)
     {
+        if (PeerInput.CheckVersions(merge.Key, merge.Siblings, _settings) is { } invalid)
+        {
+            // Dropped unacknowledged: no honest node of this configuration sends it.
+            _log.Warning("replica {0}: dropped invalid versions from {1}: {2}", _slot, Sender.Path.Address, invalid);
+            return;
+        }
         var current = _state.Get(merge.Key);
         var replyTo = Sender;
         if (current.Merge(merge.Siblings).Equals(current))

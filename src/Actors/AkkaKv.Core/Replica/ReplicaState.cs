@@ -6,10 +6,19 @@ namespace AkkaKv.Replica;
 
 /// <summary>
 /// The durable state of one replica slot, as recovered from its journal: the key → sibling set
-/// map, the actor id it mints under, the highest counter it has persisted, and the highest
-/// tombstone-GC generation it has applied (<see cref="GcGeneration"/>). Pure: the actor only routes
-/// events through <see cref="Apply"/>.
+/// map, the actor id it mints under (its incarnation), the highest counter of that id it has
+/// persisted or seen, and the highest tombstone-GC generation it has applied
+/// (<see cref="GcGeneration"/>). Pure: the actor only routes events through <see cref="Apply"/>.
 /// </summary>
+/// <remarks>
+/// A journal never mints under an id whose counter it cannot prove current: every recovery starts
+/// a new incarnation (<see cref="NextIncarnation"/>), and so does an id whose counter is exhausted
+/// (<see cref="NextCounter"/>). A journal recovered from an old copy of the data dir (a restored
+/// backup, a VM rolled back) holds its id with an older counter than the versions it minted after
+/// the copy, which its peers still hold; minting those counters again would make the peers drop
+/// the new writes as versions they have seen (Riak's kv679). Old ids stay in the version vectors
+/// they are in; they are never minted under again.
+/// </remarks>
 public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSortedDictionary<Bytes, SiblingSet> Keys, long GcGeneration = 0)
 {
     public static readonly ReplicaState Empty = new(null, 0, ImmutableSortedDictionary<Bytes, SiblingSet>.Empty);
@@ -18,7 +27,8 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     public ReplicaState Apply(object evt) => evt switch
     {
-        ReplicaIncarnated e => this with { ActorId = Codec.StringPool.Intern(e.ActorId) },
+        // A new id has minted nothing: its counter starts at zero.
+        ReplicaIncarnated e => this with { ActorId = Codec.StringPool.Intern(e.ActorId), Counter = 0 },
         SiblingsMerged e => ApplyMerge(e),
         TombstonesPurged e => ApplyPurge(e),
         ReplicaReset e => this with { Keys = Keys.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },
@@ -101,7 +111,31 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
             : null;
     }
 
-    /// <summary>An actor id for a fresh journal: <c>"{node}/{slot}.{epoch}"</c>.</summary>
+    /// <summary>
+    /// The counter of the next version minted here: one past the highest this id has minted
+    /// (<paramref name="minted"/>, those handed out since recovery included) or seen
+    /// (<see cref="Counter"/>). Null when the id's counters are exhausted (only a version forged with
+    /// a counter near 2^63 gets there): the replica must start a new incarnation before it mints.
+    /// </summary>
+    public long? NextCounter(long minted)
+    {
+        var top = Math.Max(minted, Counter);
+        return top == long.MaxValue ? null : checked(top + 1);
+    }
+
+    /// <summary>
+    /// The event that starts a new incarnation: a fresh id, never the current one. Persisted at
+    /// every recovery, because a journal cannot prove from its own contents that it is the newest
+    /// copy of itself, and when the counter is exhausted.
+    /// </summary>
+    public ReplicaIncarnated NextIncarnation(string node, int slotIndex, Random random)
+    {
+        string id;
+        do id = NewActorId(node, slotIndex, random); while (id == ActorId);
+        return new ReplicaIncarnated(id);
+    }
+
+    /// <summary>An actor id for a new incarnation: <c>"{node}/{slot}.{epoch}"</c>, the epoch 48 random bits.</summary>
     public static string NewActorId(string node, int slotIndex, Random random) =>
-        $"{node}/{slotIndex}.{random.Next():x8}";
+        $"{node}/{slotIndex}.{random.NextInt64(1L << 48):x12}";
 }

@@ -1,6 +1,5 @@
-using AkkaKv.Configuration;
 
-namespace AkkaKv.Coordination;
+namespace AkkaKv.Configuration;
 
 /// <summary>Key and value size checks, shared by every front door so they all say the same thing.</summary>
 public static class Limits
