@@ -9,6 +9,10 @@
 #   ./cluster.sh kill n2        kill -9 one node (to try failures)
 #   ./cluster.sh status         the cluster as node n1..n3 sees it
 #   ./cluster.sh build          only build the node and the CLI (when the sources changed)
+# AKKAKV_REMOTE_TLS=1 ./cluster.sh start: mutual TLS on remoting, with a development PKI made once
+# in $DATA/certs (./akkakv certs; AKKAKV_CERTS=dir names another): nodes get --tls-cert/--tls-key/--tls-ca (so their RESP ports
+# speak TLS too) and a client port each (5001..5003, client certificates of --tls-client-ca); the
+# script's own ./akkakv calls use the client certificate.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -45,6 +49,22 @@ ensure_context_keys() {
   fi
 }
 
+REMOTE_TLS=${AKKAKV_REMOTE_TLS:-0}
+CERTS=${AKKAKV_CERTS:-$DATA/certs}
+CLI_TLS=()
+[[ $REMOTE_TLS == 1 ]] && CLI_TLS=(--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key" --tls-ca "$CERTS/ca.crt")
+ensure_certs() {
+  [[ $REMOTE_TLS == 1 && ! -f "$CERTS/ca.crt" ]] || return 0
+  "$ROOT/akkakv" certs --dir "$CERTS" --hosts 127.0.0.1,localhost >/dev/null
+}
+# The node's TLS flags, and the endpoint clients use: its client port with TLS, else its node port.
+node_tls_args() {
+  [[ $REMOTE_TLS == 1 ]] || return 0
+  echo --tls-cert "$CERTS/node.crt" --tls-key "$CERTS/node.key" --tls-ca "$CERTS/ca.crt" --tls-client-ca "$CERTS/client-ca.crt" --client-port "$(client_port_of "$1")"
+}
+client_port_of() { echo $((5000 + ${1#n})); }
+client_endpoint_of() { if [[ $REMOTE_TLS == 1 ]]; then echo "127.0.0.1:$(client_port_of "$1")"; else echo "127.0.0.1:$(port_of "$1")"; fi; }
+
 port_of() { echo $((4000 + ${1#n})); }
 resp_port_of() { echo $((6380 + ${1#n})); }
 
@@ -63,10 +83,11 @@ start_node() {
   if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
   check_journal "$n"
   ensure_context_keys
+  ensure_certs
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" $(node_tls_args "$n") \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
   echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
@@ -87,7 +108,7 @@ wait_settled() {
   local deadline=$((SECONDS + 120)) out
   echo -n "placing replica slots"
   while (( SECONDS < deadline )); do
-    out=$("$ROOT/akkakv" --nodes 127.0.0.1:4001 status 2>/dev/null || true)
+    out=$("$ROOT/akkakv" "${CLI_TLS[@]}" --nodes "$(client_endpoint_of n1)" status 2>/dev/null || true)
     if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out" \
       && grep -q "^slots catching up: 0 " <<<"$out"; then
       echo " done"; return
@@ -107,7 +128,12 @@ case "${1:-}" in
     wait_settled
     echo
     echo "AkkaKv cluster is up: $(for n in "${NODES[@]}"; do echo -n "$n 127.0.0.1:$(port_of "$n") (RESP $(resp_port_of "$n"))  "; done)"
-    echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
+    if [[ $REMOTE_TLS == 1 ]]; then
+      echo "mutual TLS on remoting; clients: ./akkakv --nodes $(for n in "${NODES[@]}"; do echo -n "$(client_endpoint_of "$n"),"; done | sed 's/,$//') ${CLI_TLS[*]} status"
+      echo "RESP speaks TLS: redis-cli --tls --cacert $CERTS/ca.crt -p 6381"
+    else
+      echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
+    fi
     echo "stop:  ./cluster.sh stop"
     ;;
   build)
@@ -141,7 +167,7 @@ case "${1:-}" in
     echo "stopped"
     ;;
   status)
-    "$ROOT/akkakv" status
+    "$ROOT/akkakv" "${CLI_TLS[@]}" --nodes "$(for n in "${NODES[@]}"; do echo -n "$(client_endpoint_of "$n"),"; done | sed 's/,$//')" status
     ;;
   *)
     sed -n '2,10p' "$0"; exit 2

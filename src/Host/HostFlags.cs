@@ -7,7 +7,7 @@ namespace AkkaKv.Host;
 /// The node's command line. Each flag can also come from the environment (AKKAKV_NAME,
 /// AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS comma-separated, AKKAKV_DATA_DIR,
 /// AKKAKV_CONFIG, AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT,
-/// AKKAKV_TLS_KEY, AKKAKV_INSECURE);
+/// AKKAKV_TLS_KEY, AKKAKV_TLS_CA, AKKAKV_TLS_CLIENT_CA, AKKAKV_CLIENT_PORT, AKKAKV_INSECURE);
 /// a flag wins over its variable. The journal flags become HOCON overrides applied over the
 /// --config file.
 /// </summary>
@@ -15,7 +15,8 @@ public static class HostFlags
 {
     public const string Usage = """
         usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
-                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--tls-cert <pem> --tls-key <pem>] [--insecure]
+                           [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--tls-cert <pem> --tls-key <pem> [--tls-ca <pem>]]
+                           [--client-port 5001 [--tls-client-ca <pem>]] [--insecure]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
@@ -35,10 +36,18 @@ public static class HostFlags
                       None: a public development key, refused off loopback
           --tls-cert, --tls-key  the node's certificate and private key, PEM files (akka-kv.tls.cert-file, key-file):
                       the RESP port then speaks TLS only (redis-cli --tls --cacert ca.crt). ./akkakv certs makes a dev CA
+          --tls-ca    the CA of node certificates, PEM (akka-kv.tls.ca-file): Akka remoting becomes mutual TLS
+                      (akka.ssl.tcp); a peer must present a certificate this CA issued for the address dialled, so a
+                      process without one cannot join or send. Needs --tls-cert/--tls-key (server and client auth)
+          --client-port  a second remoting port on --host for .NET clients (the akkakv CLI, KvClient): it serves only the
+                      gateway's get, put, delete and status (default 0: none; clients use --port)
+          --tls-client-ca  the CA of client certificates, PEM (akka-kv.tls.client-ca-file): with --tls-ca, the client
+                      port accepts only certificates it issued, and the node port never does
           --insecure  start even though --host is not a loopback address and the node is not protected (protected mode
-                      refuses that: remoting has no TLS yet, contexts need --context-keys, a RESP port needs --requirepass)
+                      refuses that: remoting needs --tls-ca, contexts need --context-keys, a RESP port needs --requirepass)
         environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
-                     AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT, AKKAKV_TLS_KEY, AKKAKV_INSECURE (1 or true)
+                     AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT, AKKAKV_TLS_KEY, AKKAKV_TLS_CA,
+                     AKKAKV_TLS_CLIENT_CA, AKKAKV_CLIENT_PORT, AKKAKV_INSECURE (1 or true)
         """;
 
     /// <summary>The values <c>--journal</c> takes: those of <c>akka-kv.storage.journal</c>.</summary>
@@ -58,6 +67,7 @@ public static class HostFlags
         string? requirePass = NonEmpty(env("AKKAKV_REQUIREPASS")), contextKeys = NonEmpty(env("AKKAKV_CONTEXT_KEYS"));
         var contextKeysFrom = "AKKAKV_CONTEXT_KEYS";
         string? tlsCert = NonEmpty(env("AKKAKV_TLS_CERT")), tlsKey = NonEmpty(env("AKKAKV_TLS_KEY"));
+        string? tlsCa = NonEmpty(env("AKKAKV_TLS_CA")), tlsClientCa = NonEmpty(env("AKKAKV_TLS_CLIENT_CA")), clientPort = NonEmpty(env("AKKAKV_CLIENT_PORT"));
         var insecureText = NonEmpty(env("AKKAKV_INSECURE"));
         var insecure = insecureText switch
         {
@@ -89,6 +99,9 @@ public static class HostFlags
                 case "--context-keys": contextKeys = Value(); contextKeysFrom = "--context-keys"; break;
                 case "--tls-cert": tlsCert = Value(); break;
                 case "--tls-key": tlsKey = Value(); break;
+                case "--tls-ca": tlsCa = Value(); break;
+                case "--tls-client-ca": tlsClientCa = Value(); break;
+                case "--client-port": clientPort = Value(); break;
                 case "--insecure": insecure = true; break;
                 default: throw new ArgumentException($"unknown flag '{args[i]}'");
             }
@@ -97,6 +110,7 @@ public static class HostFlags
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("--name is required (a stable node name such as n1)");
         var portNumber = PortOf("--port", port);
         var respPortNumber = PortOf("--resp-port", respPort);
+        var clientPortNumber = PortOf("--client-port", clientPort);
         foreach (var seed in seeds)
             if (seed.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out _)))
                 throw new ArgumentException($"--seed '{seed}' must be host:port");
@@ -120,6 +134,12 @@ public static class HostFlags
             overrides.Add($"akka-kv.tls.cert-file = {HoconString(Path.GetFullPath(tlsCert))}");
             overrides.Add($"akka-kv.tls.key-file = {HoconString(Path.GetFullPath(tlsKey))}");
         }
+        foreach (var (flag, file, key) in new[] { ("--tls-ca", tlsCa, "ca-file"), ("--tls-client-ca", tlsClientCa, "client-ca-file") })
+        {
+            if (file is null) continue;
+            if (!File.Exists(file)) throw new ArgumentException($"{flag} '{file}': no such file");
+            overrides.Add($"akka-kv.tls.{key} = {HoconString(Path.GetFullPath(file))}");
+        }
         if (requirePass is not null) overrides.Add($"akka-kv.resp.requirepass = {HoconString(requirePass)}");
         var fileHocon = config is null ? null
             : File.Exists(config) ? File.ReadAllText(config)
@@ -130,6 +150,7 @@ public static class HostFlags
             Host = host ?? "127.0.0.1",
             Port = portNumber,
             RespPort = respPortNumber,
+            ClientPort = clientPortNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
             Insecure = insecure,

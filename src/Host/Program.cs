@@ -33,13 +33,15 @@ catch (Exception e)
     Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {StartFailure(e)}");
     return 1;
 }
-if (ProtectedMode.Refusal(node.Host, node.RespPort, respPassword: settings.RespRequirePass.Length > 0, remotingTls: false, contextKeys: !settings.Contexts.IsDevelopment, node.Insecure) is { } refusal)
+var protection = (bool insecure) => ProtectedMode.Refusal(node.Host, node.RespPort, respPassword: settings.RespRequirePass.Length > 0,
+    remotingTls: settings.RemoteTls, contextKeys: !settings.Contexts.IsDevelopment, insecure);
+if (protection(node.Insecure) is { } refusal)
 {
     Console.Error.WriteLine($"akkakv-node {node.NodeName}: {refusal}");
     return 1;
 }
-if (node.Insecure && !ProtectedMode.IsLoopback(node.Host))
-    Console.Error.WriteLine($"akkakv-node {node.NodeName}: WARNING: --insecure: serving on {node.Host} without TLS{(node.RespPort > 0 && settings.RespRequirePass.Length == 0 ? " and without a RESP password" : "")}; anyone who reaches these ports can read and write every key and join the cluster");
+if (node.Insecure && protection(false) is { } overridden)
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: WARNING: --insecure overrides {overridden}");
 
 // No default app configuration: the node is configured by flags, environment and HOCON only, and
 // the defaults' appsettings.json reload-on-change would put a file watcher on the working
@@ -64,11 +66,18 @@ catch (Exception e)
 var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
-Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}), data in {Path.GetFullPath(node.DataDir)}");
+Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}{(settings.RemoteTls ? "; mutual TLS, peers from the node CA" : "")}), data in {Path.GetFullPath(node.DataDir)}");
+if (node.ClientPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: client port {node.Host}:{node.ClientPort} (get, put, delete, status{(settings.RemoteTls ? "; mutual TLS, clients from the client CA" : "; plain text")})");
 Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, settings)}");
 if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}{(settings.Tls ? ", TLS" : ", plain text")}{(settings.RespRequirePass.Length > 0 ? ", password required (AUTH)" : ", no password")}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
+// Akka.Remote shuts a node down when a TLS handshake it started fails: say so, and exit non-zero.
+if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason")
+{
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: stopped: a TLS handshake with a peer it dialled failed (the peer's certificate is not from this node's --tls-ca, or does not name the address dialled; the log above says which)");
+    return 3;
+}
 return 0;
 
 // Why the node did not start, for the operator: the store's own message (a bad setting, a journal

@@ -6,7 +6,9 @@
 # system time from /proc/<pid>/stat over the phase, divided by the operations).
 #   tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
 # Environment: RUNS (3), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
-# JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below).
+# JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below), REMOTE_TLS (0, or 1).
+# REMOTE_TLS=1: as RESP_TLS=1, and mutual TLS on Akka remoting between the nodes too
+# (AKKAKV_REMOTE_TLS=1 ./cluster.sh start with the same PKI).
 # RESP_TLS=1: TLS on the RESP port of both targets, with certificates made by ./akkakv certs in a
 # temp dir: the nodes get --tls-cert/--tls-key (AKKAKV_TLS_CERT/KEY), redis-server its tls-port
 # with the same certificate, and redis-benchmark --tls --cacert ca.crt (plain TCP between nodes).
@@ -31,7 +33,10 @@ done
 if redis-cli -p "$AKKAKV_PORT" PING >/dev/null 2>&1; then
   echo "something already serves 127.0.0.1:$AKKAKV_PORT (./cluster.sh stop first): this benchmark starts its own cluster" >&2; exit 2
 fi
-RESP_TLS=${RESP_TLS:-0}
+REMOTE_TLS=${REMOTE_TLS:-0}
+export AKKAKV_REMOTE_TLS=$REMOTE_TLS
+RESP_TLS=${RESP_TLS:-$REMOTE_TLS}
+[[ $REMOTE_TLS == 1 && $RESP_TLS != 1 ]] && { echo "REMOTE_TLS=1 puts the node certificate on the RESP port too: RESP_TLS must be 1" >&2; exit 2; }
 TLS_ARGS=()
 JOURNAL=${JOURNAL:-sqlite}
 # JOURNAL alone decides: journal variables of the caller's environment do not reach the nodes.
@@ -109,6 +114,8 @@ tls_setup() {
   dotnet .build/cli/akkakv-cli.dll certs --dir "$work/certs" --hosts 127.0.0.1 >/dev/null
   export AKKAKV_TLS_CERT="$work/certs/node.crt" AKKAKV_TLS_KEY="$work/certs/node.key"
   TLS_ARGS=(--tls --cacert "$work/certs/ca.crt")
+  [[ $REMOTE_TLS == 1 ]] && export AKKAKV_CERTS="$work/certs"
+  return 0
 }
 tls_setup
 
@@ -154,7 +161,7 @@ for run in $(seq "$RUNS"); do
   kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 done
 
-echo "journal: $JOURNAL$([[ $JOURNAL == postgresql ]] && echo " (akkakv's server CPU includes the PostgreSQL server's processes)"); RESP over TLS: $([[ $RESP_TLS == 1 ]] && echo "yes, both targets" || echo no)"
+echo "journal: $JOURNAL$([[ $JOURNAL == postgresql ]] && echo " (akkakv's server CPU includes the PostgreSQL server's processes)"); RESP over TLS: $([[ $RESP_TLS == 1 ]] && echo "yes, both targets" || echo no); remoting TLS between the nodes: $([[ $REMOTE_TLS == 1 ]] && echo yes || echo no)"
 echo "run,target,test,ops/s,p50 ms,p99 ms,server CPU ms/op,errors"
 cat "$work/results.csv"
 # Medians per target and test (ops/s, p50, p99, CPU), then the ratios of the medians.

@@ -47,6 +47,34 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>The keys file every node of this cluster signs causal contexts with (<c>--context-keys</c>).</summary>
     public string ContextKeysFile => Path.Combine(Root, "context-keys");
 
+    /// <summary>
+    /// The development PKI of this cluster (<c>akkakv certs</c> in <c>Root/certs</c>) once
+    /// <see cref="UseTlsAsync"/> ran: nodes then run mutual TLS on remoting with a client port each,
+    /// and <see cref="Client"/> and <see cref="CliAsync"/> go through the client ports with the
+    /// client certificate. Null: plain remoting, clients on the node ports.
+    /// </summary>
+    public string? Certs { get; private set; }
+
+    /// <summary>Each node's client port (<c>--client-port</c>) when <see cref="Certs"/> is set.</summary>
+    public IReadOnlyDictionary<string, int> ClientPorts { get; private set; } = new Dictionary<string, int>();
+
+    /// <summary>Makes the cluster's certificates and turns TLS on for every node started after it.</summary>
+    public async Task UseTlsAsync()
+    {
+        var certs = Path.Combine(Root, "certs");
+        var made = await RunCliAsync(_output, "certs", "--dir", certs, "--hosts", "127.0.0.1,localhost", "--days", "2");
+        if (made.ExitCode != 0) throw new InvalidOperationException("akkakv certs failed: " + made.Stderr);
+        var ports = FreePorts(Names.Count);
+        ClientPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
+        Certs = certs;
+    }
+
+    /// <summary>The client's certificate, key and the node CA, from <see cref="Certs"/>.</summary>
+    public KvClientTls? ClientTls => Certs is null ? null : new(Path.Combine(Certs, "client.crt"), Path.Combine(Certs, "client.key"), Path.Combine(Certs, "ca.crt"));
+
+    /// <summary>Where clients reach <paramref name="node"/>: its client port with TLS, else its node port.</summary>
+    public string ClientEndpoint(string node) => Certs is null ? Endpoint(node) : $"127.0.0.1:{ClientPorts[node]}";
+
     public IEnumerable<string> Endpoints => Names.Select(Endpoint);
     public string Endpoint(string node) => $"127.0.0.1:{Ports[node]}";
     public string RespEndpoint(string node) => $"127.0.0.1:{RespPorts[node]}";
@@ -112,7 +140,8 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>Runs the CLI against this cluster; returns its exit code and standard output.</summary>
     public async Task<(int ExitCode, string Output)> CliAsync(params string[] args)
     {
-        var run = await RunCliAsync(_output, ["--nodes", string.Join(",", Endpoints), .. args]);
+        string[] tls = ClientTls is { } t ? ["--tls-cert", t.CertFile, "--tls-key", t.KeyFile, "--tls-ca", t.CaFile] : [];
+        var run = await RunCliAsync(_output, ["--nodes", string.Join(",", Names.Select(ClientEndpoint)), .. tls, .. args]);
         return (run.ExitCode, run.Stdout + run.Stderr);
     }
 
@@ -134,12 +163,17 @@ public sealed class ClusterTestContext : IAsyncDisposable
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build {projectDir} first", dll);
     }
 
-    public void Start(string node)
+    /// <param name="certs">With TLS: the PKI dir whose certificate the node presents and whose CA it trusts (default: the cluster's own, <see cref="Certs"/>).</param>
+    /// <param name="identity">With TLS: which certificate of <paramref name="certs"/> the node presents (<c>node</c> or, to play a client posing as a node, <c>client</c>).</param>
+    public void Start(string node, string? certs = null, string identity = "node")
     {
         var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node), "--context-keys", ContextKeysFile };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
         if (Postgres is not null) args.AddRange(["--journal", "postgresql", "--postgres", Postgres.ConnectionString]);
+        if ((certs ?? Certs) is { } pki)
+            args.AddRange(["--tls-cert", Path.Combine(pki, identity + ".crt"), "--tls-key", Path.Combine(pki, identity + ".key"), "--tls-ca", Path.Combine(pki, "ca.crt"),
+                "--tls-client-ca", Path.Combine(pki, "client-ca.crt"), "--client-port", ClientPorts[node].ToString()]);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + node);
@@ -153,6 +187,25 @@ public sealed class ClusterTestContext : IAsyncDisposable
     }
 
     public void StartAll() { foreach (var n in Names) Start(n); }
+
+    /// <summary>Waits for <paramref name="node"/>'s process to exit by itself; its exit code.</summary>
+    public async Task<int> WaitForExitAsync(string node, TimeSpan timeout)
+    {
+        var process = _processes[node];
+        using var cts = new CancellationTokenSource(timeout);
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException($"{node} (pid {process.Id}) did not exit within {timeout}; its log:\n{LogTail(node, 30)}"); }
+        _processes.Remove(node);
+        _output.WriteLine($"{node} (pid {process.Id}) exited with {process.ExitCode}");
+        return process.ExitCode;
+    }
+
+    /// <summary>What <paramref name="node"/>'s processes printed so far (standard output and error).</summary>
+    public string Log(string node)
+    {
+        var log = Path.Combine(Root, node + ".log");
+        lock (this) return File.Exists(log) ? File.ReadAllText(log) : "";
+    }
 
     /// <summary>kill -9: no shutdown hooks, no flush; what the journal had is all there is.</summary>
     public void Kill(string node)
@@ -187,7 +240,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         _output.WriteLine($"kill {signal} {node} (pid {pid})");
     }
 
-    public KvClient Client(params string[] nodes) => new((nodes.Length == 0 ? Names : nodes).Select(Endpoint));
+    public KvClient Client(params string[] nodes) => new((nodes.Length == 0 ? Names : nodes).Select(ClientEndpoint), tls: ClientTls);
 
     /// <summary>Polls <paramref name="node"/>'s status until it sees every expected member Up and reachable.</summary>
     public async Task WaitForMembersAsync(string node, IReadOnlyCollection<string> expected, TimeSpan timeout)

@@ -28,6 +28,8 @@ const string usage = """
                                                           --hosts); client-ca.crt/key signs client.crt/key
 
     --nodes defaults to $AKKAKV_NODES, else 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003
+    --tls-cert client.crt --tls-key client.key --tls-ca ca.crt: mutual TLS to nodes started with --tls-ca; --nodes
+      then names their client ports (--client-port), which accept certificates of the client CA (--tls-client-ca)
     exit codes: 0 ok, 1 not found (get), 2 usage, 3 request failed, 4 no node answered
     """;
 
@@ -49,7 +51,7 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days"];
+string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days", "tls-cert", "tls-key", "tls-ca"];
 if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
 int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
     : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
@@ -84,7 +86,18 @@ if (positional is ["certs"])
     }
 }
 
-await using var client = new KvClient(nodes);
+// Mutual TLS to the nodes' client ports: all three flags, or none.
+KvClientTls? tls = null;
+string[] tlsFlags = ["tls-cert", "tls-key", "tls-ca"];
+if (tlsFlags.Any(flags.ContainsKey))
+{
+    if (!tlsFlags.All(flags.ContainsKey)) { Console.Error.WriteLine("akkakv: --tls-cert, --tls-key and --tls-ca go together: the client's certificate and key, and the CA of the node certificates"); return 2; }
+    tls = new KvClientTls(flags["tls-cert"], flags["tls-key"], flags["tls-ca"]);
+}
+KvClient client;
+try { client = new KvClient(nodes, tls: tls); }
+catch (AkkaKv.Configuration.KvSettingsException e) { Console.Error.WriteLine($"akkakv: {e.Message}"); return 2; }
+await using var owned = client;
 try
 {
     switch (positional[0], positional.Count)

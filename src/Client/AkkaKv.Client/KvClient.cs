@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
+using AkkaKv.Security;
 using AkkaKv.Protocol;
 
 namespace AkkaKv.Client;
@@ -18,20 +20,33 @@ public sealed class KvClient : IKvClient
     private readonly ActorSystem _system;
     private readonly bool _ownsSystem;
     private readonly string[] _endpoints;
+    private readonly string _protocol;
     private readonly ConcurrentDictionary<string, IActorRef> _gateways = new();
     private int _current;
 
-    /// <param name="endpoints">Nodes as host:port (their Akka remoting address).</param>
-    public KvClient(IEnumerable<string> endpoints, string bindHost = "127.0.0.1")
-        : this(ActorSystem.Create("akkakv-client", ClientConfig(bindHost)), endpoints, ownsSystem: true) { }
+    /// <param name="endpoints">Nodes as host:port (their Akka remoting address, or their client port).</param>
+    /// <param name="bindHost">The address this client's own endpoint binds (replies come back to it).</param>
+    /// <param name="tls">Mutual TLS to the nodes' client ports (<c>--client-port</c> with <c>--tls-ca</c>); null: plain text.</param>
+    public KvClient(IEnumerable<string> endpoints, string bindHost = "127.0.0.1", KvClientTls? tls = null)
+        : this(CreateSystem(bindHost, tls), endpoints, ownsSystem: true, protocol: tls is null ? "akka.tcp" : RemoteTls.Protocol) { }
 
     /// <summary>Uses an existing ActorSystem (which must bind the store's serializer; see <see cref="ProtocolSerializer.ClientConfig"/>).</summary>
-    public KvClient(ActorSystem system, IEnumerable<string> endpoints, bool ownsSystem = false)
+    public KvClient(ActorSystem system, IEnumerable<string> endpoints, bool ownsSystem = false, string protocol = "akka.tcp")
     {
         _system = system;
         _ownsSystem = ownsSystem;
+        _protocol = protocol;
         _endpoints = endpoints.ToArray();
         if (_endpoints.Length == 0) throw new ArgumentException("at least one node endpoint (host:port) is needed", nameof(endpoints));
+    }
+
+    private static ActorSystem CreateSystem(string bindHost, KvClientTls? tls)
+    {
+        if (tls is null) return ActorSystem.Create("akkakv-client", ClientConfig(bindHost));
+        var (identity, nodeCa) = tls.Load();
+        var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(RemoteTls.Hocon.WithFallback(ClientConfig(bindHost))))
+            .And(RemoteTls.Setup(identity, nodeCa));
+        return ActorSystem.Create("akkakv-client", setup);
     }
 
     public static Config ClientConfig(string bindHost) =>
@@ -113,7 +128,7 @@ public sealed class KvClient : IKvClient
     private async Task<IActorRef> GatewayAsync(string endpoint, CancellationToken cancellationToken)
     {
         if (_gateways.TryGetValue(endpoint, out var cached)) return cached;
-        var selection = _system.ActorSelection(NodeActors.GatewayPathOf(endpoint));
+        var selection = _system.ActorSelection(NodeActors.GatewayPathOf(endpoint, _protocol));
         var gateway = await selection.ResolveOne(TimeSpan.FromSeconds(3), cancellationToken);
         _gateways[endpoint] = gateway;
         return gateway;

@@ -30,6 +30,6 @@ public static class NodeActors
     /// <summary>The path of <paramref name="name"/> on the node at <paramref name="address"/>.</summary>
     public static ActorPath PathOn(Address address, string name) => new RootActorPath(address) / "user" / name;
 
-    /// <summary>The gateway of the node at <c>host:port</c>.</summary>
-    public static string GatewayPathOf(string hostPort) => $"{AddressOf(hostPort)}/user/{Gateway}";
+    /// <summary>The gateway of the node at <c>host:port</c> (<see cref="Security.RemoteTls.Protocol"/> for a TLS endpoint).</summary>
+    public static string GatewayPathOf(string hostPort, string protocol = "akka.tcp") => $"{AddressOf(hostPort, protocol)}/user/{Gateway}";
 }

@@ -72,6 +72,50 @@ public sealed class HostFlagsTests
     private static KvSettings SettingsOf(NodeOptions o) => KvSettings.FromConfig(AkkaKvHosting.NodeConfig(o));
 
     [Fact]
+    public void The_remoting_TLS_flags_and_the_client_port_reach_the_settings_and_their_variables_supply_them_too()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "akkakv-flags-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            foreach (var f in new[] { "node.crt", "node.key", "ca.crt", "client-ca.crt" }) File.WriteAllText(Path.Combine(dir, f), "");
+            string P(string f) => Path.Combine(dir, f);
+            var o = HostFlags.Parse(["--name", "n1", "--tls-cert", P("node.crt"), "--tls-key", P("node.key"), "--tls-ca", P("ca.crt"),
+                "--tls-client-ca", P("client-ca.crt"), "--client-port", "5001"], NoEnv);
+            var s = SettingsOf(o);
+            Assert.Equal(5001, o.ClientPort);
+            Assert.True(s.RemoteTls);
+            Assert.Equal(P("ca.crt"), s.TlsCaFile);
+            Assert.Equal(P("client-ca.crt"), s.TlsClientCaFile);
+
+            var env = new Dictionary<string, string>
+            {
+                ["AKKAKV_TLS_CERT"] = P("node.crt"), ["AKKAKV_TLS_KEY"] = P("node.key"), ["AKKAKV_TLS_CA"] = P("ca.crt"),
+                ["AKKAKV_TLS_CLIENT_CA"] = P("client-ca.crt"), ["AKKAKV_CLIENT_PORT"] = "5002",
+            };
+            var fromEnv = HostFlags.Parse(["--name", "n1"], k => env.GetValueOrDefault(k));
+            Assert.Equal(5002, fromEnv.ClientPort);
+            Assert.Equal(P("client-ca.crt"), SettingsOf(fromEnv).TlsClientCaFile);
+
+            // Without --tls-ca remoting stays plain; a CA without the node's own certificate, or a
+            // client CA without remoting TLS, is refused by name.
+            Assert.False(SettingsOf(HostFlags.Parse(["--name", "n1", "--tls-cert", P("node.crt"), "--tls-key", P("node.key")], NoEnv)).RemoteTls);
+            Assert.Contains("tls.ca-file (mutual TLS on remoting) needs the node's own certificate",
+                Assert.ThrowsAny<Akka.Configuration.ConfigurationException>(() => SettingsOf(HostFlags.Parse(["--name", "n1", "--tls-ca", P("ca.crt")], NoEnv))).Message);
+            Assert.Contains("tls.client-ca-file (client certificates on the client port) needs tls.ca-file",
+                Assert.ThrowsAny<Akka.Configuration.ConfigurationException>(() => SettingsOf(HostFlags.Parse(["--name", "n1", "--tls-cert", P("node.crt"), "--tls-key", P("node.key"), "--tls-client-ca", P("client-ca.crt")], NoEnv))).Message);
+            Assert.Contains("--tls-ca '/nonexistent.crt': no such file",
+                Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1", "--tls-ca", "/nonexistent.crt"], NoEnv)).Message);
+            Assert.Contains("--client-port 'x' is not a port number",
+                Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1", "--client-port", "x"], NoEnv)).Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Without_journal_flags_a_node_journals_to_sqlite()
     {
         var o = HostFlags.Parse(["--name", "n1"], NoEnv);

@@ -136,6 +136,8 @@ public static class KvSettingsHocon
                 ContextKeysFile = c.GetString("security.context-keys-file", ""),
                 TlsCertFile = c.GetString("tls.cert-file", ""),
                 TlsKeyFile = c.GetString("tls.key-file", ""),
+                TlsCaFile = c.GetString("tls.ca-file", ""),
+                TlsClientCaFile = c.GetString("tls.client-ca-file", ""),
                 Contexts = LoadContextKeys(c.GetString("security.context-keys-file", "")),
             };
         }

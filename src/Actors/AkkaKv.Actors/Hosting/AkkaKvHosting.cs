@@ -135,13 +135,24 @@ public static class AkkaKvHosting
         var settings = KvSettings.FromConfig(config, out var deprecated);
         var journal = JournalDataOptions(node, settings);
         var clock = time ?? TimeProvider.System;
+        var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port };
+        var protocol = node.Protocol;
+        if (settings.RemoteTls)
+        {
+            // Mutual TLS between nodes: this node's certificate both ways, peers only from the node CA.
+            var identity = Security.CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file");
+            var nodeCa = Security.CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file");
+            remoting.EnableSsl = true;
+            builder.AddSetup(Security.RemoteTls.Setup(identity, nodeCa));
+            protocol = Security.RemoteTls.Protocol;
+        }
         return builder
             .AddHocon(config, HoconAddMode.Prepend)
-            .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
+            .WithRemoting(remoting)
             .WithClustering(new ClusterOptions
             {
                 Roles = [settings.NodeRole],
-                SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, node.Protocol)).ToArray(),
+                SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, protocol)).ToArray(),
             })
             // autoInitialize: the journal and the snapshot store each create their tables when missing.
             .WithSqlPersistence(journal, autoInitialize: true)
@@ -165,6 +176,7 @@ public static class AkkaKvHosting
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock);
+                if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway);
                 // No seeds: this node starts a new cluster on its own.
                 if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });

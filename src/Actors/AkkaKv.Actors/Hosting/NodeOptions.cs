@@ -10,6 +10,12 @@ public sealed record NodeOptions
     public int Port { get; init; }
     /// <summary>Port of the Redis-protocol (RESP) listener, bound on <see cref="Host"/>; 0: no listener.</summary>
     public int RespPort { get; init; }
+    /// <summary>
+    /// Port of the client endpoint, bound on <see cref="Host"/>: a second Akka remoting endpoint that
+    /// serves only the gateway (get, put, delete, status) to .NET clients. With remoting TLS on it
+    /// accepts client certificates (<c>tls.client-ca-file</c>) and the node port does not. 0: none.
+    /// </summary>
+    public int ClientPort { get; init; }
     /// <summary>Seed nodes as host:port. Empty: the node forms a cluster on its own.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
     /// <summary>Data directory; the SQLite journal is <c>{DataDir}/akkakv.db</c>.</summary>

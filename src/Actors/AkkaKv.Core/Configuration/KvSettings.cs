@@ -82,6 +82,16 @@ public sealed record KvSettings
     public string TlsKeyFile { get; init; } = "";
     /// <summary>Whether the node serves TLS (a certificate is configured).</summary>
     public bool Tls => TlsCertFile.Length > 0;
+    /// <summary>
+    /// The CA (PEM) every node's certificate chains to (<c>tls.ca-file</c>): when set, Akka
+    /// remoting between nodes is mutual TLS, and a peer is let in only with a certificate this CA
+    /// issued. Empty: remoting in plain text.
+    /// </summary>
+    public string TlsCaFile { get; init; } = "";
+    /// <summary>The CA (PEM) of client certificates (<c>tls.client-ca-file</c>), accepted on the client port only.</summary>
+    public string TlsClientCaFile { get; init; } = "";
+    /// <summary>Whether Akka remoting uses mutual TLS (<see cref="TlsCaFile"/> is set).</summary>
+    public bool RemoteTls => TlsCaFile.Length > 0;
     /// <summary>The file the context keys came from (<c>security.context-keys-file</c>); empty: none, the public development key.</summary>
     public string ContextKeysFile { get; init; } = "";
     /// <summary>Signs the causal contexts this node hands out and checks those it is given.</summary>
@@ -178,6 +188,8 @@ public sealed record KvSettings
         Require(RespMaxReplyBytes >= MaxBytesPerKey, "resp.max-reply-bytes must be at least limits.max-bytes-per-key (a KV.GET of a full key must fit)");
         Require(RespIdleTimeout >= TimeSpan.Zero, "resp.idle-timeout must be 0 (never) or positive");
         Require(TlsCertFile.Length > 0 == TlsKeyFile.Length > 0, "tls.cert-file and tls.key-file go together: set both (a PEM certificate and its PEM private key) or neither");
+        Require(TlsCaFile.Length == 0 || Tls, "tls.ca-file (mutual TLS on remoting) needs the node's own certificate: set tls.cert-file and tls.key-file too");
+        Require(TlsClientCaFile.Length == 0 || RemoteTls, "tls.client-ca-file (client certificates on the client port) needs tls.ca-file: remoting TLS is off without it");
         return this;
     }
 }

@@ -28,7 +28,7 @@ public static class ProtectedMode
     {
         if (insecure || IsLoopback(host)) return null;
         var missing = new List<string>();
-        if (!remotingTls) missing.Add("Akka remoting has no TLS (this version does not offer it yet), so any process that reaches the port can join as a node or send replica messages");
+        if (!remotingTls) missing.Add("Akka remoting has no TLS, so any process that reaches the port can join as a node or send replica messages (set --tls-cert, --tls-key and --tls-ca; ./akkakv certs makes a development CA)");
         if (!contextKeys) missing.Add("causal contexts are signed with the public development key, so a client can forge one that makes its write supersede every later write of a key (set --context-keys or akka-kv.security.context-keys-file)");
         if (respPort > 0 && !respPassword) missing.Add($"the RESP port {respPort} has no password (set --requirepass or akka-kv.resp.requirepass)");
         if (missing.Count == 0) return null;
