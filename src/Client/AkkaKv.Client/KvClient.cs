@@ -16,6 +16,10 @@ namespace AkkaKv.Client;
 public sealed class KvClient : IKvClient
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
+    // How long finding a node's gateway may take before the next endpoint is tried. The first
+    // contact over TLS adds two certificate checks and handshakes, which a busy box stretches.
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan TlsResolveTimeout = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
     private readonly ActorSystem _system;
     private readonly bool _ownsSystem;
@@ -129,7 +133,7 @@ public sealed class KvClient : IKvClient
     {
         if (_gateways.TryGetValue(endpoint, out var cached)) return cached;
         var selection = _system.ActorSelection(NodeActors.GatewayPathOf(endpoint, _protocol));
-        var gateway = await selection.ResolveOne(TimeSpan.FromSeconds(3), cancellationToken);
+        var gateway = await selection.ResolveOne(_protocol == RemoteTls.Protocol ? TlsResolveTimeout : ResolveTimeout, cancellationToken);
         _gateways[endpoint] = gateway;
         return gateway;
     }

@@ -9,7 +9,7 @@ using static AkkaKv.Tests.Resp.RespTestSupport;
 namespace AkkaKv.Tests.Resp;
 
 /// <summary>
-/// Bounded randomized tests of <see cref="RespRequestParser"/>: what a hostile or broken client can
+/// Bounded randomized tests of <see cref="RespCommandReader"/>: what a hostile or broken client can
 /// send must never make it throw, hold bytes it did not parse, or invent bytes, and valid commands
 /// must come back exactly however the network cuts them. The seed is printed; set
 /// <c>AKKAKV_FUZZ_SEED</c> to replay a run.
@@ -78,6 +78,8 @@ public sealed class RespFuzzTests(ITestOutputHelper output)
     {
         var reads = cuts.Where(c => c > 0 && c < input.Length).Append(input.Length).Distinct().Order().ToArray();
         var commands = new List<byte[][]>();
+        // One reader for the stream, as a connection has: it resumes a command across reads.
+        var reader = new RespCommandReader(L);
         long consumed = 0, argBytes = 0;
         var end = RespParseStatus.Incomplete;
         foreach (var received in reads)
@@ -86,7 +88,7 @@ public sealed class RespFuzzTests(ITestOutputHelper output)
             {
                 var pending = input[(int)consumed..received];
                 var sequence = Chunked(pending, cuts.Select(c => c - (int)consumed));
-                var result = ParseOnce(sequence, L);
+                var result = ParseOnce(sequence, L, reader);
                 Assert.True(Enum.IsDefined(result.Status), $"undefined status {(int)result.Status}");
                 if (result.Status == RespParseStatus.Incomplete)
                 {

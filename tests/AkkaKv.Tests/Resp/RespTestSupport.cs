@@ -77,11 +77,15 @@ internal static class RespTestSupport
     /// <summary>Every byte in its own segment.</summary>
     public static ReadOnlySequence<byte> OneBytePerSegment(byte[] data) => Chunked(data, Enumerable.Range(1, Math.Max(0, data.Length - 1)));
 
-    /// <summary>One call of the parser, reporting how many bytes it consumed and checking it consumed a prefix.</summary>
-    public static ParseResult ParseOnce(ReadOnlySequence<byte> input, RespLimits limits)
+    /// <summary>
+    /// One call of the parser, reporting how many bytes it consumed and checking it consumed a
+    /// prefix. <paramref name="reader"/>: a connection's reader, carrying its place in a command
+    /// across calls; null: a fresh one.
+    /// </summary>
+    public static ParseResult ParseOnce(ReadOnlySequence<byte> input, RespLimits limits, RespCommandReader? reader = null)
     {
         var buffer = input;
-        var status = RespRequestParser.TryParse(ref buffer, limits, out var args, out var error);
+        var status = (reader ?? new RespCommandReader(limits)).TryParse(ref buffer, out var args, out var error);
         var consumed = input.Length - buffer.Length;
         if (!buffer.End.Equals(input.End))
             throw new InvalidOperationException("the parser moved the end of the buffer");

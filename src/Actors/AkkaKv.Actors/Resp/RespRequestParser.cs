@@ -29,84 +29,119 @@ internal enum RespParseStatus
 /// <summary>
 /// Reads client commands as Redis does: a multibulk array of bulk strings
 /// (<c>*2\r\n$3\r\nGET\r\n$1\r\nk\r\n</c>), or an inline line (<c>GET k\r\n</c>) when the first byte is
-/// not <c>*</c>. Pure and incremental: a command split across any number of reads parses the same
-/// as one that arrives whole. Every length prefix is checked against <see cref="RespLimits"/> before
-/// a byte is allocated or waited for, so a client can't make the node buffer more than the limits.
+/// not <c>*</c>. Incremental: a command split across any number of reads parses the same as one that
+/// arrives whole. Every length prefix is checked against <see cref="RespLimits"/> before a byte is
+/// allocated or waited for, so a client can't make the node buffer more than the limits.
 /// </summary>
-internal static class RespRequestParser
+/// <remarks>
+/// One reader per connection keeps its place in a command that has not fully arrived: the
+/// arguments read so far and where they end. <see cref="TryParse"/> consumes nothing from the
+/// buffer until a whole command is there (the caller keeps the bytes, as a <c>PipeReader</c> does
+/// after <c>AdvanceTo(buffer.Start, buffer.End)</c>) and must be given the buffer from that same
+/// start on the next call; it resumes where it stopped, so every byte is examined about once
+/// however the command is split (<see cref="BytesExamined"/>), not once per read.
+/// </remarks>
+internal sealed class RespCommandReader(RespLimits limits)
 {
     /// <summary>Longest count or length line accepted ("*" or "$" plus digits): a 64-bit number fits in 20.</summary>
     private const int MaxNumberLine = 24;
 
-    public static RespParseStatus TryParse(ref ReadOnlySequence<byte> buffer, RespLimits limits, out Bytes[] args, out string error)
+    // The command in progress at the start of the buffer: bytes already read into the state, the
+    // declared argument count (-1: not read yet), the arguments and their total length so far.
+    private long _offset;
+    private long _count = -1;
+    private long _total;
+    private readonly List<Bytes> _args = [];
+    // An inline command in progress: bytes already searched for its end of line.
+    private long _inlineScanned;
+
+    /// <summary>Bytes this reader has stepped over, over its lifetime: at most a few more than it was given, however they were split.</summary>
+    public long BytesExamined { get; private set; }
+
+    public RespParseStatus TryParse(ref ReadOnlySequence<byte> buffer, out Bytes[] args, out string error)
     {
         args = [];
         error = "";
         if (!new SequenceReader<byte>(buffer).TryPeek(out var first)) return RespParseStatus.Incomplete;
-        return first == (byte)'*'
-            ? ParseMultiBulk(ref buffer, limits, out args, out error)
-            : ParseInline(ref buffer, limits, out args, out error);
+        var status = first == (byte)'*' ? ParseMultiBulk(ref buffer, out args, out error) : ParseInline(ref buffer, out args, out error);
+        if (status != RespParseStatus.Incomplete) Reset();
+        return status;
     }
 
-    private static RespParseStatus ParseMultiBulk(ref ReadOnlySequence<byte> buffer, RespLimits limits, out Bytes[] args, out string error)
+    private void Reset()
     {
-        // First pass validates and finds the end without allocating; the second copies the arguments.
-        var status = Scan(buffer, limits, null, out var end, out error);
-        if (status != RespParseStatus.Command) { args = []; return status; }
-        var list = new List<Bytes>();
-        Scan(buffer, limits, list, out end, out _);
-        args = list.ToArray();
-        buffer = buffer.Slice(end);
-        return RespParseStatus.Command;
+        _offset = 0;
+        _count = -1;
+        _total = 0;
+        _args.Clear();
+        _inlineScanned = 0;
     }
 
-    private static RespParseStatus Scan(ReadOnlySequence<byte> buffer, RespLimits limits, List<Bytes>? into, out SequencePosition end, out string error)
+    private RespParseStatus ParseMultiBulk(ref ReadOnlySequence<byte> buffer, out Bytes[] args, out string error)
     {
+        args = [];
+        error = "";
         var reader = new SequenceReader<byte>(buffer);
-        end = buffer.Start;
-        reader.Advance(1);
-        var status = ReadNumberLine(ref reader, out var count, "too big mbulk count string", "invalid multibulk length", out error);
-        if (status != RespParseStatus.Command) return status;
-        if (count > limits.MaxArguments)
+        var resumed = _offset;
+        reader.Advance(resumed);
+        try
         {
-            error = $"Protocol error: invalid multibulk length ({count} arguments, the limit is {limits.MaxArguments})";
-            return RespParseStatus.ProtocolError;
+            if (_count < 0)
+            {
+                reader.Advance(1);
+                var status = ReadNumberLine(ref reader, out var count, "too big mbulk count string", "invalid multibulk length", out error);
+                if (status != RespParseStatus.Command) return status;
+                if (count > limits.MaxArguments)
+                {
+                    error = $"Protocol error: invalid multibulk length ({count} arguments, the limit is {limits.MaxArguments})";
+                    return RespParseStatus.ProtocolError;
+                }
+                _count = count;
+                _offset = reader.Consumed;
+            }
+            while (_args.Count < _count)
+            {
+                if (!reader.TryPeek(out var type)) return RespParseStatus.Incomplete;
+                if (type != (byte)'$')
+                {
+                    error = $"Protocol error: expected '$', got '{Printable(type)}'";
+                    return RespParseStatus.ProtocolError;
+                }
+                reader.Advance(1);
+                var status = ReadNumberLine(ref reader, out var length, "too big bulk count string", "invalid bulk length", out error);
+                if (status != RespParseStatus.Command) return status;
+                if (length < 0 || length > limits.MaxBulkBytes)
+                {
+                    error = $"Protocol error: invalid bulk length ({length} bytes, the limit is {limits.MaxBulkBytes})";
+                    return RespParseStatus.ProtocolError;
+                }
+                if (_total + length > limits.MaxCommandBytes)
+                {
+                    error = $"Protocol error: command too large (over {limits.MaxCommandBytes} bytes of arguments)";
+                    return RespParseStatus.ProtocolError;
+                }
+                if (reader.Remaining < length + 2) return RespParseStatus.Incomplete;
+                var data = reader.UnreadSequence.Slice(0, length);
+                reader.Advance(length);
+                if (!reader.IsNext("\r\n"u8, advancePast: true))
+                {
+                    error = "Protocol error: bulk string not terminated by CRLF";
+                    return RespParseStatus.ProtocolError;
+                }
+                _args.Add(Bytes.Wrap(data.ToArray()));
+                _total += length;
+                _offset = reader.Consumed;
+            }
+            args = _args.ToArray();
+            buffer = buffer.Slice(reader.Position);
+            return RespParseStatus.Command;
         }
-        long total = 0;
-        for (var i = 0; i < count; i++)
+        finally
         {
-            if (!reader.TryPeek(out var type)) return RespParseStatus.Incomplete;
-            if (type != (byte)'$')
-            {
-                error = $"Protocol error: expected '$', got '{Printable(type)}'";
-                return RespParseStatus.ProtocolError;
-            }
-            reader.Advance(1);
-            status = ReadNumberLine(ref reader, out var length, "too big bulk count string", "invalid bulk length", out error);
-            if (status != RespParseStatus.Command) return status;
-            if (length < 0 || length > limits.MaxBulkBytes)
-            {
-                error = $"Protocol error: invalid bulk length ({length} bytes, the limit is {limits.MaxBulkBytes})";
-                return RespParseStatus.ProtocolError;
-            }
-            total += length;
-            if (total > limits.MaxCommandBytes)
-            {
-                error = $"Protocol error: command too large (over {limits.MaxCommandBytes} bytes of arguments)";
-                return RespParseStatus.ProtocolError;
-            }
-            if (reader.Remaining < length + 2) return RespParseStatus.Incomplete;
-            var data = reader.UnreadSequence.Slice(0, length);
-            reader.Advance(length);
-            if (!reader.IsNext("\r\n"u8, advancePast: true))
-            {
-                error = "Protocol error: bulk string not terminated by CRLF";
-                return RespParseStatus.ProtocolError;
-            }
-            into?.Add(Bytes.Wrap(data.ToArray()));
+            // What this call stepped over beyond where it resumed (an incomplete length line is
+            // looked at again next time: at most MaxNumberLine bytes).
+            BytesExamined += reader.Consumed - resumed;
         }
-        end = reader.Position;
-        return RespParseStatus.Command;
     }
 
     private static RespParseStatus ReadNumberLine(ref SequenceReader<byte> reader, out long number, string tooLong, string invalid, out string error)
@@ -136,17 +171,25 @@ internal static class RespRequestParser
         return RespParseStatus.Command;
     }
 
-    private static RespParseStatus ParseInline(ref ReadOnlySequence<byte> buffer, RespLimits limits, out Bytes[] args, out string error)
+    private RespParseStatus ParseInline(ref ReadOnlySequence<byte> buffer, out Bytes[] args, out string error)
     {
         args = [];
         error = "";
-        var reader = new SequenceReader<byte>(buffer);
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n', advancePastDelimiter: true))
+        // Only the bytes not searched before: a line that arrives a byte at a time is searched once.
+        var unsearched = buffer.Slice(_inlineScanned);
+        var newline = unsearched.PositionOf((byte)'\n');
+        BytesExamined += newline is { } at ? unsearched.Slice(0, at).Length + 1 : unsearched.Length;
+        if (newline is null)
         {
-            if (buffer.Length <= limits.MaxInlineBytes) return RespParseStatus.Incomplete;
+            if (buffer.Length <= limits.MaxInlineBytes)
+            {
+                _inlineScanned = buffer.Length;
+                return RespParseStatus.Incomplete;
+            }
             error = "Protocol error: too big inline request";
             return RespParseStatus.ProtocolError;
         }
+        var line = buffer.Slice(buffer.Start, newline.Value);
         if (line.Length > limits.MaxInlineBytes)
         {
             error = "Protocol error: too big inline request";
@@ -160,11 +203,18 @@ internal static class RespRequestParser
             return RespParseStatus.ProtocolError;
         }
         args = list.ToArray();
-        buffer = buffer.Slice(reader.Position);
+        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
         return RespParseStatus.Command;
     }
 
     private static string Printable(byte b) => b is >= 0x20 and < 0x7f ? ((char)b).ToString() : $"\\x{b:x2}";
+}
+
+/// <summary>One-shot parsing with a fresh <see cref="RespCommandReader"/> (no state carried between calls).</summary>
+internal static class RespRequestParser
+{
+    public static RespParseStatus TryParse(ref ReadOnlySequence<byte> buffer, RespLimits limits, out Bytes[] args, out string error) =>
+        new RespCommandReader(limits).TryParse(ref buffer, out args, out error);
 }
 
 /// <summary>

@@ -186,7 +186,8 @@ internal sealed class RespServer : IAsyncDisposable
 
     private async Task ReadCommandsAsync(PipeReader input, RespSession session, ChannelWriter<PendingReply> replies, CancellationToken cancel)
     {
-        var limits = RespLimits.Of(_settings);
+        // One reader per connection: it keeps its place in a command that arrives over many reads.
+        var commands = new RespCommandReader(RespLimits.Of(_settings));
         // Redis's "timeout": the idle clock restarts at every read; when it runs out, the read is
         // cancelled and the connection closes without a reply.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -208,7 +209,7 @@ internal sealed class RespServer : IAsyncDisposable
             var stop = false;
             while (!stop)
             {
-                var status = RespRequestParser.TryParse(ref buffer, limits, out var args, out var error);
+                var status = commands.TryParse(ref buffer, out var args, out var error);
                 if (status == RespParseStatus.Incomplete) break;
                 PendingReply reply;
                 if (status == RespParseStatus.ProtocolError)
