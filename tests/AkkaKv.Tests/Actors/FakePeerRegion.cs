@@ -11,7 +11,7 @@ namespace AkkaKv.Tests.Actors;
 /// Stands in for the shard region a replica under test reaches its peers through: envelopes for
 /// the replica's own slot go to the replica (sender kept); envelopes for a peer slot are answered
 /// from that peer's in-memory keys, as a real replica answers them (Merkle nodes and leaves,
-/// fetches, merges). Every envelope for a peer is also copied to <c>observer</c>, so a spec sees
+/// fetches paged by bytes, merges). Every envelope for a peer is also copied to <c>observer</c>, so a spec sees
 /// what the replica asked and sent. A peer can be held (nothing it gets is answered until it is
 /// released) or silent (never answers).
 /// </summary>
@@ -98,8 +98,8 @@ internal sealed class FakePeerRegion : ReceiveActor
                 sender.Tell(MerkleReplies.Leaves(r, tree, e.Slot));
                 break;
             case ReplicaFetch f:
-                sender.Tell(new ReplicaFetched(f.RequestId, e.Slot,
-                    ValueList.From(f.Keys.Select(k => KeyValuePair.Create(k, peer.Keys.GetValueOrDefault(k) ?? SiblingSet.Empty)))));
+                sender.Tell(new ReplicaFetched(f.RequestId, e.Slot, ValueList.From(FetchPage.Of(
+                    f.Keys.Select(k => KeyValuePair.Create(k, peer.Keys.GetValueOrDefault(k) ?? SiblingSet.Empty)), _settings.MaxRepairReplyBytes))));
                 break;
             case ListTombstones l:
                 sender.Tell(new TombstoneList(l.RequestId, e.Slot, peer.GcGeneration, ValueList<MerkleEntry>.Empty));

@@ -170,6 +170,81 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.True(Drain(observer).Count(e => e.Command is ReplicaFetch && e.Slot.Index == 1) >= 4, "7 keys at 2 per exchange take at least 4 exchanges");
     }
 
+    // ---- repair paged by bytes (limits.max-repair-reply-bytes) ----
+
+    /// <summary>akka.remote's maximum-frame-size on a node (hocon/cluster.conf): a larger frame is dropped.</summary>
+    private const long FrameBytes = 16 * 1024 * 1024;
+
+    private static readonly string[] FortyKeys = Enumerable.Range(0, 40).Select(i => $"big{i:D2}").ToArray();
+
+    /// <summary>A full-size value (limits.max-value-bytes), its bytes naming its key's index.</summary>
+    private Bytes BigValue(int i)
+    {
+        var data = new byte[_settings.MaxValueBytes];
+        Array.Fill(data, (byte)i);
+        data[0] = (byte)'v';
+        return Bytes.Wrap(data);
+    }
+
+    private long FrameOf(object message) => Sys.Serialization.FindSerializerFor(message).ToBinary(message).LongLength;
+
+    [Fact]
+    public void A_replica_answers_a_fetch_of_forty_1_MiB_values_in_pages_that_each_fit_a_remoting_frame()
+    {
+        var replica = StartReplica();
+        for (var i = 0; i < FortyKeys.Length; i++) Put(replica, B(FortyKeys[i]), BigValue(i), null);
+
+        // As an exchange does: ask for the keys not yet received, until every one came.
+        var received = new List<string>();
+        while (received.Count < FortyKeys.Length)
+        {
+            var asked = FortyKeys.Skip(received.Count).ToList();
+            replica.Tell(new ReplicaFetch(++_nextRequestId, ValueList.From(asked.Select(k => B(k)))), TestActor);
+            var page = ExpectMsg<ReplicaFetched>(Wait);
+            var frame = FrameOf(page);
+            Assert.True(frame < FrameBytes, $"a reply of {frame} bytes would be dropped by Akka.Remote");
+            Assert.True(frame <= _settings.MaxRepairReplyBytes, $"a reply of {frame} bytes is over limits.max-repair-reply-bytes ({_settings.MaxRepairReplyBytes})");
+            // A prefix of the keys asked, in their order, never empty: every fetch makes progress.
+            Assert.NotEmpty(page.Entries);
+            Assert.Equal(asked.Take(page.Entries.Count), page.Entries.Select(e => e.Key.ToUtf8()));
+            foreach (var (key, siblings) in page.Entries)
+                Assert.Equal(BigValue(Array.IndexOf(FortyKeys, key.ToUtf8())), Assert.Single(siblings.Values));
+            received.AddRange(page.Entries.Select(e => e.Key.ToUtf8()));
+        }
+        Assert.Equal(FortyKeys, received.ToArray());
+    }
+
+    [Fact]
+    public void An_empty_replica_catches_up_forty_1_MiB_values_from_a_peer_on_another_node_across_the_frame_limit()
+    {
+        // N = 2: this slot (10/0, empty) and its peer 10/1 on "another node", holding 40 full-size
+        // values. The catch-up exchange runs beside this slot, so the peer's fetch replies cross
+        // the wire, where a frame over 16 MiB is dropped.
+        var settings = _settings with { ReplicationFactor = 2 };
+        var peerSlot = new SlotId(Slot.Partition, 1);
+        var peer = Sys.ActorOf(ReplicaActor.PropsFor(settings, peerSlot.ToString(), TimeProvider.System));
+        for (var i = 0; i < FortyKeys.Length; i++) Put(peer, B(FortyKeys[i]), BigValue(i), null);
+
+        var wire = Sys.ActorOf(FrameLimitedRelay.PropsFor(FrameBytes));
+        wire.Tell(new FrameLimitedRelay.Route(peerSlot, peer, Remote: true));
+        var replica = Sys.ActorOf(ReplicaActor.PropsFor(settings, EntityId, TimeProvider.System, () => wire));
+        wire.Tell(new FrameLimitedRelay.Route(Slot, replica, Remote: false));
+
+        // Reads wait for the catch-up (about 14 exchanges of 3 values each).
+        replica.Tell(new ReplicaRead(++_nextRequestId, B(FortyKeys[0])), TestActor);
+        Assert.Equal(BigValue(0), Assert.Single(ExpectMsg<ReplicaReadResult>(TimeSpan.FromSeconds(60)).Siblings.Values));
+        for (var i = 1; i < FortyKeys.Length; i++) Assert.Equal(BigValue(i), Assert.Single(Read(replica, B(FortyKeys[i])).Values));
+
+        wire.Tell(new FrameLimitedRelay.GetWireStats(), TestActor);
+        var stats = ExpectMsg<FrameLimitedRelay.WireStats>(Wait);
+        Assert.Empty(stats.Dropped);
+        Assert.True(stats.Largest <= settings.MaxRepairReplyBytes, $"largest frame {stats.Largest} bytes");
+        // Durable in this node's journal, not only in memory.
+        StopAndAwaitTermination(replica);
+        var restarted = StartReplica(settings);
+        Assert.Equal(BigValue(39), Assert.Single(Read(restarted, B(FortyKeys[39])).Values));
+    }
+
     [Fact]
     public void A_put_minted_long_after_the_coordinator_sent_it_is_replicated_by_the_replica_to_its_peers()
     {

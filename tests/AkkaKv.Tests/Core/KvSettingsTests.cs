@@ -26,6 +26,7 @@ public sealed class KvSettingsTests
         Assert.Equal(1048576, s.MaxValueBytes);
         Assert.Equal(64, s.MaxSiblings);
         Assert.Equal(8388608, s.MaxBytesPerKey);
+        Assert.Equal(4 * 1024 * 1024, s.MaxRepairReplyBytes);
         Assert.Equal(1000, s.SnapshotEvery);
         Assert.Equal(StorageDurability.ProcessCrash, s.Durability);
         Assert.Equal(JournalBackend.Sqlite, s.Journal);
@@ -81,6 +82,7 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.request.coordinating-replica-timeout = 10s", "request.coordinating-replica-timeout")]
     [InlineData("akka-kv.limits.max-key-bytes = 0", "limits.max-key-bytes")]
     [InlineData("akka-kv.limits.max-value-bytes = -1", "limits.max-value-bytes")]
+    [InlineData("akka-kv.limits.max-repair-reply-bytes = 0", "limits.max-repair-reply-bytes")]
     [InlineData("akka-kv.replica.snapshot-every = 0", "replica.snapshot-every")]
     [InlineData("akka-kv.sharding.max-slots-per-rebalance = 0", "sharding.max-slots-per-rebalance")]
     [InlineData("akka-kv.request.replica-ack-timeout = 0s", "request.replica-ack-timeout")]

@@ -95,6 +95,7 @@ public static class KvSettingsHocon
                 MaxSiblings = Read("limits.max-siblings", k => c.GetInt(k)),
                 MaxBytesPerKey = Read("limits.max-bytes-per-key", k => c.GetInt(k)),
                 MaxRequestsInFlight = Read("limits.max-requests-in-flight", k => c.GetInt(k)),
+                MaxRepairReplyBytes = Read("limits.max-repair-reply-bytes", k => c.GetInt(k)),
                 SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
                 Durability = Read("storage.durability", k => c.GetString(k) switch
                 {

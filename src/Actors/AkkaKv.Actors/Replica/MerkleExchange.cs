@@ -24,7 +24,9 @@ internal sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysR
 /// differ, compares the differing leaves key by key, fetches just those keys from both sides and
 /// sends each side what it lacks (<see cref="ReplicaMerge"/>: merged by clock, siblings kept). Both
 /// slots are addressed through the shard region, so it does not matter which node holds which.
-/// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange. Two slots at
+/// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange, fewer when
+/// their versions pass <c>limits.max-repair-reply-bytes</c> (each side's fetch reply is a prefix of
+/// the keys asked, paged by bytes: <see cref="FetchPage"/>; the next exchange takes the rest). Two slots at
 /// different tombstone-GC generations are not repaired from each other: the one behind is told to
 /// reset (<see cref="GcGenerationSeen"/>).
 /// </summary>
@@ -160,11 +162,15 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
         if (IsA(m.Slot)) _fetchedA = m; else _fetchedB = m;
         if (_fetchedA is not { } a || _fetchedB is not { } b) return;
         Timers.Cancel("step");
-        var theirs = b.Entries.ToDictionary(e => e.Key, e => e.Value);
-        foreach (var (key, mine) in a.Entries)
+        // Each reply is a prefix of the keys asked, paged by bytes (FetchPage), at least the first:
+        // only the keys both sides sent are repaired now (a key one side left out is not absent
+        // there, only not sent). The rest still differ, so the next exchange of the pair fetches them.
+        var both = CommonPrefix(a.Entries, b.Entries);
+        for (var i = 0; i < both; i++)
         {
-            var other = theirs.GetValueOrDefault(key) ?? SiblingSet.Empty;
-            _bytes += SizeOf(key, mine) + SizeOf(key, other);
+            var (key, mine) = a.Entries[i];
+            var other = b.Entries[i].Value;
+            _bytes += FetchPage.SizeOf(key, mine) + FetchPage.SizeOf(key, other);
             var merged = mine.Merge(other);
             var repaired = false;
             if (!merged.Equals(mine)) { Send(_a, key, other); repaired = true; }
@@ -175,14 +181,19 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
         else Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
     }
 
+    /// <summary>How many leading entries name the same keys in both replies (both answer the same request, in its order).</summary>
+    private static int CommonPrefix(ValueList<KeyValuePair<Bytes, SiblingSet>> a, ValueList<KeyValuePair<Bytes, SiblingSet>> b)
+    {
+        var n = 0;
+        while (n < a.Count && n < b.Count && a[n].Key.Equals(b[n].Key)) n++;
+        return n;
+    }
+
     private void Send(SlotId to, Bytes key, SiblingSet siblings)
     {
         _acksPending++;
         _region.Tell(new SlotEnvelope(to, new ReplicaMerge(_id, key, siblings, AckWanted: true)));
     }
-
-    /// <summary>About what a key's sibling set costs on the wire: key, values, and ~32 bytes of clock per sibling.</summary>
-    private static long SizeOf(Bytes key, SiblingSet set) => key.Length + set.Siblings.Sum(s => (long)(s.Value?.Length ?? 0) + 32);
 
     private void Finish(bool inSync, string? error, long? generationAhead = null)
     {

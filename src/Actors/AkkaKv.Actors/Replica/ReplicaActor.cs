@@ -309,8 +309,10 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(MerkleReplies.Leaves(request, _tree, _slot));
                 break;
             case ReplicaFetch fetch:
+                // Paged by bytes (limits.max-repair-reply-bytes): a prefix of the keys asked, at
+                // least the first, so the reply fits a remoting frame whatever the value sizes.
                 Sender.Tell(new ReplicaFetched(fetch.RequestId, _slot,
-                    ValueList.From(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))))));
+                    ValueList.From(FetchPage.Of(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))), _settings.MaxRepairReplyBytes))));
                 break;
             case StopReplica:
                 // Stops after every in-flight persist handler has run, so pending writes are still acked.

@@ -26,6 +26,12 @@ public sealed record KvSettings
     public required int MaxBytesPerKey { get; init; }
     /// <summary>Client requests a node coordinates at once (<c>limits.max-requests-in-flight</c>); past it, refused at once.</summary>
     public int MaxRequestsInFlight { get; init; } = 4096;
+    /// <summary>
+    /// <c>limits.max-repair-reply-bytes</c>: a replica's answer to a repair fetch (catch-up and
+    /// anti-entropy) carries the requested keys only up to this many bytes, and always the first
+    /// (see <see cref="AkkaKv.Replica.FetchPage"/>); the rest wait for the next exchange.
+    /// </summary>
+    public int MaxRepairReplyBytes { get; init; } = 4 * 1024 * 1024;
     public required int SnapshotEvery { get; init; }
     /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
     public required StorageDurability Durability { get; init; }
@@ -149,6 +155,7 @@ public sealed record KvSettings
         Require(MaxSiblings >= 1, "limits.max-siblings must be >= 1");
         Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
         Require(MaxRequestsInFlight >= 1, "limits.max-requests-in-flight must be >= 1");
+        Require(MaxRepairReplyBytes >= 1, "limits.max-repair-reply-bytes must be >= 1");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
         Require(Enum.IsDefined(Journal), $"storage.journal must be sqlite or postgresql, got {Journal}");
         if (Journal == JournalBackend.PostgreSql)
