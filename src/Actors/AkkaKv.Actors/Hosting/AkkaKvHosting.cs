@@ -137,13 +137,15 @@ public static class AkkaKvHosting
         var clock = time ?? TimeProvider.System;
         var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port };
         var protocol = node.Protocol;
+        // The certificate is checked at start whichever port uses it (or none yet): a bad file
+        // stops the node here, not when a port first needs it.
+        var identity = settings.Tls ? Security.CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file") : null;
         if (settings.RemoteTls)
         {
             // Mutual TLS between nodes: this node's certificate both ways, peers only from the node CA.
-            var identity = Security.CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file");
             var nodeCa = Security.CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file");
             remoting.EnableSsl = true;
-            builder.AddSetup(Security.RemoteTls.Setup(identity, nodeCa));
+            builder.AddSetup(Security.RemoteTls.Setup(identity!, nodeCa));
             protocol = Security.RemoteTls.Protocol;
         }
         return builder
