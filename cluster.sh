@@ -58,9 +58,11 @@ ensure_certs() {
   "$ROOT/akkakv" certs --dir "$CERTS" --hosts 127.0.0.1,localhost >/dev/null
 }
 # The node's TLS flags, and the endpoint clients use: its client port with TLS, else its node port.
+NODE_TLS=()
 node_tls_args() {
+  NODE_TLS=()
   [[ $REMOTE_TLS == 1 ]] || return 0
-  echo --tls-cert "$CERTS/node.crt" --tls-key "$CERTS/node.key" --tls-ca "$CERTS/ca.crt" --tls-client-ca "$CERTS/client-ca.crt" --client-port "$(client_port_of "$1")"
+  NODE_TLS=(--tls-cert "$CERTS/node.crt" --tls-key "$CERTS/node.key" --tls-ca "$CERTS/ca.crt" --tls-client-ca "$CERTS/client-ca.crt" --client-port "$(client_port_of "$1")")
 }
 client_port_of() { echo $((5000 + ${1#n})); }
 client_endpoint_of() { if [[ $REMOTE_TLS == 1 ]]; then echo "127.0.0.1:$(client_port_of "$1")"; else echo "127.0.0.1:$(port_of "$1")"; fi; }
@@ -84,10 +86,11 @@ start_node() {
   check_journal "$n"
   ensure_context_keys
   ensure_certs
+  node_tls_args "$n"
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" $(node_tls_args "$n") \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
   echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"

@@ -33,6 +33,11 @@ catch (Exception e)
     Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {StartFailure(e)}");
     return 1;
 }
+if (ClientEndpoint.MissingClientCa(node, settings) is { } missingClientCa)
+{
+    Console.Error.WriteLine($"akkakv-node {node.NodeName}: failed to start: {missingClientCa}");
+    return 1;
+}
 var protection = (bool insecure) => ProtectedMode.Refusal(node.Host, node.RespPort, respPassword: settings.RespRequirePass.Length > 0,
     remotingTls: settings.RemoteTls, contextKeys: !settings.Contexts.IsDevelopment, insecure);
 if (protection(node.Insecure) is { } refusal)

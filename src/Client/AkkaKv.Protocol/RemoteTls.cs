@@ -30,8 +30,8 @@ public static class RemoteTls
     /// <summary>
     /// Accepts a peer's certificate only if it chains to <paramref name="trusted"/> (not to the
     /// system's store) and allows its role: a peer this system dialled must present a server
-    /// certificate that names the host dialled; a peer that dialled in must present a client
-    /// certificate. <paramref name="strictOutbound"/> false (the client port, which dials a client
+    /// certificate that names the host dialled; a peer that dialled in must present a node
+    /// certificate (client and server authentication both). <paramref name="strictOutbound"/> false (the client port, which dials a client
     /// only to deliver a reply): a peer dialled may present a client certificate of the same CA.
     /// Refusals are logged with the reason.
     /// </summary>
@@ -41,10 +41,14 @@ public static class RemoteTls
             // Akka names the peer by its Akka address when this side dialled, by its socket otherwise.
             var outbound = remotePeer.Contains("://", StringComparison.Ordinal);
             var use = outbound && strictOutbound ? CertificateUse.Server : CertificateUse.Client;
+            var intermediates = chain?.ChainElements.Select(e => e.Certificate).ToList();
             var why = (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0 ? "no certificate was presented"
                 : use == CertificateUse.Server && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0
                     ? $"certificate '{certificate?.Subject}' does not name the host dialled"
-                : CertificateTrust.Refusal(certificate, trusted, use, chain?.ChainElements.Select(e => e.Certificate));
+                : CertificateTrust.Refusal(certificate, trusted, use, intermediates)
+                    // A node is dialled by nodes only: their certificates allow serving too, which a
+                    // client certificate does not, even one of the same CA.
+                    ?? (!outbound && strictOutbound ? CertificateTrust.Refusal(certificate, trusted, CertificateUse.Server, intermediates) : null);
             if (why is null) return true;
             log.Warning("remoting TLS: refused {0} {1}: {2}", outbound ? "the peer at" : "a connection from", remotePeer, why);
             return false;

@@ -352,7 +352,10 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         var observer = CreateTestProbe();
         var (replica, _) = StartReplicaWithPeers(observer);
         Put(replica, B("mine"), B("v"), null);
-        replica.Tell(new PurgeTombstones(1, 2, ValueList<MerkleEntry>.Empty), TestActor);
+        // Two purges (generation 1, then 2): a purge moves the generation on by one.
+        replica.Tell(new PurgeTombstones(1, 1, ValueList<MerkleEntry>.Empty), TestActor);
+        ExpectMsg<TombstonesPurgedAck>(Wait);
+        replica.Tell(new PurgeTombstones(2, 2, ValueList<MerkleEntry>.Empty), TestActor);
         ExpectMsg<TombstonesPurgedAck>(Wait);
         StopAndAwaitTermination(replica);
         Drain(observer);
@@ -368,7 +371,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_generation_notice_alone_drops_nothing_the_replica_asks_its_peers_and_resets_only_to_a_generation_a_peer_reports()
+    public void A_generation_notice_alone_drops_nothing_the_replica_asks_its_peers_and_resets_only_to_a_generation_a_majority_reports()
     {
         var observer = CreateTestProbe();
         var (replica, region) = StartReplicaWithPeers(observer, null, (1, FakePeerRegion.Peer.Of(0)), (2, FakePeerRegion.Peer.Of(0)));
@@ -381,13 +384,26 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([1, 2], asked);
         Assert.Equal(["v"], ValuesOf(Read(replica, B("k"))));
 
-        // A peer that really purged (generation 3): the next notice is confirmed by it, and the
-        // replica resets to the generation the peer reports, not the one the notice claimed.
+        // One peer ahead (its generation raised, say, by forged purges) is not a majority: nothing is dropped.
         region.Tell(new FakePeerRegion.SetPeer(2, FakePeerRegion.Peer.Of(3)));
         replica.Tell(new GcGenerationSeen(8, long.MaxValue), TestActor);
+        Assert.Equal(2, Drain(observer).Count(e => e.Command is ListTombstones));
+        Assert.Equal(["v"], ValuesOf(Read(replica, B("k"))));
+
+        // Both peers purged (generation 3): the next notice is confirmed by a majority, and the
+        // replica resets to the generation they report, not the one the notice claimed.
+        region.Tell(new FakePeerRegion.SetPeer(1, FakePeerRegion.Peer.Of(3)));
+        replica.Tell(new GcGenerationSeen(9, long.MaxValue), TestActor);
         AwaitAssert(() => Assert.True(Read(replica, B("k")).IsEmpty), Wait);
-        replica.Tell(new ListTombstones(9, 0), TestActor);
+        replica.Tell(new ListTombstones(10, 0), TestActor);
         Assert.Equal(3, ExpectMsg<TombstoneList>(Wait).GcGeneration);
+
+        // A purge that jumps the generation (forged) is refused unacknowledged; the next one is taken.
+        replica.Tell(new PurgeTombstones(11, long.MaxValue, ValueList<MerkleEntry>.Empty), TestActor);
+        replica.Tell(new PurgeTombstones(12, 4, ValueList<MerkleEntry>.Empty), TestActor);
+        Assert.Equal(12, ExpectMsg<TombstonesPurgedAck>(Wait).RequestId);
+        replica.Tell(new ListTombstones(13, 0), TestActor);
+        Assert.Equal(4, ExpectMsg<TombstoneList>(Wait).GcGeneration);
     }
 
     [Fact]

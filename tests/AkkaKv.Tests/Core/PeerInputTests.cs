@@ -43,27 +43,47 @@ public sealed class PeerInputTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Versions_to_merge_are_refused_past_n_times_the_per_key_limits_or_with_malformed_versions()
+    public void Versions_to_merge_are_held_to_fixed_bounds_not_the_configured_limits_and_malformed_versions_are_refused()
     {
-        var n = Settings.ReplicationFactor;
-        var most = SiblingSet.Of(Enumerable.Range(1, Settings.MaxSiblings * n).Select(i => Version($"n{i}/0.1", 1, B("v"))));
-        Assert.Null(PeerInput.CheckVersions(B("k"), most, Settings));
-        var tooMany = SiblingSet.Of(Enumerable.Range(1, Settings.MaxSiblings * n + 1).Select(i => Version($"n{i}/0.1", 1, B("v"))));
-        Assert.Contains("over N x limits.max-siblings", PeerInput.CheckVersions(B("k"), tooMany, Settings));
+        // Past the configured client limits (a limit lowered since they were written): still merged.
+        var bigValue = Bytes.From(new byte[Settings.MaxValueBytes * 2]);
+        var many = SiblingSet.Of(Enumerable.Range(1, Settings.MaxSiblings * 10).Select(i => Version($"n{i}/0.1", 1, B("v"))));
+        Assert.Null(PeerInput.CheckVersions(Bytes.From(new byte[Settings.MaxKeyBytes * 4]), SiblingSet.Of([Version("a/0.1", 1, bigValue)])));
+        Assert.Null(PeerInput.CheckVersions(B("k"), many));
 
-        var big = Bytes.From(new byte[Settings.MaxValueBytes]);
-        var perKey = Settings.MaxBytesPerKey * (long)n / Settings.MaxValueBytes;
-        var tooBig = SiblingSet.Of(Enumerable.Range(1, (int)perKey + 1).Select(i => Version($"n{i}/0.1", 1, big)));
-        Assert.Contains("over N x limits.max-bytes-per-key", PeerInput.CheckVersions(B("k"), tooBig, Settings));
-
-        Assert.Contains("max-value-bytes", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 1, Bytes.From(new byte[Settings.MaxValueBytes + 1]))]), Settings));
-        Assert.Contains("counters start at 1", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 0, B("v"))]), Settings));
-        Assert.Contains("replica id of 300 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 1, B("v"), VersionVector.Of([new(new string('y', 300), 2)]))]), Settings));
-        Assert.Contains("replica id of 0 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("", 1, B("v"))]), Settings));
-        Assert.Contains("replica id of 257 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version(new string('x', 257), 1, B("v"))]), Settings));
-        Assert.Contains("empty", PeerInput.CheckVersions(Bytes.Empty, SiblingSet.Of([Version("a/0.1", 1, B("v"))]), Settings));
+        // Past what a frame carries or any replica holds: refused.
+        Assert.Contains("over 4096", PeerInput.CheckVersions(B("k"), SiblingSet.Of(Enumerable.Range(1, 4097).Select(i => Version($"n{i}/0.1", 1, null)))));
+        Assert.Contains("over 16777216", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 1, Bytes.From(new byte[PeerInput.MaxMergedValueBytes + 1]))])));
+        Assert.Contains("over 65536", PeerInput.CheckVersions(Bytes.From(new byte[PeerInput.MaxMergedKeyBytes + 1]), SiblingSet.Of([Version("a/0.1", 1, null)])));
+        Assert.Contains("counters start at 1", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 0, B("v"))])));
+        Assert.Contains("replica id of 300 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 1, B("v"), VersionVector.Of([new(new string('y', 300), 2)]))])));
+        Assert.Contains("replica id of 0 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("", 1, B("v"))])));
+        Assert.Contains("replica id of 257 characters", PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version(new string('x', 257), 1, B("v"))])));
+        Assert.Contains("empty", PeerInput.CheckVersions(Bytes.Empty, SiblingSet.Of([Version("a/0.1", 1, B("v"))])));
         // A tombstone (no value) is a version like any other.
-        Assert.Null(PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 3, null)]), Settings));
+        Assert.Null(PeerInput.CheckVersions(B("k"), SiblingSet.Of([Version("a/0.1", 3, null)])));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 3, 3 }, 0, 3, 3L)]      // both peers purged: reset to their generation
+    [InlineData(new long[] { 3, 0 }, 0, 3, null)]    // one peer ahead of two: not a majority
+    [InlineData(new long[] { 5, 3 }, 0, 3, 3L)]      // the highest generation a majority holds
+    [InlineData(new long[] { 3 }, 0, 3, null)]       // only one answer so far
+    [InlineData(new long[] { 2, 2 }, 2, 3, null)]    // not ahead
+    [InlineData(new long[] { 9, 9, 0, 0 }, 1, 5, null)] // N=5: two of five is no majority
+    [InlineData(new long[] { 9, 9, 4, 0 }, 1, 5, 4L)]   // three of five at 4 or more
+    public void A_replica_resets_only_to_a_generation_a_majority_of_the_partition_holds(long[] peers, long own, int n, long? expected) =>
+        Assert.Equal(expected, PeerInput.ConfirmedGeneration(peers, own, n));
+
+    [Fact]
+    public void A_purge_moves_the_generation_on_by_one_at_most()
+    {
+        Assert.Null(PeerInput.CheckPurgeGeneration(4, 3));
+        Assert.Null(PeerInput.CheckPurgeGeneration(3, 3));
+        Assert.Null(PeerInput.CheckPurgeGeneration(1, 3));
+        Assert.Contains("moves the generation on by one", PeerInput.CheckPurgeGeneration(5, 3));
+        Assert.NotNull(PeerInput.CheckPurgeGeneration(long.MaxValue, 3));
+        Assert.NotNull(PeerInput.CheckPurgeGeneration(-1, 3));
     }
 
     [Fact]
@@ -75,7 +95,7 @@ public sealed class PeerInputTests(ITestOutputHelper output)
         {
             var h = DvvHistory.Run(ops);
             foreach (var set in h.Observed)
-                Assert.Null(PeerInput.CheckVersions(DvvHistory.Key, set, Settings));
+                Assert.Null(PeerInput.CheckVersions(DvvHistory.Key, set));
         }, iter: 300, print: DvvHistory.Print, writeLine: output.WriteLine);
     }
 }

@@ -110,6 +110,47 @@ public sealed class RemoteTlsSpec : IAsyncLifetime
         Assert.Equal("ping", await Ping(TlsSystem("node", "ca"), node, Answer));
     }
 
+    /// <summary>Writes <paramref name="name"/>.crt/.key: a certificate the node CA issues for <paramref name="hosts"/> with <paramref name="usages"/>.</summary>
+    private void IssueFromNodeCa(string name, string[] hosts, params string[] usages)
+    {
+        using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(F("ca.crt"), F("ca.key"));
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        foreach (var h in hosts) san.AddDnsName(h);
+        request.CertificateExtensions.Add(san.Build());
+        var ekus = new System.Security.Cryptography.OidCollection();
+        foreach (var u in usages) ekus.Add(new System.Security.Cryptography.Oid(u));
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(ekus, false));
+        var serial = new byte[8];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(serial);
+        using var cert = request.Create(ca, ca.NotBefore, DateTimeOffset.Now.AddDays(1), serial);
+        File.WriteAllText(F(name + ".crt"), cert.ExportCertificatePem());
+        File.WriteAllText(F(name + ".key"), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    [Fact]
+    public async Task A_node_certificate_that_does_not_name_the_address_dialled_is_refused_by_the_side_dialling()
+    {
+        // Issued by the right CA, for the right uses, but for another host than 127.0.0.1.
+        IssueFromNodeCa("elsewhere", ["other.example"], CertificateTrust.ServerAuth.Value!, CertificateTrust.ClientAuth.Value!);
+        var elsewhere = TlsSystem("elsewhere", "ca");
+        var node = TlsSystem("node", "ca");
+        await Assert.ThrowsAsync<AskTimeoutException>(() => Ping(node, elsewhere, Refused));
+    }
+
+    [Fact]
+    public async Task A_client_certificate_of_the_node_CA_itself_cannot_reach_a_node()
+    {
+        // Client authentication only, from the node CA (a PKI that issues both from one CA): a node
+        // is dialled by nodes, whose certificates also allow serving.
+        IssueFromNodeCa("same-ca-client", ["localhost"], CertificateTrust.ClientAuth.Value!);
+        var node = TlsSystem("node", "ca");
+        var client = TlsSystem("same-ca-client", "ca");
+        await Assert.ThrowsAsync<AskTimeoutException>(() => Ping(client, node, Refused));
+        Assert.Equal("ping", await Ping(TlsSystem("node", "ca"), node, Answer));
+    }
+
     [Fact]
     public async Task The_client_port_takes_client_certificates_only_and_serves_the_gateway_and_nothing_else()
     {
@@ -119,7 +160,8 @@ public sealed class RemoteTlsSpec : IAsyncLifetime
         {
             TlsCertFile = F("node.crt"), TlsKeyFile = F("node.key"), TlsCaFile = F("ca.crt"), TlsClientCaFile = F("client-ca.crt"),
         };
-        var address = ClientEndpoint.Start(node, new NodeOptions { NodeName = "n1", DataDir = _dir, ClientPort = 0 }, settings, gateway);
+        var identity = CertificateTrust.LoadIdentity(F("node.crt"), F("node.key"), "cert", "key");
+        var address = ClientEndpoint.Start(node, new NodeOptions { NodeName = "n1", DataDir = _dir, ClientPort = 0 }, settings, gateway, identity);
         var endpoint = $"{address.Host}:{address.Port}";
         _output.WriteLine($"client port at {address}");
 

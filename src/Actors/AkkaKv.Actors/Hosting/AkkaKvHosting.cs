@@ -178,7 +178,7 @@ public static class AkkaKvHosting
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock);
-                if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway);
+                if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway, identity);
                 // No seeds: this node starts a new cluster on its own.
                 if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });

@@ -19,21 +19,22 @@ namespace AkkaKv.Hosting;
 /// in only certificates of the client CA (<c>tls.client-ca-file</c>), which the node port refuses:
 /// a client certificate reaches the gateway and nothing else.
 /// </summary>
-internal static class ClientEndpoint
+public static class ClientEndpoint
 {
     /// <summary>Binds the client port (a port in use fails the node's start) and keeps it up until the node shuts down; returns its address.</summary>
-    public static Address Start(ActorSystem node, NodeOptions options, KvSettings settings, IActorRef gateway)
+    /// <param name="identity">The node's certificate (with remoting TLS).</param>
+    internal static Address Start(ActorSystem node, NodeOptions options, KvSettings settings, IActorRef gateway, X509Certificate2? identity)
     {
         Setup? tls = null;
         if (settings.RemoteTls)
         {
-            if (settings.TlsClientCaFile.Length == 0)
-                throw new KvSettingsException("akka-kv: the client port (--client-port) with remoting TLS needs tls.client-ca-file (--tls-client-ca): the CA of the certificates clients present");
-            var identity = CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file");
+            if (MissingClientCa(options, settings) is { } missing) throw new KvSettingsException(missing);
             var clientCa = CertificateTrust.LoadCa(settings.TlsClientCaFile, "tls.client-ca-file");
+            if (clientCa.Thumbprint == CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file").Thumbprint)
+                throw new KvSettingsException("akka-kv: tls.client-ca-file is the node CA (tls.ca-file): client certificates must come from a CA of their own, or a client certificate would be a node's");
             // It dials a client only to deliver a reply whose connection dropped: the client's
             // listener presents its client certificate, so a client certificate is accepted there.
-            tls = RemoteTls.Setup(identity, clientCa, strictOutbound: false);
+            tls = RemoteTls.Setup(identity!, clientCa, strictOutbound: false);
         }
         var log = Logging.GetLogger(node, "client-port");
         var stopping = false;
@@ -64,6 +65,12 @@ internal static class ClientEndpoint
         return address;
     }
 
+    /// <summary>Why a node with these options cannot open its client port, or null: with remoting TLS it needs the client CA.</summary>
+    public static string? MissingClientCa(NodeOptions options, KvSettings settings) =>
+        options.ClientPort > 0 && settings.RemoteTls && settings.TlsClientCaFile.Length == 0
+            ? "akka-kv: the client port (--client-port) with remoting TLS needs tls.client-ca-file (--tls-client-ca): the CA of the certificates clients present"
+            : null;
+
     private static ActorSystem Create(NodeOptions options, Setup? tls, IActorRef gateway)
     {
         var config = ConfigOf(options.Host, options.ClientPort, tls is not null);
@@ -74,7 +81,7 @@ internal static class ClientEndpoint
         return system;
     }
 
-    public static Config ConfigOf(string host, int port, bool tls) =>
+    internal static Config ConfigOf(string host, int port, bool tls) =>
         ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING

@@ -65,6 +65,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private bool _stopWhenPersisted;
     // The request id of the last question to the peers about their GC generation (0: none).
     private long _generationCheck;
+    private readonly Dictionary<int, long> _peerGenerations = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -340,13 +341,15 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     /// <summary>
     /// A notice that a peer is ahead in tombstone-GC generation is a reason to ask, not to reset:
     /// resetting drops every key, so the replica asks its own peer slots (through the shard region)
-    /// for their generation and resets only to one a peer reports. A forged notice with a huge
-    /// generation costs a question to each peer.
+    /// for their generation and resets only to one a majority of the partition's replicas reports
+    /// (<see cref="PeerInput.ConfirmedGeneration"/>). A forged notice with a huge generation costs a
+    /// question to each peer; one peer with a generation raised by forged purges is not enough.
     /// </summary>
     private void CheckGenerationWithPeers(long noticed)
     {
         if (_peerRouter?.Invoke() is not { } router) return;
         _generationCheck = _random.NextInt64(1, long.MaxValue);
+        _peerGenerations.Clear();
         _log.Info("replica {0}: told a peer is at tombstone-GC generation {1} (this replica: {2}); asking the peers", _slot, noticed, _state.GcGeneration);
         for (var i = 0; i < _settings.ReplicationFactor; i++)
             if (i != _slot.Index) router.Tell(new SlotEnvelope(new SlotId(_slot.Partition, i), new ListTombstones(_generationCheck, 0)));
@@ -354,10 +357,13 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void OnPeerGeneration(TombstoneList peer)
     {
-        var isPeer = peer.Slot.Partition == _slot.Partition && peer.Slot.Index != _slot.Index;
-        if (!isPeer || peer.GcGeneration <= _state.GcGeneration || _resetting) return;
+        var isPeer = peer.Slot.Partition == _slot.Partition && peer.Slot.Index != _slot.Index
+            && PeerInput.CheckSlot(peer.Slot, _settings.PartitionCount, _settings.ReplicationFactor) is null;
+        if (!isPeer || _resetting) return;
+        _peerGenerations[peer.Slot.Index] = peer.GcGeneration;
+        if (PeerInput.ConfirmedGeneration(_peerGenerations.Values, _state.GcGeneration, _settings.ReplicationFactor) is not { } confirmed) return;
         _generationCheck = 0;
-        Reset(peer.GcGeneration, $"peer replica {peer.Slot.Index}");
+        Reset(confirmed, $"a majority of the partition's replicas ({string.Join(", ", _peerGenerations.Select(g => $"replica {g.Key} at {g.Value}"))})");
     }
 
     private void HandlePut(ReplicaPut put)
@@ -420,7 +426,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void HandleMerge(ReplicaMerge merge)
     {
-        if (PeerInput.CheckVersions(merge.Key, merge.Siblings, _settings) is { } invalid)
+        if (PeerInput.CheckVersions(merge.Key, merge.Siblings) is { } invalid)
         {
             // Dropped unacknowledged: no honest node of this configuration sends it.
             _log.Warning("replica {0}: dropped invalid versions from {1}: {2}", _slot, Sender.Path.Address, invalid);
@@ -447,6 +453,13 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private void HandlePurge(PurgeTombstones purge)
     {
         var replyTo = Sender;
+        if (PeerInput.CheckPurgeGeneration(purge.GcGeneration, _state.GcGeneration) is { } jump)
+        {
+            // Not acknowledged: the GC pass fails and runs again; a replica honestly behind is
+            // reset by its peers' generations instead.
+            _log.Warning("replica {0}: refused a tombstone purge from {1}: {2}", _slot, Sender.Path.Address, jump);
+            return;
+        }
         var purgeable = purge.Entries.Where(_state.IsPurgeable).ToList();
         if (purgeable.Count == 0 && purge.GcGeneration <= _state.GcGeneration)
         {

@@ -141,6 +141,8 @@ public sealed record KvSettings
     {
         void Require(bool ok, string message) { if (!ok) throw new KvSettingsException($"akka-kv: {message}"); }
         Require(NodeName.Length > 0, "node-name must be set (a stable name such as n1)");
+        // It goes into every replica id ("{node}/{slot}.{epoch}"), which peers accept up to 256 characters.
+        Require(NodeName.Length <= 200, $"node-name is {NodeName.Length} characters; at most 200");
         Require(!NodeName.Any(ch => char.IsWhiteSpace(ch) || ch is '/' or ':' or ','), $"node-name '{NodeName}' may not contain whitespace, '/', ':' or ','");
         Require(PartitionCount >= 2 && BitOperations.IsPow2(PartitionCount), $"ring.partitions must be a power of two >= 2, got {PartitionCount}");
         Require(VirtualNodesPerNode >= 1, $"ring.virtual-nodes must be >= 1, got {VirtualNodesPerNode}");

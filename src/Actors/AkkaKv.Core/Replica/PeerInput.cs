@@ -22,6 +22,30 @@ public static class PeerInput
     /// </summary>
     public const int MaxVectorEntries = 4096;
 
+    /// <summary>
+    /// The generation a replica at <paramref name="own"/> may reset to, from the generations its
+    /// peers reported, or null: the highest one that a majority of the partition's
+    /// <paramref name="replicationFactor"/> replicas hold (this replica, behind, is not one of
+    /// them). A purge reaches every replica, so after a real one a majority is ahead; a single peer
+    /// whose generation forged purges raised is not a majority.
+    /// </summary>
+    public static long? ConfirmedGeneration(IEnumerable<long> peerGenerations, long own, int replicationFactor)
+    {
+        var majority = replicationFactor / 2 + 1;
+        var sorted = peerGenerations.OrderDescending().ToList();
+        return sorted.Count >= majority && sorted[majority - 1] > own ? sorted[majority - 1] : null;
+    }
+
+    /// <summary>
+    /// Why a purge at <paramref name="generation"/> must be refused by a replica at
+    /// <paramref name="own"/>, or null: a purge moves a partition's generation on by one (the GC
+    /// coordinator asks for its first replica's generation plus one), so a larger jump is not one.
+    /// </summary>
+    public static string? CheckPurgeGeneration(long generation, long own) =>
+        generation < 0 || generation > own + 1
+            ? $"a purge at tombstone-GC generation {generation} for a replica at {own}: a purge moves the generation on by one"
+            : null;
+
     /// <summary>The slot exists in this cluster's ring: a partition below the partition count, a replica index below N.</summary>
     public static string? CheckSlot(SlotId slot, int partitionCount, int replicationFactor) =>
         slot.Partition < 0 || slot.Partition >= partitionCount
@@ -36,30 +60,33 @@ public static class PeerInput
         ?? (value is null ? null : Limits.CheckValue(value, settings))
         ?? (context is null ? null : CheckVector(context, "the context"));
 
+    /// <summary>Largest key a merge may carry: far above any key limit a cluster is configured with, so a lowered limit never strands a stored key.</summary>
+    public const int MaxMergedKeyBytes = 64 * 1024;
+
+    /// <summary>Largest value a merge may carry: akka.remote's frame; nothing larger arrives in one message anyway.</summary>
+    public const int MaxMergedValueBytes = 16 * 1024 * 1024;
+
+    /// <summary>Most versions of one key a merge may carry.</summary>
+    public const int MaxMergedSiblings = 4096;
+
     /// <summary>
-    /// Versions to merge into a key. Each replica refuses a put that would leave more than
-    /// max-siblings versions or max-bytes-per-key bytes, but the N replicas of a key can each accept
-    /// concurrent puts, so a merge may honestly carry up to N times those.
+    /// Versions to merge into a key (replication, read repair, anti-entropy, hint replay). Held to
+    /// fixed bounds, not the configured client limits: the versions were accepted by a replica
+    /// under the limits in force then (a limit may be lowered since, or differ during a rolling
+    /// change), and refusing them would leave an acknowledged write unreplicated. The bounds stop
+    /// what no honest replica holds: malformed versions, and sizes past what a frame can carry.
     /// </summary>
-    public static string? CheckVersions(Bytes key, SiblingSet set, KvSettings settings)
+    public static string? CheckVersions(Bytes key, SiblingSet set)
     {
-        if (Limits.CheckKey(key, settings) is { } keyError) return keyError;
-        var n = settings.ReplicationFactor;
-        if (set.Count > (long)settings.MaxSiblings * n)
-            return $"{set.Count} versions of one key, over N x limits.max-siblings ({n} x {settings.MaxSiblings})";
-        long bytes = 0;
+        if (key.Length == 0) return "an empty key";
+        if (key.Length > MaxMergedKeyBytes) return $"a key of {key.Length} bytes, over {MaxMergedKeyBytes}";
+        if (set.Count > MaxMergedSiblings) return $"{set.Count} versions of one key, over {MaxMergedSiblings}";
         foreach (var s in set.Siblings)
         {
-            if (s.Value is { } v)
-            {
-                if (Limits.CheckValue(v, settings) is { } valueError) return valueError;
-                bytes += v.Length;
-            }
+            if (s.Value is { } v && v.Length > MaxMergedValueBytes) return $"a value of {v.Length} bytes, over {MaxMergedValueBytes}";
             if ((CheckDot(s.Dot) ?? CheckVector(s.Past, "a version's past")) is { } error) return error;
         }
-        return bytes > (long)settings.MaxBytesPerKey * n
-            ? $"{bytes} value bytes in one key, over N x limits.max-bytes-per-key ({n} x {settings.MaxBytesPerKey})"
-            : null;
+        return null;
     }
 
     private static string? CheckDot(Dot dot) =>
