@@ -50,11 +50,18 @@ public sealed class CatchUpPlanTests
     }
 
     [Fact]
-    public void A_peer_ahead_in_tombstone_GC_generation_resets_the_replica_and_one_behind_does_not()
+    public void A_majority_ahead_in_tombstone_GC_generation_resets_the_replica_and_one_peer_ahead_does_not()
     {
         var (plan, _) = CatchUpPlan.Start(3, self: 0).First();
-        var (_, step) = plan.After(new CatchUpOutcome(1, false, 0, 64, "behind", GenerationAhead: 4), localGeneration: 3);
-        Assert.Equal(new CatchUpDecision(CatchUpStep.Reset, 1, 4), step);
+        // Peer 1 ahead: noted, and the next peer is asked (nothing was copied either way).
+        var (afterFirst, step) = plan.After(new CatchUpOutcome(1, false, 0, 64, null, GenerationAhead: 4), localGeneration: 3);
+        Assert.Equal(new CatchUpDecision(CatchUpStep.Exchange, 2), step);
+        // Peer 2 ahead too: two of three replicas hold generation 4, so this one missed a purge.
+        (_, step) = afterFirst.After(new CatchUpOutcome(2, false, 0, 64, null, GenerationAhead: 4), localGeneration: 3);
+        Assert.Equal(new CatchUpDecision(CatchUpStep.Reset, -1, 4), step);
+        // Peer 2 at this replica's generation: one peer ahead is not a majority; serve.
+        (_, step) = afterFirst.After(new CatchUpOutcome(2, true, 0, 64, null, null), localGeneration: 3);
+        Assert.Equal(CatchUpStep.Serve, step.Step);
         // This replica is the one ahead: the peer resets, this one carries on.
         (_, step) = plan.After(new CatchUpOutcome(1, false, 0, 64, null, GenerationAhead: 4), localGeneration: 4);
         Assert.Equal(new CatchUpDecision(CatchUpStep.Exchange, 2), step);

@@ -184,7 +184,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 break;
             case CatchUpStep.Reset:
                 // This journal missed a purge: reset now, before anything is served from it.
-                Reset(decision.Generation, $"peer replica {decision.Peer}");
+                Reset(decision.Generation, "a majority of the partition's replicas");
                 break;
             default:
                 FinishCatchUp();

@@ -15,7 +15,7 @@ public enum CatchUpStep
 {
     /// <summary>Run an exchange with <see cref="CatchUpDecision.Peer"/> (the same peer again, or the next one).</summary>
     Exchange,
-    /// <summary>A peer is at a later GC generation: this journal missed a purge; drop every key and start over.</summary>
+    /// <summary>A majority of the partition's replicas is at a later GC generation: this journal missed a purge; drop every key and start over.</summary>
     Reset,
     /// <summary>Every peer is done: serve.</summary>
     Serve,
@@ -28,42 +28,56 @@ public sealed record CatchUpDecision(CatchUpStep Step, int Peer = -1, long Gener
 /// peer slots in turn (one after the other, so what the first peer gives is not fetched again from
 /// the second), repeated per peer while an exchange repaired keys but did not end in sync (more
 /// differing keys than one exchange moves), a peer that does not answer abandoned (anti-entropy
-/// retries later), and a reset when a peer is ahead in tombstone-GC generation.
+/// retries later), and a reset when a majority of the partition's replicas is ahead in
+/// tombstone-GC generation (<see cref="PeerInput.ConfirmedGeneration"/>: one peer whose generation
+/// was raised, by forged purges say, is not enough).
 /// <code>
-///   Start ──▶ Exchange(p1) ─▶ outcome: ahead in generation ──▶ Reset
-///                           │         repaired, not in sync ──▶ Exchange(p1) again
-///                           │         in sync / nothing left / abandoned ──▶ Exchange(p2) ... ──▶ Serve
+///   Start ──▶ Exchange(p1) ─▶ outcome: ahead in generation (noted) ─────────────┐
+///                           │         repaired, not in sync ──▶ Exchange(p1) again │
+///                           │         in sync / nothing left / abandoned ──▶ Exchange(p2) ... ──▶ a majority ahead? Reset : Serve
 /// </code>
 /// </summary>
 public sealed record CatchUpPlan(ImmutableQueue<int> Pending, int Current, long KeysRepaired, long BytesExchanged)
 {
+    /// <summary>N: how many replicas a partition has (a majority of them decides a reset).</summary>
+    public int ReplicationFactor { get; init; }
+
+    /// <summary>The generations of the peers found ahead of this replica so far.</summary>
+    public ImmutableList<long> Ahead { get; init; } = ImmutableList<long>.Empty;
+
     /// <summary>The plan for slot <paramref name="self"/> of N; its first decision is <see cref="First"/>.</summary>
     public static CatchUpPlan Start(int n, int self) =>
-        new(ImmutableQueue.CreateRange(Enumerable.Range(0, n).Where(i => i != self)), -1, 0, 0);
+        new(ImmutableQueue.CreateRange(Enumerable.Range(0, n).Where(i => i != self)), -1, 0, 0) { ReplicationFactor = n };
 
     /// <summary>The first step: an exchange with the first peer, or serve at once when there is none (N = 1).</summary>
-    public (CatchUpPlan Plan, CatchUpDecision Decision) First() => Next(this);
+    public (CatchUpPlan Plan, CatchUpDecision Decision) First() => Next(this, 0);
 
     /// <summary>The step after an exchange with the current peer ended with <paramref name="outcome"/>.</summary>
     public (CatchUpPlan Plan, CatchUpDecision Decision) After(CatchUpOutcome outcome, long localGeneration)
     {
         var plan = this with { KeysRepaired = KeysRepaired + outcome.KeysRepaired, BytesExchanged = BytesExchanged + outcome.BytesExchanged };
+        // Nothing was copied from or to a peer at another generation; note it and go on.
         if (outcome.GenerationAhead is { } ahead && ahead > localGeneration)
-            return (plan with { Pending = ImmutableQueue<int>.Empty, Current = -1 }, new CatchUpDecision(CatchUpStep.Reset, outcome.Peer, ahead));
+            return Next(plan with { Ahead = plan.Ahead.Add(ahead) }, localGeneration);
         if (outcome.Error is not null)
         {
-            var (next, decision) = Next(plan);
+            var (next, decision) = Next(plan, localGeneration);
             return (next, decision with { Abandoned = outcome.Error });
         }
         if (!outcome.InSync && outcome.KeysRepaired > 0)
             return (plan, new CatchUpDecision(CatchUpStep.Exchange, outcome.Peer));
-        return Next(plan);
+        return Next(plan, localGeneration);
     }
 
-    private static (CatchUpPlan, CatchUpDecision) Next(CatchUpPlan plan) =>
-        plan.Pending.IsEmpty
-            ? (plan with { Current = -1 }, new CatchUpDecision(CatchUpStep.Serve))
-            : (plan with { Pending = plan.Pending.Dequeue(out var peer), Current = peer }, new CatchUpDecision(CatchUpStep.Exchange, peer));
+    private static (CatchUpPlan, CatchUpDecision) Next(CatchUpPlan plan, long localGeneration)
+    {
+        if (!plan.Pending.IsEmpty)
+            return (plan with { Pending = plan.Pending.Dequeue(out var peer), Current = peer }, new CatchUpDecision(CatchUpStep.Exchange, peer));
+        var done = plan with { Current = -1 };
+        return PeerInput.ConfirmedGeneration(plan.Ahead, localGeneration, plan.ReplicationFactor) is { } generation
+            ? (done, new CatchUpDecision(CatchUpStep.Reset, -1, generation))
+            : (done, new CatchUpDecision(CatchUpStep.Serve));
+    }
 }
 
 /// <summary>When a minted put must be replicated by the replica itself.</summary>
