@@ -161,7 +161,7 @@ public sealed class RemoteTlsSpec : IAsyncLifetime
             TlsCertFile = F("node.crt"), TlsKeyFile = F("node.key"), TlsCaFile = F("ca.crt"), TlsClientCaFile = F("client-ca.crt"),
         };
         var identity = CertificateTrust.LoadIdentity(F("node.crt"), F("node.key"), "cert", "key");
-        var address = ClientEndpoint.Start(node, new NodeOptions { NodeName = "n1", DataDir = _dir, ClientPort = 0 }, settings, gateway, identity);
+        var address = ClientEndpoint.Start(node, new NodeOptions { NodeName = "n1", DataDir = _dir, ClientPort = 0 }, settings, gateway, identity, CertificateTrust.LoadCa(F("ca.crt"), "ca"));
         var endpoint = $"{address.Host}:{address.Port}";
         _output.WriteLine($"client port at {address}");
 

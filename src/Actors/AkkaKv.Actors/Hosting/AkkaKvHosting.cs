@@ -12,6 +12,7 @@ using AkkaKv.Replica;
 using AkkaKv.Resp;
 using Akka.Event;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using AkkaKv.Ring;
 using AkkaKv.Placement;
 using AkkaKv.Sharding;
@@ -117,11 +118,11 @@ public static class AkkaKvHosting
     /// Binds the node's RESP listener (a port in use fails the start) and closes it, and its
     /// connections, when the actor system shuts down, before the node leaves the cluster.
     /// </summary>
-    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway, TimeProvider time)
+    private static void StartResp(ActorSystem system, NodeOptions node, KvSettings settings, IActorRef gateway, TimeProvider time, X509Certificate2? certificate)
     {
         var address = IPAddress.TryParse(node.Host, out var ip) ? ip : Dns.GetHostAddresses(node.Host)[0];
         var log = Logging.GetLogger(system, "resp");
-        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log, time);
+        var server = RespServer.Start(new IPEndPoint(address, node.RespPort), settings, new GatewayBackend(gateway), log, time, certificate);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-resp-listener", async () =>
         {
             await server.DisposeAsync();
@@ -139,13 +140,14 @@ public static class AkkaKvHosting
         var protocol = node.Protocol;
         // The certificate is checked at start whichever port uses it (or none yet): a bad file
         // stops the node here, not when a port first needs it.
+        // Loaded once, for every port that uses them.
         var identity = settings.Tls ? Security.CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file") : null;
+        var nodeCa = settings.RemoteTls ? Security.CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file") : null;
         if (settings.RemoteTls)
         {
             // Mutual TLS between nodes: this node's certificate both ways, peers only from the node CA.
-            var nodeCa = Security.CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file");
             remoting.EnableSsl = true;
-            builder.AddSetup(Security.RemoteTls.Setup(identity!, nodeCa));
+            builder.AddSetup(Security.RemoteTls.Setup(identity!, nodeCa!));
             protocol = Security.RemoteTls.Protocol;
         }
         return builder
@@ -177,8 +179,8 @@ public static class AkkaKvHosting
                 registry.Register<KvAntiEntropy>(antiEntropy);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
-                if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock);
-                if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway, identity);
+                if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock, identity);
+                if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway, identity, nodeCa);
                 // No seeds: this node starts a new cluster on its own.
                 if (node.Seeds.Count == 0) Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
             });

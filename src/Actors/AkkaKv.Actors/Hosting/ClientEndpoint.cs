@@ -22,15 +22,15 @@ namespace AkkaKv.Hosting;
 public static class ClientEndpoint
 {
     /// <summary>Binds the client port (a port in use fails the node's start) and keeps it up until the node shuts down; returns its address.</summary>
-    /// <param name="identity">The node's certificate (with remoting TLS).</param>
-    internal static Address Start(ActorSystem node, NodeOptions options, KvSettings settings, IActorRef gateway, X509Certificate2? identity)
+    /// <param name="identity">The node's certificate, and <paramref name="nodeCa"/> the node CA (with remoting TLS).</param>
+    internal static Address Start(ActorSystem node, NodeOptions options, KvSettings settings, IActorRef gateway, X509Certificate2? identity, X509Certificate2? nodeCa)
     {
         Setup? tls = null;
         if (settings.RemoteTls)
         {
             if (MissingClientCa(options, settings) is { } missing) throw new KvSettingsException(missing);
             var clientCa = CertificateTrust.LoadCa(settings.TlsClientCaFile, "tls.client-ca-file");
-            if (clientCa.Thumbprint == CertificateTrust.LoadCa(settings.TlsCaFile, "tls.ca-file").Thumbprint)
+            if (clientCa.Thumbprint == nodeCa!.Thumbprint)
                 throw new KvSettingsException("akka-kv: tls.client-ca-file is the node CA (tls.ca-file): client certificates must come from a CA of their own, or a client certificate would be a node's");
             // It dials a client only to deliver a reply whose connection dropped: the client's
             // listener presents its client certificate, so a client certificate is accepted there.
@@ -73,7 +73,8 @@ public static class ClientEndpoint
 
     private static ActorSystem Create(NodeOptions options, Setup? tls, IActorRef gateway)
     {
-        var config = ConfigOf(options.Host, options.ClientPort, tls is not null);
+        var config = ConfigOf(options.Host, options.ClientPort);
+        if (tls is not null) config = RemoteTls.Hocon.WithFallback(config);
         var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
         if (tls is not null) setup = setup.And(tls);
         var system = ActorSystem.Create(NodeActors.SystemName, setup);
@@ -81,7 +82,7 @@ public static class ClientEndpoint
         return system;
     }
 
-    internal static Config ConfigOf(string host, int port, bool tls) =>
+    internal static Config ConfigOf(string host, int port) =>
         ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
@@ -91,7 +92,7 @@ public static class ClientEndpoint
                 log-remote-lifecycle-events = off
                 untrusted-mode = on
                 trusted-selection-paths = ["{{NodeActors.LocalPath(NodeActors.Gateway)}}"]
-                dot-netty.tcp { hostname = "{{host}}", port = {{port}}, maximum-frame-size = 16 MiB, enable-ssl = {{(tls ? "on" : "off")}} }
+                dot-netty.tcp { hostname = "{{host}}", port = {{port}}, maximum-frame-size = 16 MiB }
               }
             }
             """).WithFallback(ProtocolSerializer.ClientConfig);

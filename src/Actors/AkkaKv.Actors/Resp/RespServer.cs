@@ -48,9 +48,11 @@ internal sealed class RespServer : IAsyncDisposable
     public int OpenConnections => Volatile.Read(ref _open);
 
     /// <summary>Binds at once (so a port in use fails the node's start) and starts accepting; with TLS when the settings name a certificate.</summary>
-    public static RespServer Start(IPEndPoint endpoint, KvSettings settings, IKvBackend backend, ILoggingAdapter? log = null, TimeProvider? time = null)
+    /// <param name="certificate">The node's certificate when the caller has loaded it already; null: loaded from the settings.</param>
+    public static RespServer Start(IPEndPoint endpoint, KvSettings settings, IKvBackend backend, ILoggingAdapter? log = null, TimeProvider? time = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
-        var certificate = RespTls.Load(settings);
+        certificate ??= RespTls.Load(settings);
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
