@@ -133,6 +133,7 @@ public static class KvSettingsHocon
                 RespMaxPipelined = Read("resp.max-pipelined", k => c.GetInt(k)),
                 RespRequirePass = c.GetString("resp.requirepass", ""),
                 RespMaxReplyBytes = Read("resp.max-reply-bytes", k => c.GetInt(k)),
+                RespMaxOutputBufferBytes = Read("resp.max-output-buffer-bytes", k => c.GetInt(k)),
                 RespIdleTimeout = Read("resp.idle-timeout", k => c.GetTimeSpan(k)),
                 ContextKeysFile = c.GetString("security.context-keys-file", ""),
                 TlsCertFile = c.GetString("tls.cert-file", ""),

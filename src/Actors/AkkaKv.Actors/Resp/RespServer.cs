@@ -142,10 +142,16 @@ internal sealed class RespServer : IAsyncDisposable
             SingleReader = true,
             SingleWriter = true,
         });
-        var writing = WriteRepliesAsync(replies.Reader, output, closing);
+        var backlog = new ReplyBacklog(_settings.RespMaxOutputBufferBytes, () =>
+        {
+            _log?.Warning("RESP client {0}: over {1} bytes of replies wait for it to read them (akka-kv.resp.max-output-buffer-bytes); closing the connection",
+                session.RemoteAddress, _settings.RespMaxOutputBufferBytes);
+            closing.Cancel();
+        });
+        var writing = WriteRepliesAsync(replies.Reader, output, backlog, closing);
         try
         {
-            await ReadCommandsAsync(input, session, replies.Writer, closing.Token).ConfigureAwait(false);
+            await ReadCommandsAsync(input, session, replies.Writer, backlog, closing.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or ChannelClosedException)
         {
@@ -186,7 +192,7 @@ internal sealed class RespServer : IAsyncDisposable
         }
     }
 
-    private async Task ReadCommandsAsync(PipeReader input, RespSession session, ChannelWriter<PendingReply> replies, CancellationToken cancel)
+    private async Task ReadCommandsAsync(PipeReader input, RespSession session, ChannelWriter<PendingReply> replies, ReplyBacklog backlog, CancellationToken cancel)
     {
         // One reader per connection: it keeps its place in a command that arrives over many reads.
         var commands = new RespCommandReader(RespLimits.Of(_settings));
@@ -221,6 +227,7 @@ internal sealed class RespServer : IAsyncDisposable
                 }
                 else if (args.Length == 0) continue;
                 else reply = session.Execute(args);
+                backlog.Track(reply.Reply);
                 if (!replies.TryWrite(reply)) await replies.WriteAsync(reply, cancel).ConfigureAwait(false);
                 stop = reply.CloseAfter;
             }
@@ -229,8 +236,16 @@ internal sealed class RespServer : IAsyncDisposable
         }
     }
 
-    private async Task WriteRepliesAsync(ChannelReader<PendingReply> replies, PipeWriter output, CancellationTokenSource closing)
+    private static async Task WriteRepliesAsync(ChannelReader<PendingReply> replies, PipeWriter output, ReplyBacklog backlog, CancellationTokenSource closing)
     {
+        // Bytes of replies written to the output since its last flush: sent (off the backlog) once it flushes.
+        long unflushed = 0;
+        async ValueTask Flush()
+        {
+            await output.FlushAsync(closing.Token).ConfigureAwait(false);
+            backlog.Sent(unflushed);
+            unflushed = 0;
+        }
         try
         {
             while (await replies.WaitToReadAsync(closing.Token).ConfigureAwait(false))
@@ -240,17 +255,18 @@ internal sealed class RespServer : IAsyncDisposable
                     if (!pending.Reply.IsCompleted)
                     {
                         // Send what is ready before waiting on the cluster for the next one.
-                        await output.FlushAsync(closing.Token).ConfigureAwait(false);
+                        await Flush().ConfigureAwait(false);
                     }
                     var value = await pending.Reply.ConfigureAwait(false);
                     RespWriter.Write(output, value, pending.Protocol);
+                    unflushed += RespWriter.SizeOf(value);
                     if (pending.CloseAfter)
                     {
-                        await output.FlushAsync(closing.Token).ConfigureAwait(false);
+                        await Flush().ConfigureAwait(false);
                         return;
                     }
                 }
-                await output.FlushAsync(closing.Token).ConfigureAwait(false);
+                await Flush().ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException) { }

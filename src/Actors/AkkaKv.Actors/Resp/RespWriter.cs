@@ -44,6 +44,23 @@ internal static class RespWriter
         }
     }
 
+    /// <summary>Most bytes a header line takes: the type byte, a 64-bit number in decimal with its sign, CR LF.</summary>
+    private const int HeaderBytes = 23;
+
+    /// <summary>
+    /// How many bytes <see cref="Write"/> puts out for <paramref name="value"/>, from above (headers
+    /// and single lines are counted at their longest): what the connection holds for it until sent.
+    /// </summary>
+    public static long SizeOf(RespValue value) => value switch
+    {
+        RespSimple s => 3 + 3L * s.Text.Length,
+        RespError e => 3 + 3L * e.Message.Length,
+        RespBulk b => HeaderBytes + b.Value.Length + 2,
+        RespArray a => HeaderBytes + a.Items.Sum(SizeOf),
+        RespMap m => HeaderBytes + m.Fields.Sum(f => HeaderBytes + 3L * f.Key.Length + 2 + SizeOf(f.Value)),
+        _ => HeaderBytes,
+    };
+
     public static byte[] ToBytes(RespValue value, int protocol = 2)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -78,6 +78,12 @@ public sealed record KvSettings
     public required int RespMaxPipelined { get; init; }
     /// <summary>Largest reply built for one RESP command (<c>resp.max-reply-bytes</c>).</summary>
     public int RespMaxReplyBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>
+    /// Bytes of finished replies one RESP connection may have waiting for its client to read them
+    /// (<c>resp.max-output-buffer-bytes</c>, Redis's client-output-buffer-limit): past it the
+    /// connection is closed.
+    /// </summary>
+    public int RespMaxOutputBufferBytes { get; init; } = 128 * 1024 * 1024;
     /// <summary>A RESP connection that sends nothing this long is closed (<c>resp.idle-timeout</c>); zero: never.</summary>
     public TimeSpan RespIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Redis's <c>requirepass</c>: the default user's password on the RESP port; empty: none (any client is served).</summary>
@@ -195,6 +201,7 @@ public sealed record KvSettings
         Require(RespMaxCommandBytes >= RespMaxBulkBytes, "resp.max-command-bytes must be at least resp.max-bulk-bytes");
         Require(RespMaxPipelined >= 1, "resp.max-pipelined must be >= 1");
         Require(RespMaxReplyBytes >= MaxBytesPerKey, "resp.max-reply-bytes must be at least limits.max-bytes-per-key (a KV.GET of a full key must fit)");
+        Require(RespMaxOutputBufferBytes >= RespMaxReplyBytes, "resp.max-output-buffer-bytes must be at least resp.max-reply-bytes (the largest single reply must fit)");
         Require(RespIdleTimeout >= TimeSpan.Zero, "resp.idle-timeout must be 0 (never) or positive");
         Require(TlsCertFile.Length > 0 == TlsKeyFile.Length > 0, "tls.cert-file and tls.key-file go together: set both (a PEM certificate and its PEM private key) or neither");
         Require(TlsCaFile.Length == 0 || Tls, "tls.ca-file (mutual TLS on remoting) needs the node's own certificate: set tls.cert-file and tls.key-file too");
