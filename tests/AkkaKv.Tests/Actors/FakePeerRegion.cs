@@ -95,7 +95,7 @@ internal sealed class FakePeerRegion : ReceiveActor
                 sender.Tell(MerkleReplies.Nodes(r, tree, e.Slot, $"peer{index}", peer.GcGeneration));
                 break;
             case MerkleLeavesRequest r:
-                sender.Tell(MerkleReplies.Leaves(r, tree, e.Slot));
+                sender.Tell(MerkleReplies.Leaves(r, tree, e.Slot, _settings.MaxRepairReplyBytes));
                 break;
             case ReplicaFetch f:
                 sender.Tell(new ReplicaFetched(f.RequestId, e.Slot, ValueList.From(FetchPage.Of(

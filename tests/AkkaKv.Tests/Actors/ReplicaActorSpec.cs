@@ -246,6 +246,35 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void An_empty_replica_catches_up_a_peer_whose_leaf_entries_are_far_more_than_one_frame()
+    {
+        // 600 keys of 200 bytes: their (key, digest) entries alone are about 130 KB, against a
+        // frame limit of 64 KiB here (room for the tree's node hashes, 32 KiB at most) and a repair
+        // budget of 2 KiB. The exchange must page the leaf entries as it pages the values, or the
+        // peer's first leaf answer is dropped on the wire.
+        const long frame = 64 * 1024;
+        var settings = _settings with { ReplicationFactor = 2, MaxRepairReplyBytes = 2048 };
+        var keys = Enumerable.Range(0, 600).Select(i => $"{i:D4}{new string('k', 196)}").ToArray();
+        var peerSlot = new SlotId(Slot.Partition, 1);
+        var peer = Sys.ActorOf(ReplicaActor.PropsFor(settings, peerSlot.ToString(), TimeProvider.System));
+        foreach (var key in keys) Put(peer, B(key), B($"v{key[..4]}"), null);
+
+        var wire = Sys.ActorOf(FrameLimitedRelay.PropsFor(frame));
+        wire.Tell(new FrameLimitedRelay.Route(peerSlot, peer, Remote: true));
+        var replica = Sys.ActorOf(ReplicaActor.PropsFor(settings, EntityId, TimeProvider.System, () => wire));
+        wire.Tell(new FrameLimitedRelay.Route(Slot, replica, Remote: false));
+
+        replica.Tell(new ReplicaRead(++_nextRequestId, B(keys[0])), TestActor);
+        Assert.Equal(B("v0000"), Assert.Single(ExpectMsg<ReplicaReadResult>(TimeSpan.FromSeconds(60)).Siblings.Values));
+        foreach (var key in keys) Assert.Equal(B($"v{key[..4]}"), Assert.Single(Read(replica, B(key)).Values));
+
+        wire.Tell(new FrameLimitedRelay.GetWireStats(), TestActor);
+        var stats = ExpectMsg<FrameLimitedRelay.WireStats>(Wait);
+        // Nothing was dropped: every leaf page (and every fetch page) fit the 64 KiB frame.
+        Assert.Empty(stats.Dropped);
+    }
+
+    [Fact]
     public void A_put_minted_long_after_the_coordinator_sent_it_is_replicated_by_the_replica_to_its_peers()
     {
         // The coordinator sent it 10 s ago: it has long moved on to another coordinating replica

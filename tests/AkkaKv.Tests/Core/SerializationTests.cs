@@ -99,6 +99,8 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["MerkleLeavesRequest"] = new SlotEnvelope(new SlotId(4, 0), new MerkleLeavesRequest(6, ValueList.From([4095, 0]))),
         ["MerkleLeaves"] = new MerkleLeaves(6, new SlotId(4, 0), ValueList.From([new MerkleEntry(B("a"), 1UL), new MerkleEntry(Bytes.From([0, 0xFF]), ulong.MaxValue)])),
         ["MerkleLeavesRequest alone"] = new MerkleLeavesRequest(6, ValueList<int>.Empty),
+        ["MerkleLeavesRequest after a key"] = new MerkleLeavesRequest(6, ValueList.From([3]), Bytes.From([0, 0xFF, 7])),
+        ["MerkleLeaves with more"] = new MerkleLeaves(6, new SlotId(4, 0), ValueList.From([new MerkleEntry(B("a"), 1UL)]), More: true),
         ["ReplicaFetch alone"] = new ReplicaFetch(7, ValueList.From([Bytes.From([0])])),
         ["ReplicaFetch"] = new SlotEnvelope(new SlotId(4, 2), new ReplicaFetch(7, ValueList.From([B("a"), B("b")]))),
         ["ReplicaFetched"] = new ReplicaFetched(7, new SlotId(4, 2), ValueList.From([KeyValuePair.Create(B("a"), Siblings), KeyValuePair.Create(B("b"), SiblingSet.Empty)])),

@@ -26,7 +26,10 @@ internal sealed record ExchangeResult(SlotId A, SlotId B, bool InSync, int KeysR
 /// slots are addressed through the shard region, so it does not matter which node holds which.
 /// At most <c>anti-entropy.max-keys-per-exchange</c> keys are repaired per exchange, fewer when
 /// their versions pass <c>limits.max-repair-reply-bytes</c> (each side's fetch reply is a prefix of
-/// the keys asked, paged by bytes: <see cref="FetchPage"/>; the next exchange takes the rest). Two slots at
+/// the keys asked, paged by bytes: <see cref="FetchPage"/>; the next exchange takes the rest). The
+/// (key, digest) entries of the differing leaves come in pages of the same byte budget too
+/// (<see cref="LeafPage"/>), walked until the leaves are done or enough differing keys are found,
+/// so no answer of an exchange depends on the frame limit however many keys a leaf holds. Two slots at
 /// different tombstone-GC generations are not repaired from each other: the one behind is told to
 /// reset (<see cref="GcGenerationSeen"/>).
 /// </summary>
@@ -43,6 +46,9 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
     private readonly int _maxKeys;
     private MerkleNodes? _nodesA, _nodesB;
     private MerkleLeaves? _leavesA, _leavesB;
+    /// <summary>The differing leaves being paged through, and the differing keys found in their pages so far.</summary>
+    private ValueList<int> _leaves = ValueList<int>.Empty;
+    private readonly List<Bytes> _differingKeys = [];
     private ReplicaFetched? _fetchedA, _fetchedB;
     private long _bytes;
     private int _nodesCompared;
@@ -139,7 +145,11 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
             return;
         }
         var next = a.Level + 1;
-        if (next == _shape.Depth) AskBoth(new MerkleLeavesRequest(_id, ValueList.From(differing)));
+        if (next == _shape.Depth)
+        {
+            _leaves = ValueList.From(differing);
+            AskBoth(new MerkleLeavesRequest(_id, _leaves));
+        }
         else AskBoth(new MerkleNodesRequest(_id, next, ValueList.From(differing)));
     }
 
@@ -147,8 +157,19 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
     {
         if (IsA(m.Slot)) _leavesA = m; else _leavesB = m;
         if (_leavesA is not { } a || _leavesB is not { } b) return;
+        _leavesA = _leavesB = null;
         _bytes += a.Entries.Sum(e => (long)e.Key.Length + 8) + b.Entries.Sum(e => (long)e.Key.Length + 8);
-        var keys = MerkleTree.DifferingKeys(a.Entries, b.Entries).Take(_maxKeys).ToArray();
+        // Each side answers a page of its entries (LeafPage, paged by bytes); keys are compared up
+        // to where the shorter page ends, and the next pages start there, until the leaves are
+        // done or max-keys-per-exchange differing keys are found.
+        var compared = LeafPage.Compare(new LeafPage(a.Entries, a.More), new LeafPage(b.Entries, b.More));
+        _differingKeys.AddRange(compared.Differing);
+        if (compared.Next is { } next && _differingKeys.Count < _maxKeys)
+        {
+            AskBoth(new MerkleLeavesRequest(_id, _leaves, next));
+            return;
+        }
+        var keys = _differingKeys.Take(_maxKeys).ToArray();
         if (keys.Length == 0)
         {
             Finish(inSync: false, error: null);

@@ -30,13 +30,13 @@ internal static class MerkleReplies
             ValueList.From(indexes), ValueList.From(hashes), gcGeneration);
     }
 
-    /// <summary>The entries of the requested leaves (unknown leaf indexes are skipped), in key order.</summary>
-    public static MerkleLeaves Leaves(MerkleLeavesRequest request, MerkleTree tree, SlotId slot)
+    /// <summary>
+    /// A page of the entries of the requested leaves (unknown leaf indexes are skipped) after the
+    /// request's cursor, in key order, within <paramref name="budget"/> bytes (<c>limits.max-repair-reply-bytes</c>).
+    /// </summary>
+    public static MerkleLeaves Leaves(MerkleLeavesRequest request, MerkleTree tree, SlotId slot, long budget)
     {
-        var entries = new List<MerkleEntry>();
-        foreach (var leaf in request.Leaves)
-            if (leaf >= 0 && leaf < tree.Shape.LeafCount) entries.AddRange(tree.LeafEntries(leaf));
-        entries.Sort((a, b) => a.Key.CompareTo(b.Key));
-        return new MerkleLeaves(request.RequestId, slot, ValueList.From(entries));
+        var page = LeafPage.Of(tree, request.Leaves, request.After, budget);
+        return new MerkleLeaves(request.RequestId, slot, page.Entries, page.More);
     }
 }

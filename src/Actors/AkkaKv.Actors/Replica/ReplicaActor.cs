@@ -307,7 +307,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 HandlePurge(purge);
                 break;
             case MerkleLeavesRequest request:
-                Sender.Tell(MerkleReplies.Leaves(request, _tree, _slot));
+                Sender.Tell(MerkleReplies.Leaves(request, _tree, _slot, _settings.MaxRepairReplyBytes));
                 break;
             case ReplicaFetch fetch:
                 // Paged by bytes (limits.max-repair-reply-bytes): a prefix of the keys asked, at

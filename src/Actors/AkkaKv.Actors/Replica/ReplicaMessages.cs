@@ -74,11 +74,14 @@ internal sealed record MerkleNodesRequest(long RequestId, int Level, ValueList<i
 internal sealed record MerkleNodes(long RequestId, SlotId Slot, string Node, ulong Root, int Depth, int Fanout, int Level,
     ValueList<int> Indexes, ValueList<ulong> ChildHashes, long GcGeneration = 0) : IKvMessage;
 
-/// <summary>Anti-entropy: every (key, digest) in the tree's leaves <paramref name="Leaves"/>.</summary>
-internal sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves) : IReplicaCommand;
+/// <summary>
+/// Anti-entropy: the (key, digest) entries in the tree's leaves <paramref name="Leaves"/> whose keys
+/// sort after <paramref name="After"/> (all when null), one page of them (<see cref="LeafPage"/>).
+/// </summary>
+internal sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves, Bytes? After = null) : IReplicaCommand;
 
-/// <summary>The entries of the requested leaves, in key order.</summary>
-internal sealed record MerkleLeaves(long RequestId, SlotId Slot, ValueList<MerkleEntry> Entries) : IKvMessage;
+/// <summary>A page of the entries of the requested leaves, in key order; <paramref name="More"/>: entries are left after it.</summary>
+internal sealed record MerkleLeaves(long RequestId, SlotId Slot, ValueList<MerkleEntry> Entries, bool More = false) : IKvMessage;
 
 /// <summary>Anti-entropy: the sibling sets this replica holds for <paramref name="Keys"/> (empty when absent).</summary>
 internal sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys) : IReplicaCommand;

@@ -143,8 +143,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 foreach (var h in m.ChildHashes) w.WriteFixedLong((long)h);
                 w.WriteVarLong(m.GcGeneration);
                 break;
-            case MerkleLeavesRequest m: w.WriteVarLong(m.RequestId); WriteInts(w, m.Leaves); break;
-            case MerkleLeaves m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); WriteEntries(w, m.Entries); break;
+            case MerkleLeavesRequest m: w.WriteVarLong(m.RequestId); WriteInts(w, m.Leaves); w.WriteNullableBytes(m.After); break;
+            case MerkleLeaves m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); WriteEntries(w, m.Entries); w.WriteBool(m.More); break;
             case ReplicaFetch m:
                 w.WriteVarLong(m.RequestId); w.WriteInt(m.Keys.Count);
                 foreach (var k in m.Keys) w.WriteBytes(k);
@@ -255,11 +255,11 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 for (var i = 0; i < hashes.Length; i++) hashes[i] = (ulong)r.ReadFixedLong();
                 return new MerkleNodes(id, slot, node, root, depth, fanout, level, indexes, ValueList.From(hashes), r.ReadVarLong());
             }
-            case "AL": return new MerkleLeavesRequest(r.ReadVarLong(), ReadInts(r));
+            case "AL": return new MerkleLeavesRequest(r.ReadVarLong(), ReadInts(r), r.ReadNullableBytes());
             case "AE":
             {
                 var id = r.ReadVarLong(); var slot = r.ReadSlot();
-                return new MerkleLeaves(id, slot, ReadEntries(r));
+                return new MerkleLeaves(id, slot, ReadEntries(r), r.ReadBool());
             }
             case "AF":
             {
