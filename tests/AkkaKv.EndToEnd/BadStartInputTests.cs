@@ -56,6 +56,7 @@ public sealed class BadStartInputTests(ITestOutputHelper output) : IDisposable
             new("timeout that is not a duration", ["--config", Config("timeout", "akka-kv.replica.catch-up-timeout = -1s")], 1, "akka-kv.replica.catch-up-timeout: '-1s' is not a valid value"),
             new("timeout of zero", ["--config", Config("zero", "akka-kv.replica.catch-up-timeout = 0s")], 1, "replica.catch-up-timeout must be positive"),
             new("reply cap below a key's size", ["--config", Config("reply", "akka-kv.resp.max-reply-bytes = 1000")], 1, "resp.max-reply-bytes must be at least limits.max-bytes-per-key"),
+            new("remoting frame too small for N x max-bytes-per-key", ["--config", Config("frame", "akka.remote.dot-netty.tcp.maximum-frame-size = 16 MiB")], 1, "must hold replication.n x limits.max-bytes-per-key"),
             new("output buffer cap below the reply cap", ["--config", Config("outbuf", "akka-kv.resp.max-output-buffer-bytes = 1000")], 1, "resp.max-output-buffer-bytes must be at least resp.max-reply-bytes"),
             new("context keys file with a bad line", ["--context-keys", keys], 1, "bad-keys"),
             new("certificate file that is not a certificate", ["--tls-cert", garbagePem, "--tls-key", garbagePem], 1, "are not a PEM certificate and its private key"),

@@ -61,7 +61,7 @@ public sealed class KvClient : IKvClient
               actor.provider = remote
               remote {
                 log-remote-lifecycle-events = off
-                dot-netty.tcp { hostname = "{{bindHost}}", port = 0, maximum-frame-size = 16 MiB }
+                dot-netty.tcp { hostname = "{{bindHost}}", port = 0, maximum-frame-size = 32 MiB }
               }
             }
             """).WithFallback(ProtocolSerializer.ClientConfig);

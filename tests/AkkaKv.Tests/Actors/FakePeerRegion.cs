@@ -98,8 +98,9 @@ internal sealed class FakePeerRegion : ReceiveActor
                 sender.Tell(MerkleReplies.Leaves(r, tree, e.Slot, _settings.MaxRepairReplyBytes));
                 break;
             case ReplicaFetch f:
-                sender.Tell(new ReplicaFetched(f.RequestId, e.Slot, ValueList.From(FetchPage.Of(
-                    f.Keys.Select(k => KeyValuePair.Create(k, peer.Keys.GetValueOrDefault(k) ?? SiblingSet.Empty)), _settings.MaxRepairReplyBytes))));
+                var page = FetchPage.Page(f.Keys.Select(k => KeyValuePair.Create(k, peer.Keys.GetValueOrDefault(k) ?? SiblingSet.Empty)),
+                    _settings.MaxRepairReplyBytes, f.Except?.ToHashSet());
+                sender.Tell(new ReplicaFetched(f.RequestId, e.Slot, ValueList.From(page.Entries), page.Truncated));
                 break;
             case ListTombstones l:
                 sender.Tell(new TombstoneList(l.RequestId, e.Slot, peer.GcGeneration, ValueList<MerkleEntry>.Empty));

@@ -173,7 +173,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     // ---- repair paged by bytes (limits.max-repair-reply-bytes) ----
 
     /// <summary>akka.remote's maximum-frame-size on a node (hocon/cluster.conf): a larger frame is dropped.</summary>
-    private const long FrameBytes = 16 * 1024 * 1024;
+    private const long FrameBytes = 32 * 1024 * 1024;
 
     private static readonly string[] FortyKeys = Enumerable.Range(0, 40).Select(i => $"big{i:D2}").ToArray();
 
@@ -272,6 +272,37 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
         var stats = ExpectMsg<FrameLimitedRelay.WireStats>(Wait);
         // Nothing was dropped: every leaf page (and every fetch page) fit the 64 KiB frame.
         Assert.Empty(stats.Dropped);
+    }
+
+    [Fact]
+    public void An_empty_replica_catches_up_a_key_whose_versions_are_larger_than_a_frame()
+    {
+        // Five concurrent versions of 1 MiB each (as five replicas writing at once can leave),
+        // against a frame limit of 3 MiB here and a repair budget of 1.5 MiB: the key cannot travel
+        // whole, so the exchange moves it sibling page by sibling page.
+        const long frame = 3 * 1024 * 1024;
+        var settings = _settings with { ReplicationFactor = 2, MaxRepairReplyBytes = 3 * 512 * 1024 };
+        var peerSlot = new SlotId(Slot.Partition, 1);
+        var peer = Sys.ActorOf(ReplicaActor.PropsFor(settings, peerSlot.ToString(), TimeProvider.System));
+        var versions = SiblingSet.Of(Enumerable.Range(0, 5).Select(i =>
+            new Sibling(new Dot($"n{i}/1.00000000000{i}", 1), VersionVector.Empty, BigValue(i), 1_000 + i)));
+        peer.Tell(new ReplicaMerge(++_nextRequestId, B("big"), versions, AckWanted: true), TestActor);
+        ExpectMsg<ReplicaMergeDone>(Wait);
+        peer.Tell(new ReplicaRead(++_nextRequestId, B("big")), TestActor);
+        Assert.Equal(versions, ExpectMsg<ReplicaReadResult>(Wait).Siblings);
+
+        var wire = Sys.ActorOf(FrameLimitedRelay.PropsFor(frame));
+        wire.Tell(new FrameLimitedRelay.Route(peerSlot, peer, Remote: true));
+        var replica = Sys.ActorOf(ReplicaActor.PropsFor(settings, EntityId, TimeProvider.System, () => wire));
+        wire.Tell(new FrameLimitedRelay.Route(Slot, replica, Remote: false));
+
+        replica.Tell(new ReplicaRead(++_nextRequestId, B("big")), TestActor);
+        Assert.Equal(versions, ExpectMsg<ReplicaReadResult>(TimeSpan.FromSeconds(60)).Siblings);
+
+        wire.Tell(new FrameLimitedRelay.GetWireStats(), TestActor);
+        var stats = ExpectMsg<FrameLimitedRelay.WireStats>(Wait);
+        Assert.Empty(stats.Dropped);
+        Assert.True(stats.Largest <= settings.MaxRepairReplyBytes, $"largest frame {stats.Largest} bytes");
     }
 
     [Fact]

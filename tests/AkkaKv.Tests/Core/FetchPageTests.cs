@@ -121,13 +121,52 @@ public sealed class FetchPageTests(ITestOutputHelper output)
     {
         Gen.Select(GenEntry.List[0, 30], Gen.Long[1, 40_000]).Sample((entries, budget) =>
         {
-            var page = FetchPage.Of(entries, budget);
-            Assert.Equal(entries.Take(page.Count), page);
+            var reply = FetchPage.Page(entries, budget);
+            var page = reply.Entries;
             Assert.Equal(entries.Count > 0, page.Count > 0);
             var used = page.Sum(Size);
-            // Within the budget, or the first key alone; and the next key would not have fit.
-            Assert.True(used <= budget || page.Count == 1, $"{page.Count} keys, {used} bytes, budget {budget}");
+            if (reply.Truncated is { } dots)
+            {
+                // The first key alone was over the budget: part of its versions, within the budget
+                // or one sibling, and the dots of all of them.
+                var (key, part) = Assert.Single(page);
+                Assert.Equal(entries[0].Key, key);
+                Assert.True(Size(entries[0]) > budget);
+                Assert.True(part.Count >= 1 && part.Count < entries[0].Value.Count);
+                Assert.All(part.Siblings, s => Assert.Contains(s, entries[0].Value.Siblings));
+                Assert.True(used <= budget || part.Count == 1, $"part of {part.Count} siblings, {used} bytes, budget {budget}");
+                Assert.Equal(entries[0].Value.Siblings.Select(s => s.Dot), dots);
+                return;
+            }
+            Assert.Equal(entries.Take(page.Count), page);
+            // Within the budget, or the first key alone (one sibling at most); and the next key would not have fit.
+            Assert.True(used <= budget || (page.Count == 1 && page[0].Value.Count <= 1), $"{page.Count} keys, {used} bytes, budget {budget}");
             if (page.Count < entries.Count) Assert.True(used + Size(entries[page.Count]) > budget);
         }, iter: 500, print: t => $"{t.Item1.Count} entries, budget {t.Item2}", writeLine: output.WriteLine);
+    }
+
+    [Fact]
+    public void A_key_over_the_budget_comes_in_pages_of_its_siblings_that_add_up_to_the_whole_set()
+    {
+        // As an exchange asks: each time without the dots it already has, until a page is whole.
+        Gen.Select(GenEntry, Gen.Long[1, 4_000]).Sample((entry, budget) =>
+        {
+            var have = new HashSet<Dot>();
+            var received = SiblingSet.Empty;
+            for (var pages = 0; ; pages++)
+            {
+                Assert.True(pages <= entry.Value.Count, $"{pages} pages for {entry.Value.Count} siblings");
+                var reply = FetchPage.Page([entry], budget, have);
+                var (key, part) = Assert.Single(reply.Entries);
+                Assert.Equal(entry.Key, key);
+                Assert.True(Size(reply.Entries[0]) <= Math.Max(budget, Size(KeyValuePair.Create(key, part))) && (part.Count <= 1 || Size(reply.Entries[0]) <= budget));
+                Assert.DoesNotContain(part.Siblings, s => have.Contains(s.Dot));
+                received = received.Merge(part);
+                have.UnionWith(part.Siblings.Select(s => s.Dot));
+                if (reply.Truncated is null) break;
+                Assert.NotEqual(0, part.Count);
+            }
+            Assert.Equal(entry.Value, received);
+        }, iter: 500, print: t => $"{t.Item1.Value.Count} siblings of {Size(t.Item1)} bytes, budget {t.Item2}", writeLine: output.WriteLine);
     }
 }

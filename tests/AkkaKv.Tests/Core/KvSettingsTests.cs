@@ -123,6 +123,20 @@ public sealed class KvSettingsTests
     }
 
     [Fact]
+    public void A_remoting_frame_that_cannot_hold_N_times_max_bytes_per_key_is_refused_and_the_default_holds_it()
+    {
+        var defaults = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig());
+        Assert.Equal(32L * 1024 * 1024, defaults.RemoteFrameBytes);
+        Assert.True(defaults.RemoteFrameBytes >= defaults.ReplicationFactor * (long)defaults.MaxBytesPerKey + KvSettings.FrameMarginBytes);
+
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka.remote.dot-netty.tcp.maximum-frame-size = 16 MiB")));
+        Assert.StartsWith("akka-kv: akka.remote.dot-netty.tcp.maximum-frame-size (16777216 bytes) must hold replication.n x limits.max-bytes-per-key (3 x 8388608) plus 1 MiB", e.Message);
+        // Lowering the per-key limit instead is enough.
+        var lower = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka.remote.dot-netty.tcp.maximum-frame-size = 16 MiB\nakka-kv.limits.max-bytes-per-key = 4194304"));
+        Assert.Equal(4194304, lower.MaxBytesPerKey);
+    }
+
+    [Fact]
     public void A_partition_count_that_is_not_a_power_of_two_is_refused()
     {
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.ring.partitions = 100")));

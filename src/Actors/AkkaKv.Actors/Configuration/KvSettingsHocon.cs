@@ -21,6 +21,9 @@ public static class KvSettingsHocon
         ("replica.sync-page-keys", "replica.catch-up-max-keys"),
     ];
 
+    /// <summary>akka.remote's largest frame, checked against <see cref="KvSettings.MaxBytesPerKey"/> (see <see cref="KvSettings.RemoteFrameBytes"/>).</summary>
+    public const string FrameSizeKey = "akka.remote.dot-netty.tcp.maximum-frame-size";
+
     extension(KvSettings)
     {
         /// <summary>The settings in <paramref name="root"/>'s <c>akka-kv</c> section, validated.</summary>
@@ -96,6 +99,7 @@ public static class KvSettingsHocon
                 MaxBytesPerKey = Read("limits.max-bytes-per-key", k => c.GetInt(k)),
                 MaxRequestsInFlight = Read("limits.max-requests-in-flight", k => c.GetInt(k)),
                 MaxRepairReplyBytes = Read("limits.max-repair-reply-bytes", k => c.GetInt(k)),
+                RemoteFrameBytes = root.HasPath(FrameSizeKey) ? root.GetByteSize(FrameSizeKey) ?? 0 : 0,
                 SnapshotEvery = Read("replica.snapshot-every", k => c.GetInt(k)),
                 Durability = Read("storage.durability", k => c.GetString(k) switch
                 {

@@ -92,7 +92,7 @@ public static class ClientEndpoint
                 log-remote-lifecycle-events = off
                 untrusted-mode = on
                 trusted-selection-paths = ["{{NodeActors.LocalPath(NodeActors.Gateway)}}"]
-                dot-netty.tcp { hostname = "{{host}}", port = {{port}}, maximum-frame-size = 16 MiB }
+                dot-netty.tcp { hostname = "{{host}}", port = {{port}}, maximum-frame-size = 32 MiB }
               }
             }
             """).WithFallback(ProtocolSerializer.ClientConfig);

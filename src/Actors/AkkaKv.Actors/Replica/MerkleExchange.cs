@@ -50,6 +50,13 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
     private ValueList<int> _leaves = ValueList<int>.Empty;
     private readonly List<Bytes> _differingKeys = [];
     private ReplicaFetched? _fetchedA, _fetchedB;
+    /// <summary>
+    /// A key whose versions on one side are over the repair budget, moved sibling page by sibling
+    /// page; what each side holds of it (or has been sent); whether each side has more to send.
+    /// </summary>
+    private Bytes? _bigKey;
+    private readonly HashSet<Dot> _heldByA = [], _heldByB = [];
+    private bool _pagingA, _pagingB;
     private long _bytes;
     private int _nodesCompared;
     private int _keysRepaired;
@@ -78,7 +85,8 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
         Receive<ReplicaFetched>(m => m.RequestId == _id, OnFetched);
         Receive<ReplicaMergeDone>(m => m.RequestId == _id, _ =>
         {
-            if (--_acksPending == 0) Finish(inSync: false, error: null);
+            _acksPending--;
+            FinishWhenDone();
         });
         Receive<StepTimeout>(_ => Finish(inSync: false, error: $"a replica did not answer within {_stepTimeout.TotalSeconds:0.#} s"));
     }
@@ -180,9 +188,19 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
 
     private void OnFetched(ReplicaFetched m)
     {
+        if (_bigKey is not null)
+        {
+            OnBigKeyPage(m);
+            return;
+        }
         if (IsA(m.Slot)) _fetchedA = m; else _fetchedB = m;
         if (_fetchedA is not { } a || _fetchedB is not { } b) return;
         Timers.Cancel("step");
+        if (a.Truncated is not null || b.Truncated is not null)
+        {
+            StartBigKey(a, b);
+            return;
+        }
         // Each reply is a prefix of the keys asked, paged by bytes (FetchPage), at least the first:
         // only the keys both sides sent are repaired now (a key one side left out is not absent
         // there, only not sent). The rest still differ, so the next exchange of the pair fetches them.
@@ -198,7 +216,67 @@ internal sealed class MerkleExchange : ReceiveActor, IWithTimers
             if (!merged.Equals(other)) { Send(_b, key, mine); repaired = true; }
             if (repaired) _keysRepaired++;
         }
-        if (_acksPending == 0) Finish(inSync: false, error: null);
+        FinishWhenDone();
+    }
+
+    /// <summary>
+    /// The first key asked is over the repair budget on at least one side, which sent part of its
+    /// versions and the dots of all of them. Each side is sent what it lacks of the other's part,
+    /// and a side with more is asked for its versions the other does not hold, page by page, until
+    /// it has nothing left the other lacks. Merging part of a key's versions is safe: a merge
+    /// keeps every sibling no other one supersedes, so the pages add up to the whole merge.
+    /// </summary>
+    private void StartBigKey(ReplicaFetched a, ReplicaFetched b)
+    {
+        var (key, partA) = a.Entries[0];
+        var partB = b.Entries.Count > 0 && b.Entries[0].Key.Equals(key) ? b.Entries[0].Value : SiblingSet.Empty;
+        _bigKey = key;
+        _heldByA.UnionWith(a.Truncated ?? partA.Siblings.Select(s => s.Dot));
+        _heldByB.UnionWith(b.Truncated ?? partB.Siblings.Select(s => s.Dot));
+        _pagingA = a.Truncated is not null;
+        _pagingB = b.Truncated is not null;
+        var sent = Deliver(_b, _heldByB, partA) | Deliver(_a, _heldByA, partB);
+        if (sent) _keysRepaired++;
+        if (_pagingA) AskForMore(_a, _heldByB);
+        if (_pagingB) AskForMore(_b, _heldByA);
+        FinishWhenDone();
+    }
+
+    private void OnBigKeyPage(ReplicaFetched m)
+    {
+        var fromA = IsA(m.Slot);
+        var part = m.Entries.Count > 0 ? m.Entries[0].Value : SiblingSet.Empty;
+        var heldByOther = fromA ? _heldByB : _heldByA;
+        var sentNew = Deliver(fromA ? _b : _a, heldByOther, part);
+        // More left only while each page brings versions the other side lacks (it always does:
+        // the page leaves out what the other holds), so this ends.
+        var more = m.Truncated is not null && sentNew;
+        if (fromA) _pagingA = more; else _pagingB = more;
+        if (more) AskForMore(m.Slot, heldByOther);
+        FinishWhenDone();
+    }
+
+    /// <summary>Sends <paramref name="to"/> the siblings of <paramref name="part"/> it does not hold; true when there were any.</summary>
+    private bool Deliver(SlotId to, HashSet<Dot> heldByTo, SiblingSet part)
+    {
+        _bytes += FetchPage.SizeOf(_bigKey!, part);
+        var missing = part.Siblings.Where(s => !heldByTo.Contains(s.Dot)).ToList();
+        if (missing.Count == 0) return false;
+        heldByTo.UnionWith(missing.Select(s => s.Dot));
+        Send(to, _bigKey!, SiblingSet.Of(missing));
+        return true;
+    }
+
+    private void AskForMore(SlotId from, HashSet<Dot> heldByOther)
+    {
+        _region.Tell(new SlotEnvelope(from, new ReplicaFetch(_id, ValueList.From([_bigKey!]), ValueList.From(heldByOther))));
+        Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
+    }
+
+    /// <summary>Finishes once every merge sent is acknowledged and no side has versions left to page; until then a step must answer in time.</summary>
+    private void FinishWhenDone()
+    {
+        if (_acksPending == 0 && !_pagingA && !_pagingB) Finish(inSync: false, error: null);
         else Timers.StartSingleTimer("step", StepTimeout.Instance, _stepTimeout);
     }
 

@@ -312,8 +312,9 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             case ReplicaFetch fetch:
                 // Paged by bytes (limits.max-repair-reply-bytes): a prefix of the keys asked, at
                 // least the first, so the reply fits a remoting frame whatever the value sizes.
-                Sender.Tell(new ReplicaFetched(fetch.RequestId, _slot,
-                    ValueList.From(FetchPage.Of(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))), _settings.MaxRepairReplyBytes))));
+                var reply = FetchPage.Page(fetch.Keys.Select(k => KeyValuePair.Create(k, _state.Get(k))), _settings.MaxRepairReplyBytes,
+                    fetch.Except?.ToHashSet());
+                Sender.Tell(new ReplicaFetched(fetch.RequestId, _slot, ValueList.From(reply.Entries), reply.Truncated));
                 break;
             case StopReplica:
                 // Stops after every in-flight persist handler has run, so pending writes are still acked.

@@ -83,11 +83,18 @@ internal sealed record MerkleLeavesRequest(long RequestId, ValueList<int> Leaves
 /// <summary>A page of the entries of the requested leaves, in key order; <paramref name="More"/>: entries are left after it.</summary>
 internal sealed record MerkleLeaves(long RequestId, SlotId Slot, ValueList<MerkleEntry> Entries, bool More = false) : IKvMessage;
 
-/// <summary>Anti-entropy: the sibling sets this replica holds for <paramref name="Keys"/> (empty when absent).</summary>
-internal sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys) : IReplicaCommand;
+/// <summary>
+/// Anti-entropy: the sibling sets this replica holds for <paramref name="Keys"/> (empty when
+/// absent), paged by bytes (<see cref="FetchPage.Page"/>), without the siblings whose dots are in
+/// <paramref name="Except"/> (the exchange has those from the other side already).
+/// </summary>
+internal sealed record ReplicaFetch(long RequestId, ValueList<Bytes> Keys, ValueList<Dot>? Except = null) : IReplicaCommand;
 
-/// <summary>The sibling sets for a <see cref="ReplicaFetch"/>, in its key order.</summary>
-internal sealed record ReplicaFetched(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries) : IKvMessage;
+/// <summary>
+/// The sibling sets for a <see cref="ReplicaFetch"/>, in its key order. <paramref name="Truncated"/>,
+/// when set: the only entry is part of its key's versions, and these are the dots of all of them here.
+/// </summary>
+internal sealed record ReplicaFetched(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries, ValueList<Dot>? Truncated = null) : IKvMessage;
 
 /// <summary>
 /// Tombstone GC: up to <paramref name="Max"/> of the replica's keys whose every sibling is a

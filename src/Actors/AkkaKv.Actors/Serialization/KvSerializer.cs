@@ -95,6 +95,23 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         return ValueList.From(entries);
     }
 
+    /// <summary>A nullable list of dots: a presence flag, then the count and each dot's actor and counter.</summary>
+    private static void WriteDots(KvWriter w, ValueList<Dot>? dots)
+    {
+        w.WriteBool(dots is not null);
+        if (dots is null) return;
+        w.WriteInt(dots.Count);
+        foreach (var d in dots) { w.WriteString(d.Actor); w.WriteVarLong(d.Counter); }
+    }
+
+    private static ValueList<Dot>? ReadDots(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var dots = new Dot[r.ReadCount()];
+        for (var i = 0; i < dots.Length; i++) dots[i] = new Dot(r.ReadString(), r.ReadVarLong());
+        return ValueList.From(dots);
+    }
+
     private static void WriteInts(KvWriter w, ValueList<int> values)
     {
         w.WriteInt(values.Count);
@@ -148,10 +165,12 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case ReplicaFetch m:
                 w.WriteVarLong(m.RequestId); w.WriteInt(m.Keys.Count);
                 foreach (var k in m.Keys) w.WriteBytes(k);
+                WriteDots(w, m.Except);
                 break;
             case ReplicaFetched m:
                 w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
                 foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
+                WriteDots(w, m.Truncated);
                 break;
             case ReplicaIncarnated m: w.WriteString(m.ActorId); break;
             case SiblingsMerged m: w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
@@ -266,14 +285,14 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var id = r.ReadVarLong();
                 var keys = new Bytes[r.ReadCount()];
                 for (var i = 0; i < keys.Length; i++) keys[i] = r.ReadBytes();
-                return new ReplicaFetch(id, ValueList.From(keys));
+                return new ReplicaFetch(id, ValueList.From(keys), ReadDots(r));
             }
             case "AD":
             {
                 var id = r.ReadVarLong(); var slot = r.ReadSlot();
                 var entries = new KeyValuePair<Bytes, SiblingSet>[r.ReadCount()];
                 for (var i = 0; i < entries.Length; i++) entries[i] = KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings());
-                return new ReplicaFetched(id, slot, ValueList.From(entries));
+                return new ReplicaFetched(id, slot, ValueList.From(entries), ReadDots(r));
             }
             case "I": return new ReplicaIncarnated(r.ReadString());
             case "M": return new SiblingsMerged(r.ReadBytes(), r.ReadSiblings());

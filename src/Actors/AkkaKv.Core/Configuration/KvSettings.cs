@@ -32,6 +32,15 @@ public sealed record KvSettings
     /// (see <see cref="AkkaKv.Replica.FetchPage"/>); the rest wait for the next exchange.
     /// </summary>
     public int MaxRepairReplyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// akka.remote's <c>maximum-frame-size</c> on this node (0: not known, e.g. no remoting): the
+    /// largest message between nodes. Checked against what a message may have to carry.
+    /// </summary>
+    public long RemoteFrameBytes { get; init; }
+
+    /// <summary>Room in a frame for a message's own fields besides the versions it carries.</summary>
+    public const long FrameMarginBytes = 1024 * 1024;
     public required int SnapshotEvery { get; init; }
     /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
     public required StorageDurability Durability { get; init; }
@@ -164,6 +173,13 @@ public sealed record KvSettings
         Require(MaxBytesPerKey >= MaxValueBytes, "limits.max-bytes-per-key must be at least limits.max-value-bytes");
         Require(MaxRequestsInFlight >= 1, "limits.max-requests-in-flight must be >= 1");
         Require(MaxRepairReplyBytes >= 1, "limits.max-repair-reply-bytes must be >= 1");
+        // A key's versions travel whole in a read's or a write's answer. Each of the N replicas that
+        // can mint a version refuses a put that would take the key past max-bytes-per-key, but N of
+        // them writing at once (each before it sees the others) can leave N times that.
+        Require(RemoteFrameBytes == 0 || RemoteFrameBytes >= (long)ReplicationFactor * MaxBytesPerKey + FrameMarginBytes,
+            $"akka.remote.dot-netty.tcp.maximum-frame-size ({RemoteFrameBytes} bytes) must hold replication.n x limits.max-bytes-per-key ({ReplicationFactor} x {MaxBytesPerKey}) plus 1 MiB: a key written concurrently through its N replicas can hold that much, and its versions travel in one message; raise the frame size or lower max-bytes-per-key");
+        Require(RemoteFrameBytes == 0 || RemoteFrameBytes >= (long)MaxRepairReplyBytes + MaxValueBytes + FrameMarginBytes,
+            $"akka.remote.dot-netty.tcp.maximum-frame-size ({RemoteFrameBytes} bytes) must hold limits.max-repair-reply-bytes plus limits.max-value-bytes ({MaxRepairReplyBytes} + {MaxValueBytes}) plus 1 MiB: the largest repair reply");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
         Require(Enum.IsDefined(Journal), $"storage.journal must be sqlite or postgresql, got {Journal}");
         if (Journal == JournalBackend.PostgreSql)
