@@ -1,3 +1,4 @@
+using AkkaKv.Merkle;
 using Akka.Configuration;
 using AkkaKv.Configuration;
 using AkkaKv.Hosting;
@@ -134,6 +135,14 @@ public sealed class KvSettingsTests
         // Lowering the per-key limit instead is enough.
         var lower = KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka.remote.dot-netty.tcp.maximum-frame-size = 16 MiB\nakka-kv.limits.max-bytes-per-key = 4194304"));
         Assert.Equal(4194304, lower.MaxBytesPerKey);
+    }
+
+    [Fact]
+    public void A_tree_shape_over_2_to_the_20_leaves_is_refused_at_start()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.anti-entropy.tree-fanout = 1024\nakka-kv.anti-entropy.tree-depth = 3")));
+        Assert.StartsWith("akka-kv: anti-entropy.tree-fanout ^ anti-entropy.tree-depth must be at most 2^20 leaves (1024^3 is more)", e.Message);
+        Assert.Equal(1 << 20, MerkleShape.Of(KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig("akka-kv.anti-entropy.tree-fanout = 1024\nakka-kv.anti-entropy.tree-depth = 2"))).LeafCount);
     }
 
     [Fact]

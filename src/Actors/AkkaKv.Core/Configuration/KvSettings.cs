@@ -209,6 +209,8 @@ public sealed record KvSettings
         Require(TombstoneGcMaxPerPartition >= 1, "anti-entropy.tombstone-gc-max-per-partition must be >= 1");
         Require(MerkleFanout >= 2 && (MerkleFanout & (MerkleFanout - 1)) == 0, "anti-entropy.tree-fanout must be a power of two >= 2");
         Require(MerkleDepth >= 1, "anti-entropy.tree-depth must be >= 1");
+        Require(MerkleFanout < 2 || (long)BitOperations.Log2((uint)MerkleFanout) * MerkleDepth <= AkkaKv.Merkle.MerkleShape.MaxLeafBits,
+            $"anti-entropy.tree-fanout ^ anti-entropy.tree-depth must be at most 2^{AkkaKv.Merkle.MerkleShape.MaxLeafBits} leaves ({MerkleFanout}^{MerkleDepth} is more): an exchange's node hashes must fit a remoting frame");
         Require(RespMaxConnections >= 1, "resp.max-connections must be >= 1");
         Require(RespMaxBulkBytes >= MaxValueBytes && RespMaxBulkBytes >= MaxKeyBytes,
             "resp.max-bulk-bytes must be at least limits.max-value-bytes and limits.max-key-bytes (so an oversize value gets a clear error, not a protocol error)");

@@ -26,8 +26,12 @@ public sealed record MerkleShape
     /// <inheritdoc cref="DefaultFanout"/>
     public const int DefaultDepth = 3;
 
-    /// <summary>At most 2^24 leaves: a tree's fixed arrays stay under ~200 MB even for a mistaken shape.</summary>
-    public const int MaxLeafBits = 24;
+    /// <summary>
+    /// At most 2^20 leaves: a tree's fixed arrays stay under ~15 MB even for a mistaken shape, and
+    /// an exchange's answer for the level above the leaves (8 bytes per child hash, when every
+    /// node differs) stays at 8 MiB, well inside a remoting frame.
+    /// </summary>
+    public const int MaxLeafBits = 20;
 
     public MerkleShape(int partitionBits, int fanout = DefaultFanout, int depth = DefaultDepth)
     {
