@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local AkkaKv cluster on 127.0.0.1: three node processes n1..n3 (remoting ports 4001..4003,
-# Redis-protocol ports 6381..6383), each with its own SQLite journal under ./data/<node>, or with
+# Redis-protocol ports 6381..6383, HTTP ports 8001..8003 for /metrics and /health/*), each with its own SQLite journal under ./data/<node>, or with
 # AKKAKV_JOURNAL=postgresql AKKAKV_POSTGRES="Host=...;Username=...;Password=..." its own database
 # (akkakv_n1, ...) on that PostgreSQL server (the nodes read both variables from the environment).
 #   ./cluster.sh start          build, start n1 n2 n3, wait until all are members
@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 # AKKAKV_DATA=/some/dir ./cluster.sh start: the nodes' data dirs under another root (default ./data).
 DATA=${AKKAKV_DATA:-data}
-# AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385).
+# AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385, HTTP 8001..8005).
 NODES=($(seq -f 'n%g' 1 "${AKKAKV_CLUSTER_SIZE:-3}"))
 SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
 
@@ -69,6 +69,7 @@ client_endpoint_of() { if [[ $REMOTE_TLS == 1 ]]; then echo "127.0.0.1:$(client_
 
 port_of() { echo $((4000 + ${1#n})); }
 resp_port_of() { echo $((6380 + ${1#n})); }
+http_port_of() { echo $((8000 + ${1#n})); }
 
 build() {
   if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -1)" ]]; then
@@ -81,7 +82,7 @@ build() {
 alive() { [[ -f "$DATA/$1/pid" ]] && kill -0 "$(cat "$DATA/$1/pid")" 2>/dev/null; }
 
 start_node() {
-  local n=$1 port resp; port=$(port_of "$n"); resp=$(resp_port_of "$n")
+  local n=$1 port resp http; port=$(port_of "$n"); resp=$(resp_port_of "$n"); http=$(http_port_of "$n")
   if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
   check_journal "$n"
   ensure_context_keys
@@ -90,10 +91,10 @@ start_node() {
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" --http-port "$http" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
-  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
+  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp, HTTP 127.0.0.1:$http), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
 }
 
 wait_up() {

@@ -16,7 +16,7 @@ public static class HostFlags
     public const string Usage = """
         usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
                            [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--tls-cert <pem> --tls-key <pem> [--tls-ca <pem>]]
-                           [--client-port 5001 [--tls-client-ca <pem>]] [--insecure]
+                           [--client-port 5001 [--tls-client-ca <pem>]] [--http-port 8001] [--insecure]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
@@ -43,11 +43,13 @@ public static class HostFlags
                       gateway's get, put, delete and status (default 0: none; clients use --port)
           --tls-client-ca  the CA of client certificates, PEM (akka-kv.tls.client-ca-file): with --tls-ca, the client
                       port accepts only certificates it issued, and the node port never does
+          --http-port  an HTTP port on --host (default 0: none) serving /metrics (Prometheus text), /health/live and
+                      /health/ready; HTTPS with the node's certificate when --tls-cert is set
           --insecure  start even though --host is not a loopback address and the node is not protected (protected mode
                       refuses that: remoting needs --tls-ca, contexts need --context-keys, a RESP port needs --requirepass)
         environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
                      AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT, AKKAKV_TLS_KEY, AKKAKV_TLS_CA,
-                     AKKAKV_TLS_CLIENT_CA, AKKAKV_CLIENT_PORT, AKKAKV_INSECURE (1 or true)
+                     AKKAKV_TLS_CLIENT_CA, AKKAKV_CLIENT_PORT, AKKAKV_HTTP_PORT, AKKAKV_INSECURE (1 or true)
         """;
 
     /// <summary>The values <c>--journal</c> takes: those of <c>akka-kv.storage.journal</c>.</summary>
@@ -68,6 +70,7 @@ public static class HostFlags
         var contextKeysFrom = "AKKAKV_CONTEXT_KEYS";
         string? tlsCert = NonEmpty(env("AKKAKV_TLS_CERT")), tlsKey = NonEmpty(env("AKKAKV_TLS_KEY"));
         string? tlsCa = NonEmpty(env("AKKAKV_TLS_CA")), tlsClientCa = NonEmpty(env("AKKAKV_TLS_CLIENT_CA")), clientPort = NonEmpty(env("AKKAKV_CLIENT_PORT"));
+        string? httpPort = NonEmpty(env("AKKAKV_HTTP_PORT"));
         var insecureText = NonEmpty(env("AKKAKV_INSECURE"));
         var insecure = insecureText switch
         {
@@ -102,6 +105,7 @@ public static class HostFlags
                 case "--tls-ca": tlsCa = Value(); break;
                 case "--tls-client-ca": tlsClientCa = Value(); break;
                 case "--client-port": clientPort = Value(); break;
+                case "--http-port": httpPort = Value(); break;
                 case "--insecure": insecure = true; break;
                 default: throw new ArgumentException($"unknown flag '{args[i]}'");
             }
@@ -111,6 +115,7 @@ public static class HostFlags
         var portNumber = PortOf("--port", port);
         var respPortNumber = PortOf("--resp-port", respPort);
         var clientPortNumber = PortOf("--client-port", clientPort);
+        var httpPortNumber = PortOf("--http-port", httpPort);
         foreach (var seed in seeds)
             if (seed.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out _)))
                 throw new ArgumentException($"--seed '{seed}' must be host:port");
@@ -151,6 +156,7 @@ public static class HostFlags
             Port = portNumber,
             RespPort = respPortNumber,
             ClientPort = clientPortNumber,
+            HttpPort = httpPortNumber,
             Seeds = seeds,
             DataDir = dataDir ?? Path.Combine("data", name),
             Insecure = insecure,

@@ -39,7 +39,7 @@ if (ClientEndpoint.MissingClientCa(node, settings) is { } missingClientCa)
     return 1;
 }
 var protection = (bool insecure) => ProtectedMode.Refusal(node.Host, node.RespPort, respPassword: settings.RespRequirePass.Length > 0,
-    remotingTls: settings.RemoteTls, contextKeys: !settings.Contexts.IsDevelopment, insecure);
+    remotingTls: settings.RemoteTls, contextKeys: !settings.Contexts.IsDevelopment, insecure, httpPort: node.HttpPort, httpTls: settings.Tls);
 if (protection(node.Insecure) is { } refusal)
 {
     Console.Error.WriteLine($"akkakv-node {node.NodeName}: {refusal}");
@@ -51,15 +51,29 @@ if (node.Insecure && protection(false) is { } overridden)
 // No default app configuration: the node is configured by flags, environment and HOCON only, and
 // the defaults' appsettings.json reload-on-change would put a file watcher on the working
 // directory, which burns CPU on every journal write when the data dir lives under it.
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = args });
-builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddAkka(NodeOptions.SystemName, (akka, _) => akka.WithAkkaKvNode(node));
+void AddNode(IServiceCollection services, ILoggingBuilder logging)
+{
+    logging.ClearProviders();
+    logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    logging.SetMinimumLevel(LogLevel.Warning);
+    services.AddAkka(NodeOptions.SystemName, (akka, _) =>
+    {
+        akka.WithAkkaKvNode(node);
+        if (node.HttpPort > 0) akka.WithNodeHealthChecks();
+    });
+}
 
-using var host = builder.Build();
+IHost host;
 try
 {
+    if (node.HttpPort > 0)
+        host = HttpEndpoint.Build(node, settings.Tls ? AkkaKv.Security.CertificateTrust.LoadIdentity(settings.TlsCertFile, settings.TlsKeyFile, "tls.cert-file", "tls.key-file") : null, AddNode);
+    else
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = args });
+        AddNode(builder.Services, builder.Logging);
+        host = builder.Build();
+    }
     await host.StartAsync();
 }
 catch (Exception e)
@@ -74,9 +88,11 @@ var self = cluster.SelfAddress;
 Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}{(settings.RemoteTls ? "; mutual TLS, peers from the node CA" : "")}), data in {Path.GetFullPath(node.DataDir)}");
 if (node.ClientPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: client port {node.Host}:{node.ClientPort} (get, put, delete, status{(settings.RemoteTls ? "; mutual TLS, clients from the client CA" : "; plain text")})");
 Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, settings)}");
+if (node.HttpPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: HTTP on {(settings.Tls ? "https" : "http")}://{node.Host}:{node.HttpPort} (/metrics, /health/live, /health/ready)");
 if (node.RespPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: RESP (Redis protocol) on {node.Host}:{node.RespPort}{(settings.Tls ? ", TLS" : ", plain text")}{(settings.RespRequirePass.Length > 0 ? ", password required (AUTH)" : ", no password")}");
 cluster.RegisterOnMemberUp(() => Console.WriteLine($"akkakv-node {node.NodeName}: member up; seeds {(node.Seeds.Count == 0 ? "(self)" : string.Join(",", node.Seeds))}"));
 await host.WaitForShutdownAsync();
+host.Dispose();
 // Akka.Remote shuts a node down when a TLS handshake it started fails: say so, and exit non-zero.
 if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason")
 {

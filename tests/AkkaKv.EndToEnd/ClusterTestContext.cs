@@ -55,6 +55,19 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// </summary>
     public string? Certs { get; private set; }
 
+    /// <summary>Each node's HTTP port (<c>--http-port</c>: metrics and health) once <see cref="UseHttp"/> ran; empty: none.</summary>
+    public IReadOnlyDictionary<string, int> HttpPorts { get; private set; } = new Dictionary<string, int>();
+
+    /// <summary>Gives every node started after it an HTTP port.</summary>
+    public void UseHttp()
+    {
+        var ports = FreePorts(Names.Count);
+        HttpPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
+    }
+
+    /// <summary>The base address of <paramref name="node"/>'s HTTP port (https with TLS).</summary>
+    public Uri HttpBase(string node) => new($"{(Certs is null ? "http" : "https")}://127.0.0.1:{HttpPorts[node]}");
+
     /// <summary>Each node's client port (<c>--client-port</c>) when <see cref="Certs"/> is set.</summary>
     public IReadOnlyDictionary<string, int> ClientPorts { get; private set; } = new Dictionary<string, int>();
 
@@ -140,9 +153,15 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>Runs the CLI against this cluster; returns its exit code and standard output.</summary>
     public async Task<(int ExitCode, string Output)> CliAsync(params string[] args)
     {
-        string[] tls = ClientTls is { } t ? ["--tls-cert", t.CertFile, "--tls-key", t.KeyFile, "--tls-ca", t.CaFile] : [];
-        var run = await RunCliAsync(_output, ["--nodes", string.Join(",", Names.Select(ClientEndpoint)), .. tls, .. args]);
+        var run = await CliRunAsync(args);
         return (run.ExitCode, run.Stdout + run.Stderr);
+    }
+
+    /// <summary>Runs the CLI against this cluster; its exit code, standard output and standard error apart.</summary>
+    public Task<ToolRun> CliRunAsync(params string[] args)
+    {
+        string[] tls = ClientTls is { } t ? ["--tls-cert", t.CertFile, "--tls-key", t.KeyFile, "--tls-ca", t.CaFile] : [];
+        return RunCliAsync(_output, ["--nodes", string.Join(",", Names.Select(ClientEndpoint)), .. tls, .. args]);
     }
 
     /// <summary>Runs the CLI (<c>akkakv-cli.dll</c>) with exactly these arguments, within a minute.</summary>
@@ -170,6 +189,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node), "--context-keys", ContextKeysFile };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
+        if (HttpPorts.TryGetValue(node, out var httpPort)) args.AddRange(["--http-port", httpPort.ToString()]);
         if (Postgres is not null) args.AddRange(["--journal", "postgresql", "--postgres", Postgres.ConnectionString]);
         if ((certs ?? Certs) is { } pki)
             args.AddRange(["--tls-cert", Path.Combine(pki, identity + ".crt"), "--tls-key", Path.Combine(pki, identity + ".key"), "--tls-ca", Path.Combine(pki, "ca.crt"),

@@ -167,5 +167,14 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         Assert.Equal(0, status.ExitCode);
         foreach (var n in cluster.Names) Assert.Contains($"  {n} ", status.Output);
         Assert.DoesNotContain("UNREACHABLE", status.Output);
+        // status --json: the same facts, machine-readable.
+        var json = await cluster.CliRunAsync("status", "--json");
+        Assert.Equal(0, json.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        var members = doc.RootElement.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(cluster.Names.OrderBy(n => n), members.Select(m => m.GetProperty("node").GetString()!).OrderBy(n => n));
+        Assert.All(members, m => Assert.True(m.GetProperty("reachable").GetBoolean()));
+        Assert.All(members, m => Assert.Equal("Up", m.GetProperty("status").GetString()));
+        Assert.Equal(3, doc.RootElement.GetProperty("ring").GetProperty("replicationFactor").GetInt32());
     }
 }

@@ -16,7 +16,8 @@ const string usage = """
       delete <key> [--context C] [--w N] [--timeout ms] [--overwrite 0|1]
                                                           write a tombstone over what a read returns (or over the
                                                           versions the --context covers)
-      status                                              the node's view: members, reachability, slots per node
+      status [--json]                                     the node's view: members, reachability, slots per node,
+                                                          hints, anti-entropy; --json: the same as one JSON object
       loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n] [--r N] [--w N] [--sloppy 0|1] [--timeout ms]
                                                           bounded load; prints puts/s, gets/s, p50/p99, availability
       fill [--keys k] [--from n] [--concurrency c] [--value-size b] [--w N] [--timeout ms]
@@ -41,6 +42,12 @@ var positional = new List<string>();
 for (var i = 0; i < argList.Count; i++)
 {
     if (argList[i] is "-h" or "--help") { Console.WriteLine(usage); return 0; }
+    if (argList[i] is "--json")
+    {
+        // A switch: it takes no value.
+        flags["json"] = "1";
+        continue;
+    }
     if (argList[i].StartsWith("--", StringComparison.Ordinal))
     {
         if (i + 1 >= argList.Count) { Console.Error.WriteLine($"akkakv: {argList[i]} needs a value\n{usage}"); return 2; }
@@ -51,7 +58,7 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-string[] knownFlags = ["r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days", "tls-cert", "tls-key", "tls-ca"];
+string[] knownFlags = ["json", "r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days", "tls-cert", "tls-key", "tls-ca"];
 if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
 int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
     : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
@@ -138,7 +145,7 @@ try
         case ("status", 1):
         {
             var st = await client.StatusAsync();
-            Console.Write(StatusText.Render(st));
+            Console.Write(flags.ContainsKey("json") ? StatusJson.Render(st) : StatusText.Render(st));
             return 0;
         }
         case ("loadgen", 1):

@@ -169,12 +169,13 @@ public static class ProtocolCodec
         w.WriteVarLong(m.KeysRepaired); w.WriteVarLong(m.BytesExchanged); w.WriteInt(m.PairsLeftInRound);
         w.WriteVarLong(m.ReadRepairedKeys); w.WriteVarLong(m.ReadRepairedReplicas);
         w.WriteVarLong(m.TombstonesPurged); w.WriteInt(m.TombstonesPending); w.WriteNullableString(m.LastGcSkipped); w.WriteVarLong(m.SlotCatchUps); w.WriteInt(m.SlotsCatchingUp);
+        w.WriteVarLong(m.SlotCatchUpsIncomplete);
     }
 
     private static AntiEntropyStats ReadAntiEntropyStats(KvReader r) => new(r.ReadString(),
         r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(),
         r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(),
-        r.ReadVarLong(), r.ReadInt(), r.ReadNullableString(), r.ReadVarLong(), r.ReadInt());
+        r.ReadVarLong(), r.ReadInt(), r.ReadNullableString(), r.ReadVarLong(), r.ReadInt(), r.ReadVarLong());
 
     private static ValueList<AntiEntropyStats>? ReadAntiEntropyList(KvReader r)
     {

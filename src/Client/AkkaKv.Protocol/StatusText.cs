@@ -52,7 +52,8 @@ public static class StatusText
                     : $"last exchange {DateTimeOffset.FromUnixTimeMilliseconds(ae.LastExchangeAtMs).UtcDateTime:HH:mm:ss} UTC";
                 var round = ae.RoundsCompleted == 0 ? "no round completed"
                     : $"last round: {ae.PartitionsInSync} of {ae.PartitionsChecked} partitions in sync ({ae.PairsInSync} of {ae.PairsChecked} replica pairs)";
-                sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), {ae.SlotCatchUps} slot catch-up(s) ({ae.SlotsCatchingUp} in progress), " +
+                sb.AppendLine($"  {member.Node,-8} {ae.RoundsCompleted} round(s), {round}; {ae.Exchanges} exchanges ({ae.ExchangesFailed} abandoned), {ae.SlotCatchUps} slot catch-up(s) ({ae.SlotsCatchingUp} in progress" +
+                    (ae.SlotCatchUpsIncomplete > 0 ? $", {ae.SlotCatchUpsIncomplete} served before every peer answered" : "") + "), " +
                     $"{ae.KeysRepaired} key(s) repaired, {ae.BytesExchanged} bytes exchanged; read repair: {ae.ReadRepairedKeys} key(s), {ae.ReadRepairedReplicas} replica(s); {last}" + (ae.PairsLeftInRound > 0 ? $"; round in progress, {ae.PairsLeftInRound} pair(s) left" : ""));
                 sb.AppendLine($"  {"",-8} tombstone GC: {ae.TombstonesPurged} purged, {ae.TombstonesPending} listed awaiting confirmation by the next round"
                     + (ae.LastGcSkipped is null ? "" : $"; last pass skipped: {ae.LastGcSkipped}"));

@@ -219,4 +219,14 @@ public sealed class HostFlagsTests
         var e = Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_INSECURE" ? "yes" : null));
         Assert.Contains("AKKAKV_INSECURE 'yes' must be 1, true, 0 or false", e.Message);
     }
+
+    [Fact]
+    public void The_http_port_comes_from_its_flag_or_AKKAKV_HTTP_PORT_and_is_off_by_default()
+    {
+        Assert.Equal(0, HostFlags.Parse(["--name", "n1"], NoEnv).HttpPort);
+        Assert.Equal(8001, HostFlags.Parse(["--name", "n1", "--http-port", "8001"], NoEnv).HttpPort);
+        Assert.Equal(8002, HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_HTTP_PORT" ? "8002" : null).HttpPort);
+        Assert.Contains("--http-port '99999' is not a port number",
+            Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1", "--http-port", "99999"], NoEnv)).Message);
+    }
 }

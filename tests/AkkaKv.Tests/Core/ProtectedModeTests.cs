@@ -70,4 +70,16 @@ public sealed class ProtectedModeTests
         Assert.NotNull(ProtectedMode.Refusal("10.0.0.5", 6381, respPassword: false, remotingTls: true, contextKeys: true, insecure: false));
         Assert.Null(ProtectedMode.Refusal("0.0.0.0", 6381, respPassword: false, remotingTls: false, contextKeys: false, insecure: true));
     }
+
+    [Fact]
+    public void Exposed_with_an_HTTP_port_the_node_needs_TLS_on_it_and_on_loopback_it_does_not()
+    {
+        var refusal = ProtectedMode.Refusal("10.0.0.5", 0, respPassword: true, remotingTls: true, contextKeys: true, insecure: false, httpPort: 8001, httpTls: false);
+        Assert.NotNull(refusal);
+        Assert.Contains("HTTP port 8001 has no TLS", refusal);
+        Assert.Contains("--tls-cert", refusal);
+        Assert.Null(ProtectedMode.Refusal("10.0.0.5", 0, respPassword: true, remotingTls: true, contextKeys: true, insecure: false, httpPort: 8001, httpTls: true));
+        Assert.Null(ProtectedMode.Refusal("127.0.0.1", 0, respPassword: false, remotingTls: false, contextKeys: false, insecure: false, httpPort: 8001, httpTls: false));
+        Assert.Null(ProtectedMode.Refusal("10.0.0.5", 0, respPassword: false, remotingTls: false, contextKeys: false, insecure: true, httpPort: 8001, httpTls: false));
+    }
 }

@@ -109,7 +109,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReadRepaired"] = new AkkaKv.AntiEntropy.ReadRepaired(2),
         ["AntiEntropyStats"] = new AntiEntropyStats("n2", 3, 1_796_000_000_000, 1_796_000_000_500, 900, 2, 256, 250, 200, 195, 1234, 99_000_000, 7, 12, 13),
         ["AntiEntropyStats with tombstone GC"] = new AntiEntropyStats("n2", 3, 1, 1, 900, 2, 256, 250, 200, 195, 1234, 99_000_000, 7, 12, 13,
-            TombstonesPurged: 1L << 40, TombstonesPending: 17, LastGcSkipped: "n3 holds 2 hint(s) ✓", SlotCatchUps: 5, SlotsCatchingUp: 3),
+            TombstonesPurged: 1L << 40, TombstonesPending: 17, LastGcSkipped: "n3 holds 2 hint(s) ✓", SlotCatchUps: 5, SlotsCatchingUp: 3, SlotCatchUpsIncomplete: 4),
         ["TombstonesPurged"] = new TombstonesPurged(3, ValueList.From([new MerkleEntry(B("gone"), 0xDEADBEEFUL)])),
         ["TombstonesPurged of nothing (a generation only)"] = new TombstonesPurged(long.MaxValue, ValueList<MerkleEntry>.Empty),
         ["ReplicaReset"] = new ReplicaReset(4),

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.Merkle;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
@@ -46,7 +47,7 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     // Tombstone GC: slot 0's tombstones listed by the last pass, per partition, waiting for a round to confirm them.
     private IReadOnlyDictionary<int, IReadOnlySet<MerkleEntry>> _gcCandidates = new Dictionary<int, IReadOnlySet<MerkleEntry>>();
     private readonly HashSet<int> _slot0Partitions = new();
-    private long _tombstonesPurged, _catchUps;
+    private long _tombstonesPurged, _catchUps, _catchUpsIncomplete;
     // Slots on this node that are recovering their journal or catching up with their peers.
     private readonly HashSet<SlotId> _catchingUp = new();
     private string? _lastGcSkipped;
@@ -76,8 +77,10 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         Receive<CatchUpDone>(c =>
         {
             _catchUps++;
+            if (c.PeersAbandoned > 0) _catchUpsIncomplete++;
             _keysRepaired += c.KeysRepaired;
             _bytes += c.BytesExchanged;
+            KvMetrics.Exchanged(c.KeysRepaired, c.BytesExchanged);
         });
         Receive<SlotCatchUpState>(c =>
         {
@@ -172,6 +175,7 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         _lastExchangeAt = Now;
         _keysRepaired += result.KeysRepaired;
         _bytes += result.BytesExchanged;
+        KvMetrics.Exchanged(result.KeysRepaired, result.BytesExchanged);
         if (result.Error is not null)
         {
             _failed++;
@@ -239,5 +243,5 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     private AntiEntropyStats Stats() => new(_settings.NodeName, _rounds, _lastRoundAt, _lastExchangeAt, _exchanges, _failed,
         _pairsChecked, _pairsInSync, _partitionsChecked, _partitionsInSync, _keysRepaired, _bytes, _pairs.Count,
-        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped, _catchUps, _catchingUp.Count);
+        _readRepairedKeys, _readRepairedReplicas, _tombstonesPurged, _gcCandidates.Values.Sum(c => c.Count), _lastGcSkipped, _catchUps, _catchingUp.Count, _catchUpsIncomplete);
 }

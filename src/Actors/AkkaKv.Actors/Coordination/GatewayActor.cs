@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.Placement;
 using AkkaKv.Protocol;
 using AkkaKv.Ring;
@@ -28,6 +29,8 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private long _nextRequestId;
     // Get and put coordinators running (each tells CoordinatorFinished when it stops).
     private int _inFlight;
+    /// <summary>When the request being handled arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks): its coordinator times it from there.</summary>
+    private long _received;
     private bool _warmedUp;
     private readonly HintsOf _hintsOf;
 
@@ -204,17 +207,19 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         if (error is null) options = ResolvedOptions.Resolve(request.Options, _settings, out error);
         if (error is null) return true;
         Sender.Tell(new RequestFailed(request.Key ?? Bytes.Empty, error, 0, 0));
+        KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
         return false;
     }
 
     private void OnGet(Get get)
     {
+        _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(get, null, isWrite: false, out var options) || !Admit(get)) return;
         var partition = _view.Partitioner.PartitionOf(get.Key);
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view)));
+        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received)));
     }
 
     /// <summary>Counts the request in, or refuses it at once when the node already coordinates its limit.</summary>
@@ -223,6 +228,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         if (_inFlight >= _settings.MaxRequestsInFlight)
         {
             Sender.Tell(new RequestFailed(request.Key, $"node {_settings.NodeName} is coordinating {_inFlight} requests, its limit (akka-kv.limits.max-requests-in-flight): retry shortly, or send to another node; nothing was read or written", 0, 0));
+            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Overloaded, _received);
             return false;
         }
         _inFlight++;
@@ -231,6 +237,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
     {
+        _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(request, value, isWrite: true, out var options)) return;
         // No context: concurrent with everything the store holds (a sibling), unless the request
         // asks to overwrite; then the coordinating replica supersedes what it holds (null context).
@@ -240,6 +247,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             if (!_settings.Contexts.TryDecode(contextText, request.Key, out var decoded, out var contextError))
             {
                 Sender.Tell(new RequestFailed(request.Key, contextError!, 0, 0));
+                KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
                 return;
             }
             context = decoded;
@@ -249,6 +257,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received)));
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
@@ -29,12 +30,15 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<int, ReplicaReadResult> _replies = new();
     private SiblingSet _merged = SiblingSet.Empty;
     private bool _replied;
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), for <c>akkakv.request.duration</c>.</summary>
+    private readonly long _started;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
-        IActorRef region, IActorRef replyTo, PartitionView view)
+        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0)
     {
+        _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
         _requestId = requestId;
         _partition = partition;
         _key = key;
@@ -56,6 +60,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
+            KvMetrics.Request("get", KvMetrics.Outcome.QuorumNotMet, _started);
             Context.Stop(Self);
             return;
         }
@@ -71,7 +76,10 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         if (!_replied && _replies.Count >= _options.R)
         {
             _replied = true;
-            _replyTo.Tell(BuildReply());
+            var reply = BuildReply();
+            _replyTo.Tell(reply);
+            KvMetrics.Request("get", KvMetrics.Outcome.Ok, _started);
+            if (reply is GetSuccess success) KvMetrics.Siblings(success.Values.Count);
             if (_replies.Count < _options.N)
                 Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
         }
@@ -108,6 +116,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
             _replyTo.Tell(new RequestFailed(_key,
                 $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_replies.Count} of R={_options.R} replica replies", _replies.Count, _options.R,
                 ValueList.From(Enumerable.Range(0, _options.N).Select(slot => Report(slot, ReplicaReadState.Timeout)))));
+            KvMetrics.Request("get", KvMetrics.Outcome.Timeout, _started);
         }
         Finish();
     }
@@ -123,6 +132,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
                 repaired++;
             }
         // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
+        if (repaired > 0) KvMetrics.ReadRepaired(repaired);
         if (repaired > 0) Context.System.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new AntiEntropy.ReadRepaired(repaired));
         Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
         Context.Stop(Self);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.HintedHandoff;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
@@ -59,10 +60,16 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks) and what it is, for <c>akkakv.request.duration</c>.</summary>
+    private readonly long _started;
+    private readonly string _operation;
+
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, long started = 0)
     {
+        _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
+        _operation = value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
@@ -84,6 +91,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             if (_coordinated || _replied) return;
             _replied = true;
             _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
+            KvMetrics.Request(_operation, KvMetrics.Outcome.Invalid, _started);
             Finish();
         });
         Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
@@ -125,6 +133,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
+            KvMetrics.Request(_operation, KvMetrics.Outcome.QuorumNotMet, _started);
             Context.Stop(Self);
             return;
         }
@@ -200,6 +209,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
+            KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
         }
         // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
         // a slot hinted because it was believed unreachable may still ack its merge.
@@ -214,6 +224,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
                 ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
                 : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
             _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));
+            KvMetrics.Request(_operation, KvMetrics.Outcome.Timeout, _started);
             _replied = true;
         }
         Finish();

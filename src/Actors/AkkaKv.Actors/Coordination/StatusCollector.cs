@@ -105,9 +105,11 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             warning = $"only {upNodes} member(s) are Up, fewer than N={_settings.ReplicationFactor}: replicas of a partition share nodes, and a node failure can take out several replicas at once";
         else if (coLocated > 0)
             warning = $"{coLocated} partition(s) have replicas sharing a node; they spread out again at the next rebalance";
+        var slotsPerNode = owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count())).ToList();
+        if (stats is not null) Observability.KvMetrics.SlotsPerNode(slotsPerNode);
         _replyTo.Tell(new NodeStatus(_settings.NodeName, ValueList.From(members), _settings.PartitionCount, _settings.ReplicationFactor,
             _settings.VirtualNodesPerNode,
-            ValueList.From(owners.GroupBy(kv => kv.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Count()))),
+            ValueList.From(slotsPerNode),
             total - owners.Count, coLocated, misplaced, warning,
             owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count(),
             ValueList.From(_hints.Values.OrderBy(h => h.Node, StringComparer.Ordinal)),

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
@@ -78,6 +79,9 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
+            case RecoveryCompleted:
+                KvMetrics.HintsHeld(_store.Count);
+                break;
             case SnapshotOffer { Snapshot: HintSnapshot s }:
                 _store = HintStore.FromSnapshot(s);
                 break;
@@ -135,6 +139,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
             Persist(new HintOverflowed(hint.TargetNode), e =>
             {
                 _store = _store.Apply(e);
+                KvMetrics.HintOverflowed();
                 _log.Warning("hints: {0} hints already held for {1} (hints.max-per-target); a write for slot {2} was not held: {1} needs repair (anti-entropy is asked to run)",
                     _store.HeldFor(hint.TargetNode), hint.TargetNode, hint.Target);
                 // The write reached W replicas but not this slot: anti-entropy brings it there once
@@ -154,6 +159,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         PersistAsync(added, _ =>
         {
             replyTo.Tell(new HintStored(hint.RequestId, hint.Target, _settings.NodeName));
+            KvMetrics.HintStored();
             AfterEvent();
             Replay();
         });
@@ -174,6 +180,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         {
             _store = _store.Apply(e);
             _inFlight.Remove(e.Id);
+            KvMetrics.HintsReplayedAdd(1);
             AfterEvent();
             Replay();
         });
@@ -196,6 +203,7 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
 
     private void AfterEvent()
     {
+        KvMetrics.HintsHeld(_store.Count);
         if (++_eventsSinceSnapshot < _settings.HintsSnapshotEvery) return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_store.ToSnapshot());

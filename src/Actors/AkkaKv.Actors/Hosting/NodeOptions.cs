@@ -16,6 +16,12 @@ public sealed record NodeOptions
     /// accepts client certificates (<c>tls.client-ca-file</c>) and the node port does not. 0: none.
     /// </summary>
     public int ClientPort { get; init; }
+    /// <summary>
+    /// Port of the node's HTTP endpoint, bound on <see cref="Host"/>: <c>/metrics</c> (Prometheus),
+    /// <c>/health/live</c> and <c>/health/ready</c>; HTTPS with the node's certificate when it has
+    /// one. 0: none.
+    /// </summary>
+    public int HttpPort { get; init; }
     /// <summary>Seed nodes as host:port. Empty: the node forms a cluster on its own.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
     /// <summary>Data directory; the SQLite journal is <c>{DataDir}/akkakv.db</c>.</summary>

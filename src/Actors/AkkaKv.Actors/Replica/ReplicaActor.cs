@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Persistence;
 using AkkaKv.AntiEntropy;
 using AkkaKv.Configuration;
+using AkkaKv.Observability;
 using AkkaKv.Merkle;
 using AkkaKv.Ring;
 using AkkaKv.Placement;
@@ -53,6 +54,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private readonly Func<IActorRef?>? _peerRouter;
     // Catch-up: the plan (pure: which peer next, when to go again, reset or serve) and the running exchange.
     private CatchUpPlan? _catchUp;
+    /// <summary>Peers the current catch-up gave up on (they did not answer in time).</summary>
+    private int _catchUpPeersAbandoned;
     private IActorRef? _catchUpExchange;
     private long _catchUpStarted;
     private (long Keys, long Bytes) _catchUpCarried;
@@ -170,7 +173,13 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var (plan, next) = _catchUp.After(outcome, _state.GcGeneration);
         _catchUp = plan;
         if (next.Abandoned is { } why)
-            _log.Warning("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, result.B.Index, why);
+        {
+            // Not a warning: at a cluster's start every slot's peers are still starting, and a
+            // slot serving before every peer answered is counted in the status (anti-entropy
+            // repairs the difference); an unreachable peer shows there as such.
+            _catchUpPeersAbandoned++;
+            _log.Debug("replica {0}: catch-up with peer replica {1} abandoned ({2}); serving without it (anti-entropy retries)", _slot, result.B.Index, why);
+        }
         Follow(next);
     }
 
@@ -202,7 +211,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var took = _time.GetElapsedTime(_catchUpStarted);
         if (plan.KeysRepaired > 0)
             _log.Info("replica {0}: caught up in {1:0.0} s, {2} key(s) repaired, {3} bytes exchanged", _slot, took.TotalSeconds, plan.KeysRepaired, plan.BytesExchanged);
-        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new CatchUpDone(_slot, plan.KeysRepaired, plan.BytesExchanged));
+        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new CatchUpDone(_slot, plan.KeysRepaired, plan.BytesExchanged, _catchUpPeersAbandoned));
+        _catchUpPeersAbandoned = 0;
     }
 
     /// <summary>Tells the node's anti-entropy actor whether this slot is still recovering or catching up (the status counts them).</summary>
@@ -401,8 +411,10 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             return;
         }
         _inFlightPersists++;
+        var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAsync(evt, e =>
         {
+            KvMetrics.JournalWritten(persistStarted);
             Apply(e);
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
@@ -442,8 +454,10 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             return;
         }
         _inFlightPersists++;
+        var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAsync(new SiblingsMerged(merge.Key, merge.Siblings), e =>
         {
+            KvMetrics.JournalWritten(persistStarted);
             Apply(e);
             if (merge.AckWanted) replyTo.Tell(new ReplicaMergeDone(merge.RequestId, _slot, _settings.NodeName));
             AfterEvent();

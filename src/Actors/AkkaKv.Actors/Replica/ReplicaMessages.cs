@@ -123,7 +123,7 @@ internal sealed record GcGenerationSeen(long RequestId, long GcGeneration) : IRe
 /// Local only: a replica slot on this node finished its start-up catch-up (Merkle exchanges with
 /// its peers); told to the node's anti-entropy actor, which counts it with the other repairs.
 /// </summary>
-internal sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExchanged);
+internal sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExchanged, int PeersAbandoned = 0);
 
 /// <summary>
 /// Local only: a replica slot on this node started (recovering its journal, then catching up

@@ -24,13 +24,16 @@ public static class ProtectedMode
     /// <param name="remotingTls">Whether Akka remoting runs mutual TLS.</param>
     /// <param name="contextKeys">Whether causal contexts are signed with the cluster's own keys (not the public development key).</param>
     /// <param name="insecure">The operator's explicit <c>--insecure</c>.</param>
-    public static string? Refusal(string host, int respPort, bool respPassword, bool remotingTls, bool contextKeys, bool insecure)
+    /// <param name="httpPort">The HTTP port (metrics, health); 0 when off.</param>
+    /// <param name="httpTls">Whether the HTTP port serves HTTPS (the node has a certificate).</param>
+    public static string? Refusal(string host, int respPort, bool respPassword, bool remotingTls, bool contextKeys, bool insecure, int httpPort = 0, bool httpTls = false)
     {
         if (insecure || IsLoopback(host)) return null;
         var missing = new List<string>();
         if (!remotingTls) missing.Add("Akka remoting has no TLS, so any process that reaches the port can join as a node or send replica messages (set --tls-cert, --tls-key and --tls-ca; ./akkakv certs makes a development CA)");
         if (!contextKeys) missing.Add("causal contexts are signed with the public development key, so a client can forge one that makes its write supersede every later write of a key (set --context-keys or akka-kv.security.context-keys-file)");
         if (respPort > 0 && !respPassword) missing.Add($"the RESP port {respPort} has no password (set --requirepass or akka-kv.resp.requirepass)");
+        if (httpPort > 0 && !httpTls) missing.Add($"the HTTP port {httpPort} has no TLS, so its metrics and health travel in the clear (set --tls-cert and --tls-key)");
         if (missing.Count == 0) return null;
         return $"protected mode: refusing to start on --host {host}, which is not a loopback address, because {string.Join("; and ", missing)}. "
             + "Bind to 127.0.0.1 for a local cluster, or pass --insecure (AKKAKV_INSECURE=1) to start anyway on a network you trust.";
