@@ -9,6 +9,7 @@
 #   ./cluster.sh kill n2        kill -9 one node (to try failures)
 #   ./cluster.sh status         the cluster as node n1..n3 sees it
 #   ./cluster.sh build          only build the node and the CLI (when the sources changed)
+# AKKAKV_HTTP=0 ./cluster.sh start: no HTTP ports (no /metrics, no health endpoints).
 # AKKAKV_REMOTE_TLS=1 ./cluster.sh start: mutual TLS on remoting, with a development PKI made once
 # in $DATA/certs (./akkakv certs; AKKAKV_CERTS=dir names another): nodes get --tls-cert/--tls-key/--tls-ca (so their RESP ports
 # speak TLS too) and a client port each (5001..5003, client certificates of --tls-client-ca); the
@@ -82,7 +83,8 @@ build() {
 alive() { [[ -f "$DATA/$1/pid" ]] && kill -0 "$(cat "$DATA/$1/pid")" 2>/dev/null; }
 
 start_node() {
-  local n=$1 port resp http; port=$(port_of "$n"); resp=$(resp_port_of "$n"); http=$(http_port_of "$n")
+  local n=$1 port resp http_args=(); port=$(port_of "$n"); resp=$(resp_port_of "$n")
+  [[ ${AKKAKV_HTTP:-1} == 0 ]] || http_args=(--http-port "$(http_port_of "$n")")
   if alive "$n"; then echo "$n already running (pid $(cat $DATA/$n/pid))"; return; fi
   check_journal "$n"
   ensure_context_keys
@@ -91,10 +93,10 @@ start_node() {
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" --http-port "$http" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${http_args[@]}" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
-  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp, HTTP 127.0.0.1:$http), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
+  echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp${http_args:+, HTTP 127.0.0.1:${http_args[1]}}), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
 }
 
 wait_up() {
@@ -155,14 +157,15 @@ case "${1:-}" in
     if alive "$n"; then kill -9 "$(cat $DATA/$n/pid)"; echo "killed $n (pid $(cat $DATA/$n/pid))"; rm -f "$DATA/$n/pid"; else echo "$n is not running"; fi
     ;;
   stop)
-    # Every node this script started, whatever the cluster size was.
-    RUNNING=($(ls "$DATA" 2>/dev/null | grep -E '^n[0-9]+$' || true))
-    for n in "${RUNNING[@]}"; do
-      if alive "$n"; then kill "$(cat $DATA/$n/pid)"; echo "stopping $n (pid $(cat $DATA/$n/pid))"; fi
-    done
+    # Every node this script started, whatever the cluster size was: one at a time, the youngest
+    # first, each leaving the cluster gracefully before the next is told to (nodes that all leave
+    # at once cannot all complete their leave: their shutdown times out, with warnings).
+    RUNNING=($(ls "$DATA" 2>/dev/null | grep -E '^n[0-9]+$' | sort -rV || true))
     for n in "${RUNNING[@]}"; do
       if [[ -f $DATA/$n/pid ]]; then
-        pid=$(cat "$DATA/$n/pid"); deadline=$((SECONDS + 20))
+        pid=$(cat "$DATA/$n/pid")
+        if kill -0 "$pid" 2>/dev/null; then kill "$pid"; echo "stopping $n (pid $pid)"; fi
+        deadline=$((SECONDS + 30))
         while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
         rm -f "$DATA/$n/pid"

@@ -177,6 +177,15 @@ public static class AkkaKvHosting
                 registry.Register<KvHints>(hints);
                 var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), NodeActors.AntiEntropy);
                 registry.Register<KvAntiEntropy>(antiEntropy);
+                // Anti-entropy stops first when the node shuts down: an exchange started while the
+                // shard regions hand their slots off only waits on slots that are moving (and made
+                // the last node's region time out its graceful stop, with warnings).
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "stop-anti-entropy", async () =>
+                {
+                    try { await antiEntropy.GracefulStop(TimeSpan.FromSeconds(5)); }
+                    catch (TaskCanceledException) { }
+                    return Akka.Done.Instance;
+                });
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock, identity);
