@@ -108,5 +108,6 @@ static string StartFailure(Exception e)
 {
     for (var x = e; x is not null; x = x.InnerException)
         if (x is KvSettingsException or KvStorageException) return x.Message;
+        else if (x is IOException && x.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal)) return "the HTTP port (--http-port): " + x.Message;
     return e.GetBaseException().Message;
 }

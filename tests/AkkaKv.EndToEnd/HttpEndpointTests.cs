@@ -60,6 +60,26 @@ public sealed class HttpEndpointTests(ITestOutputHelper output)
         Assert.Contains("akkakv_hints_held", after.Keys);
     }
 
+    [Fact]
+    public async Task A_node_whose_HTTP_port_is_taken_stops_at_start_naming_the_port()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var dataDir = Path.Combine(Path.GetTempPath(), "akkakv-http-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var run = await RedisTools.RunProcessAsync(output, "dotnet", "akkakv-node",
+                [ClusterTestContext.HostDll(), "--name", "n1", "--port", "0", "--http-port", port.ToString(), "--data-dir", dataDir], TimeSpan.FromSeconds(60));
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains($"failed to start: the HTTP port (--http-port): Failed to bind to address http://127.0.0.1:{port}: address already in use", run.Stderr);
+        }
+        finally
+        {
+            if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
     private sealed record HttpAnswer(HttpStatusCode Status, string Body);
 
     private static async Task<HttpAnswer> PollAsync(HttpClient http, Uri uri, Func<HttpAnswer, bool> done, TimeSpan timeout)
