@@ -14,12 +14,14 @@ namespace AkkaKv.Host;
 public static class HostFlags
 {
     public const string Usage = """
-        usage: akkakv-node --name <n1> [--host 127.0.0.1] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
+        usage: akkakv-node --name <n1> [--host 127.0.0.1] [--public-host <address>] [--port 4001] [--resp-port 6381] [--seed host:port]... [--data-dir ./data/<name>] [--config extra.conf]
                            [--journal sqlite|postgresql] [--postgres "Host=...;Username=...;Password=..."] [--requirepass <password>] [--context-keys <file>] [--tls-cert <pem> --tls-key <pem> [--tls-ca <pem>]]
                            [--client-port 5001 [--tls-client-ca <pem>]] [--http-port 8001] [--insecure]
 
           --name      stable node name (required); a restart with the same name and data dir is the same node
           --host      bind address for Akka remoting and the RESP listener (default 127.0.0.1)
+          --public-host  the address other nodes and clients reach this node at, when it is not --host (behind NAT,
+                      in a container): the node's Akka address names it, its ports still bind --host (default: --host)
           --port      Akka remoting port (default 0: any free port)
           --resp-port Redis-protocol (RESP) port on --host (default 0: no RESP listener)
           --seed      a seed node host:port, repeatable; none: this node starts a new cluster
@@ -47,7 +49,7 @@ public static class HostFlags
                       /health/ready; HTTPS with the node's certificate when --tls-cert is set
           --insecure  start even though --host is not a loopback address and the node is not protected (protected mode
                       refuses that: remoting needs --tls-ca, contexts need --context-keys, a RESP port needs --requirepass)
-        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
+        environment: AKKAKV_NAME, AKKAKV_HOST, AKKAKV_PUBLIC_HOST, AKKAKV_PORT, AKKAKV_RESP_PORT, AKKAKV_SEEDS (comma-separated), AKKAKV_DATA_DIR, AKKAKV_CONFIG,
                      AKKAKV_JOURNAL, AKKAKV_POSTGRES, AKKAKV_REQUIREPASS, AKKAKV_CONTEXT_KEYS, AKKAKV_TLS_CERT, AKKAKV_TLS_KEY, AKKAKV_TLS_CA,
                      AKKAKV_TLS_CLIENT_CA, AKKAKV_CLIENT_PORT, AKKAKV_HTTP_PORT, AKKAKV_INSECURE (1 or true)
         """;
@@ -70,7 +72,7 @@ public static class HostFlags
         var contextKeysFrom = "AKKAKV_CONTEXT_KEYS";
         string? tlsCert = NonEmpty(env("AKKAKV_TLS_CERT")), tlsKey = NonEmpty(env("AKKAKV_TLS_KEY"));
         string? tlsCa = NonEmpty(env("AKKAKV_TLS_CA")), tlsClientCa = NonEmpty(env("AKKAKV_TLS_CLIENT_CA")), clientPort = NonEmpty(env("AKKAKV_CLIENT_PORT"));
-        string? httpPort = NonEmpty(env("AKKAKV_HTTP_PORT"));
+        string? httpPort = NonEmpty(env("AKKAKV_HTTP_PORT")), publicHost = NonEmpty(env("AKKAKV_PUBLIC_HOST"));
         var insecureText = NonEmpty(env("AKKAKV_INSECURE"));
         var insecure = insecureText switch
         {
@@ -88,6 +90,7 @@ public static class HostFlags
             {
                 case "--name": name = Value(); break;
                 case "--host": host = Value(); break;
+                case "--public-host": publicHost = Value(); break;
                 case "--port": port = Value(); break;
                 case "--resp-port": respPort = Value(); break;
                 case "--seed": flagSeeds.Add(Value()); break;
@@ -153,6 +156,9 @@ public static class HostFlags
         {
             NodeName = name,
             Host = host ?? "127.0.0.1",
+            PublicHost = publicHost is null || publicHost == (host ?? "127.0.0.1") ? null
+                : Uri.CheckHostName(publicHost.Trim('[', ']')) != UriHostNameType.Unknown ? publicHost
+                : throw new ArgumentException($"--public-host '{publicHost}' is not a host name or an IP address"),
             Port = portNumber,
             RespPort = respPortNumber,
             ClientPort = clientPortNumber,

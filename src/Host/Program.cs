@@ -85,7 +85,7 @@ catch (Exception e)
 var system = host.Services.GetRequiredService<ActorSystem>();
 var cluster = Cluster.Get(system);
 var self = cluster.SelfAddress;
-Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port} (gateway {self}/user/{NodeActors.Gateway}{(settings.RemoteTls ? "; mutual TLS, peers from the node CA" : "")}), data in {Path.GetFullPath(node.DataDir)}");
+Console.WriteLine($"akkakv-node {node.NodeName}: listening on {self.Host}:{self.Port}{(node.PublicHost is null ? "" : $" (bound on {node.Host}:{self.Port})")} (gateway {self}/user/{NodeActors.Gateway}{(settings.RemoteTls ? "; mutual TLS, peers from the node CA" : "")}), data in {Path.GetFullPath(node.DataDir)}");
 if (node.ClientPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: client port {node.Host}:{node.ClientPort} (get, put, delete, status{(settings.RemoteTls ? "; mutual TLS, clients from the client CA" : "; plain text")})");
 Console.WriteLine($"akkakv-node {node.NodeName}: journal on {AkkaKvHosting.DescribeJournal(node, settings)}");
 if (node.HttpPort > 0) Console.WriteLine($"akkakv-node {node.NodeName}: HTTP on {(settings.Tls ? "https" : "http")}://{node.Host}:{node.HttpPort} (/metrics, /health/live, /health/ready)");

@@ -58,6 +58,9 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>Each node's HTTP port (<c>--http-port</c>: metrics and health) once <see cref="UseHttp"/> ran; empty: none.</summary>
     public IReadOnlyDictionary<string, int> HttpPorts { get; private set; } = new Dictionary<string, int>();
 
+    /// <summary>Flags added after a node's own when it starts (a later flag wins: e.g. another <c>--host</c>).</summary>
+    public Dictionary<string, string[]> ExtraArgs { get; } = new();
+
     /// <summary>Gives every node started after it an HTTP port.</summary>
     public void UseHttp()
     {
@@ -190,6 +193,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
         if (HttpPorts.TryGetValue(node, out var httpPort)) args.AddRange(["--http-port", httpPort.ToString()]);
+        if (ExtraArgs.TryGetValue(node, out var extra)) args.AddRange(extra);
         if (Postgres is not null) args.AddRange(["--journal", "postgresql", "--postgres", Postgres.ConnectionString]);
         if ((certs ?? Certs) is { } pki)
             args.AddRange(["--tls-cert", Path.Combine(pki, identity + ".crt"), "--tls-key", Path.Combine(pki, identity + ".key"), "--tls-ca", Path.Combine(pki, "ca.crt"),

@@ -229,4 +229,16 @@ public sealed class HostFlagsTests
         Assert.Contains("--http-port '99999' is not a port number",
             Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1", "--http-port", "99999"], NoEnv)).Message);
     }
+
+    [Fact]
+    public void The_public_host_comes_from_its_flag_or_AKKAKV_PUBLIC_HOST_and_is_null_when_it_is_the_bind_address()
+    {
+        Assert.Null(HostFlags.Parse(["--name", "n1"], NoEnv).PublicHost);
+        var behindNat = HostFlags.Parse(["--name", "n1", "--host", "0.0.0.0", "--public-host", "node1.example.net"], NoEnv);
+        Assert.Equal(("0.0.0.0", "node1.example.net"), (behindNat.Host, behindNat.PublicHost));
+        Assert.Equal("10.1.2.3", HostFlags.Parse(["--name", "n1"], k => k == "AKKAKV_PUBLIC_HOST" ? "10.1.2.3" : null).PublicHost);
+        Assert.Null(HostFlags.Parse(["--name", "n1", "--host", "127.0.0.1", "--public-host", "127.0.0.1"], NoEnv).PublicHost);
+        Assert.Contains("--public-host 'not a host!' is not a host name or an IP address",
+            Assert.Throws<ArgumentException>(() => HostFlags.Parse(["--name", "n1", "--public-host", "not a host!"], NoEnv)).Message);
+    }
 }

@@ -136,7 +136,7 @@ public static class AkkaKvHosting
         var settings = KvSettings.FromConfig(config, out var deprecated);
         var journal = JournalDataOptions(node, settings);
         var clock = time ?? TimeProvider.System;
-        var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port };
+        var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port, PublicHostName = node.PublicHost };
         var protocol = node.Protocol;
         // The certificate is checked at start whichever port uses it (or none yet): a bad file
         // stops the node here, not when a port first needs it.

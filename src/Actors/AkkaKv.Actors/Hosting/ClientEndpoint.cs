@@ -73,7 +73,7 @@ public static class ClientEndpoint
 
     private static ActorSystem Create(NodeOptions options, Setup? tls, IActorRef gateway)
     {
-        var config = ConfigOf(options.Host, options.ClientPort);
+        var config = ConfigOf(options.Host, options.ClientPort, options.PublicHost);
         if (tls is not null) config = RemoteTls.Hocon.WithFallback(config);
         var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
         if (tls is not null) setup = setup.And(tls);
@@ -82,7 +82,8 @@ public static class ClientEndpoint
         return system;
     }
 
-    internal static Config ConfigOf(string host, int port) =>
+    /// <param name="publicHost">The name clients dial (<c>--public-host</c>); null: <paramref name="host"/>.</param>
+    internal static Config ConfigOf(string host, int port, string? publicHost = null) =>
         ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
@@ -92,7 +93,7 @@ public static class ClientEndpoint
                 log-remote-lifecycle-events = off
                 untrusted-mode = on
                 trusted-selection-paths = ["{{NodeActors.LocalPath(NodeActors.Gateway)}}"]
-                dot-netty.tcp { hostname = "{{host}}", port = {{port}}, maximum-frame-size = 32 MiB }
+                dot-netty.tcp { hostname = "{{host}}", public-hostname = "{{publicHost ?? host}}", port = {{port}}, maximum-frame-size = 32 MiB }
               }
             }
             """).WithFallback(ProtocolSerializer.ClientConfig);

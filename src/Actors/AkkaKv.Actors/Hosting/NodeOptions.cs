@@ -6,6 +6,13 @@ public sealed record NodeOptions
     public required string NodeName { get; init; }
     /// <summary>Bind address for Akka remoting. Loopback unless told otherwise.</summary>
     public string Host { get; init; } = "127.0.0.1";
+    /// <summary>
+    /// The address other nodes and clients use to reach this node (<c>--public-host</c>), when it
+    /// differs from the bind address <see cref="Host"/>: behind NAT or in a container. The node's
+    /// Akka address (and its client port's) names it; the ports still bind <see cref="Host"/>.
+    /// Null: <see cref="Host"/>.
+    /// </summary>
+    public string? PublicHost { get; init; }
     /// <summary>Akka remoting port (0: any free port).</summary>
     public int Port { get; init; }
     /// <summary>Port of the Redis-protocol (RESP) listener, bound on <see cref="Host"/>; 0: no listener.</summary>
