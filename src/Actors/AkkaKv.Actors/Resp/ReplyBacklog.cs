@@ -26,6 +26,9 @@ internal sealed class ReplyBacklog(long limit, Action overflow)
             }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>The connection is closed: replies that complete from now on are not counted, and never close it again.</summary>
+    public void Stop() => Interlocked.Exchange(ref _overflowed, 1);
+
     /// <summary>Replies of <paramref name="bytes"/> in all (as <see cref="RespWriter.SizeOf"/> counts them) went out.</summary>
     public void Sent(long bytes) => Interlocked.Add(ref _held, -bytes);
 

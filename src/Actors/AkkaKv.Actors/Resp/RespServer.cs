@@ -146,7 +146,8 @@ internal sealed class RespServer : IAsyncDisposable
         {
             _log?.Warning("RESP client {0}: over {1} bytes of replies wait for it to read them (akka-kv.resp.max-output-buffer-bytes); closing the connection",
                 session.RemoteAddress, _settings.RespMaxOutputBufferBytes);
-            closing.Cancel();
+            // A reply can complete on another thread just as the connection ends on its own.
+            try { closing.Cancel(); } catch (ObjectDisposedException) { }
         });
         var writing = WriteRepliesAsync(replies.Reader, output, backlog, closing);
         try
@@ -166,6 +167,7 @@ internal sealed class RespServer : IAsyncDisposable
             replies.Writer.TryComplete();
         }
         await writing.ConfigureAwait(false);
+        backlog.Stop();
         await input.CompleteAsync().ConfigureAwait(false);
         await output.CompleteAsync().ConfigureAwait(false);
     }
