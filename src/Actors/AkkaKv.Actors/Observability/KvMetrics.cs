@@ -16,12 +16,15 @@ public static class KvMetrics
 {
     public const string MeterName = "AkkaKv";
 
+    /// <summary>Latency buckets in seconds, 0.5 ms to 10 s (a journal write uses them up to 2.5 s).</summary>
+    private static readonly double[] LatencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private static readonly Meter Meter = new(MeterName, typeof(KvMetrics).Assembly.GetName().Version?.ToString());
 
     /// <summary>Client requests (get, put, delete) from arrival at the gateway to the reply, by operation and outcome.</summary>
     private static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>("akkakv.request.duration", "s",
         "Duration of client requests (get, put, delete) coordinated by this node, from arrival to reply",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
     private static readonly Histogram<int> ReadSiblings = Meter.CreateHistogram<int>("akkakv.read.siblings", "{sibling}",
         "Concurrent versions a successful read returned (1: no conflict)",
@@ -47,7 +50,7 @@ public static class KvMetrics
 
     private static readonly Histogram<double> JournalWrite = Meter.CreateHistogram<double>("akkakv.journal.write.duration", "s",
         "Time from a replica's persist to the journal's acknowledgement",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets[..^2] });
 
     private static long _hintsHeld;
     private static volatile FrozenDictionary<string, int> _slotsPerNode = FrozenDictionary<string, int>.Empty;
