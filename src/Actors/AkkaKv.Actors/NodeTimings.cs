@@ -27,4 +27,11 @@ internal static class NodeTimings
 
     /// <summary>On shutdown the RESP listener waits this long for open connections to finish their replies.</summary>
     public static readonly TimeSpan RespDrain = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node that leaves pushes its replica slots to their peers and hands its hints over for at
+    /// most this long (the coordinated-shutdown phase <c>before-service-unbind</c> allows 10 s
+    /// more, in <c>hocon/cluster.conf</c>); what is left then is anti-entropy's on the other nodes.
+    /// </summary>
+    public static readonly TimeSpan LeaveHandOver = TimeSpan.FromSeconds(60);
 }

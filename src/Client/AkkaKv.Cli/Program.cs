@@ -18,6 +18,15 @@ const string usage = """
                                                           versions the --context covers)
       status [--json]                                     the node's view: members, reachability, slots per node,
                                                           hints, anti-entropy; --json: the same as one JSON object
+      leave <node> [--wait] [--max-wait s] [--force]      graceful decommission: <node> hands its hints over, pushes its
+                                                          replicas to their peers, hands its slots off and exits; --wait
+                                                          prints the transfers every second until it is gone and they are
+                                                          done (at most --max-wait s, default 3600: then exit 3); --force:
+                                                          even if fewer than N members would remain
+      down <node>                                         remove an unreachable (dead) node now; its slots start again on
+                                                          the other nodes and catch up from their peers
+      transfers                                           slots waiting to move and catching up: keys and bytes done and
+                                                          left, rate, ETA
       loadgen [--duration s] [--concurrency c] [--keys k] [--value-size b] [--get-ratio f] [--seed n] [--r N] [--w N] [--sloppy 0|1] [--timeout ms]
                                                           bounded load; prints puts/s, gets/s, p50/p99, availability
       fill [--keys k] [--from n] [--concurrency c] [--value-size b] [--w N] [--timeout ms]
@@ -42,10 +51,10 @@ var positional = new List<string>();
 for (var i = 0; i < argList.Count; i++)
 {
     if (argList[i] is "-h" or "--help") { Console.WriteLine(usage); return 0; }
-    if (argList[i] is "--json")
+    if (argList[i] is "--json" or "--wait" or "--force")
     {
         // A switch: it takes no value.
-        flags["json"] = "1";
+        flags[argList[i][2..]] = "1";
         continue;
     }
     if (argList[i].StartsWith("--", StringComparison.Ordinal))
@@ -58,7 +67,7 @@ for (var i = 0; i < argList.Count; i++)
 if (flags.Remove("nodes", out var nodeList)) nodes = nodeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (positional.Count == 0) { Console.Error.WriteLine(usage); return 2; }
 
-string[] knownFlags = ["json", "r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days", "tls-cert", "tls-key", "tls-ca"];
+string[] knownFlags = ["json", "wait", "max-wait", "force", "r", "w", "timeout", "sloppy", "context", "overwrite", "duration", "concurrency", "keys", "value-size", "get-ratio", "seed", "from", "dir", "hosts", "days", "tls-cert", "tls-key", "tls-ca"];
 if (flags.Keys.FirstOrDefault(f => !knownFlags.Contains(f)) is { } unknown) { Console.Error.WriteLine($"akkakv: unknown flag --{unknown}\n{usage}"); return 2; }
 int? IntFlag(string name) => !flags.TryGetValue(name, out var v) ? null
     : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
@@ -146,6 +155,23 @@ try
         {
             var st = await client.StatusAsync();
             Console.Write(flags.ContainsKey("json") ? StatusJson.Render(st) : StatusText.Render(st));
+            return 0;
+        }
+        case ("transfers", 1):
+            Console.Write(TransferText.Render(await client.TransfersAsync()));
+            return 0;
+        case ("leave", 2):
+        {
+            var reply = await client.LeaveAsync(positional[1], flags.ContainsKey("force"));
+            if (!reply.Accepted) { Console.Error.WriteLine($"akkakv leave: refused: {reply.Message}"); return 3; }
+            Console.WriteLine(reply.Message);
+            return flags.ContainsKey("wait") ? await Membership.WaitForLeaveAsync(client, positional[1], TimeSpan.FromSeconds(IntFlag("max-wait") ?? 3600)) : 0;
+        }
+        case ("down", 2):
+        {
+            var reply = await client.DownAsync(positional[1]);
+            if (!reply.Accepted) { Console.Error.WriteLine($"akkakv down: refused: {reply.Message}"); return 3; }
+            Console.WriteLine(reply.Message);
             return 0;
         }
         case ("loadgen", 1):

@@ -36,4 +36,16 @@ public interface IKvClient : IAsyncDisposable
     Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The cluster's transfers as the node sees them: slots waiting to move, slots catching up, keys and bytes done and left, the rate.</summary>
+    Task<AkkaKv.Placement.TransferReport> TransfersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Asks the node to make <paramref name="node"/> leave the cluster gracefully; the reply says
+    /// whether it was accepted and why not. Needs a node identity (a node port, not a client port).
+    /// </summary>
+    Task<AdminReply> LeaveAsync(string node, bool force = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks the node to mark unreachable <paramref name="node"/> Down (removed at once). Needs a node identity.</summary>
+    Task<AdminReply> DownAsync(string node, CancellationToken cancellationToken = default);
 }

@@ -104,6 +104,24 @@ public sealed class KvClient : IKvClient
         return reply as NodeStatus ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
     }
 
+    public async Task<AkkaKv.Placement.TransferReport> TransfersAsync(CancellationToken cancellationToken = default)
+    {
+        var (reply, node) = await SendAsync(GetTransfers.Instance, null, cancellationToken);
+        return reply as AkkaKv.Placement.TransferReport ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
+    }
+
+    public Task<AdminReply> LeaveAsync(string node, bool force = false, CancellationToken cancellationToken = default) =>
+        AdminAsync(new LeaveNode(node, force), cancellationToken);
+
+    public Task<AdminReply> DownAsync(string node, CancellationToken cancellationToken = default) =>
+        AdminAsync(new DownNode(node), cancellationToken);
+
+    private async Task<AdminReply> AdminAsync(object command, CancellationToken cancellationToken)
+    {
+        var (reply, node) = await SendAsync(command, null, cancellationToken);
+        return reply as AdminReply ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
+    }
+
     private async Task<(object Reply, string Node)> SendAsync(object message, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var wait = (timeout ?? DefaultTimeout) + Margin;

@@ -1,4 +1,5 @@
 using AkkaKv.Codec;
+using AkkaKv.Placement;
 
 namespace AkkaKv.Protocol;
 
@@ -26,6 +27,13 @@ public static class ProtocolCodec
         HintStats => "HT",
         GetAntiEntropyStats => "AG",
         AntiEntropyStats => "AS",
+        LeaveNode => "LV",
+        DownNode => "DN",
+        AdminReply => "AY",
+        GetTransfers => "XG",
+        TransferReport => "XR",
+        GetNodeTransfers => "XN",
+        NodeTransfers => "XT",
         _ => null,
     };
 
@@ -76,6 +84,25 @@ public static class ProtocolCodec
                 break;
             case HintStats m: WriteHintStats(w, m); break;
             case AntiEntropyStats m: WriteAntiEntropyStats(w, m); break;
+            case LeaveNode m: w.WriteString(m.Node); w.WriteBool(m.Force); break;
+            case DownNode m: w.WriteString(m.Node); break;
+            case AdminReply m: w.WriteBool(m.Accepted); w.WriteString(m.Node); w.WriteString(m.Message); break;
+            case GetTransfers or GetNodeTransfers: break;
+            case TransferReport m:
+                w.WriteString(m.Node);
+                w.WriteInt(m.Leaving.Count);
+                foreach (var node in m.Leaving) w.WriteString(node);
+                w.WriteInt(m.Pending.Count);
+                foreach (var move in m.Pending)
+                {
+                    w.WriteString(move.Slot); w.WriteNullableString(move.From); w.WriteString(move.To);
+                    w.WriteVarLong(move.Keys); w.WriteVarLong(move.Bytes);
+                }
+                w.WriteInt(m.Nodes.Count);
+                foreach (var node in m.Nodes) WriteNodeTransfers(w, node);
+                w.WriteNullableString(m.Warning);
+                break;
+            case NodeTransfers m: WriteNodeTransfers(w, m); break;
             default: return false;
         }
         return true;
@@ -118,6 +145,24 @@ public static class ProtocolCodec
             case "HT": return ReadHintStats(r);
             case "AG": return GetAntiEntropyStats.Instance;
             case "AS": return ReadAntiEntropyStats(r);
+            case "LV": return new LeaveNode(r.ReadString(), r.ReadBool());
+            case "DN": return new DownNode(r.ReadString());
+            case "AY": return new AdminReply(r.ReadBool(), r.ReadString(), r.ReadString());
+            case "XG": return GetTransfers.Instance;
+            case "XN": return GetNodeTransfers.Instance;
+            case "XT": return ReadNodeTransfers(r);
+            case "XR":
+            {
+                var node = r.ReadString();
+                var leaving = new string[r.ReadCount()];
+                for (var i = 0; i < leaving.Length; i++) leaving[i] = r.ReadString();
+                var pending = new SlotMove[r.ReadCount()];
+                for (var i = 0; i < pending.Length; i++)
+                    pending[i] = new SlotMove(r.ReadString(), r.ReadNullableString(), r.ReadString(), r.ReadVarLong(), r.ReadVarLong());
+                var nodes = new NodeTransfers[r.ReadCount()];
+                for (var i = 0; i < nodes.Length; i++) nodes[i] = ReadNodeTransfers(r);
+                return new TransferReport(node, ValueList.From(leaving), ValueList.From(pending), ValueList.From(nodes), r.ReadNullableString());
+            }
             default: return null;
         }
     }
@@ -183,5 +228,34 @@ public static class ProtocolCodec
         var list = new AntiEntropyStats[r.ReadCount()];
         for (var i = 0; i < list.Length; i++) list[i] = ReadAntiEntropyStats(r);
         return ValueList.From(list);
+    }
+
+    private static void WriteNodeTransfers(KvWriter w, NodeTransfers m)
+    {
+        w.WriteString(m.Node);
+        w.WriteInt(m.CatchingUp.Count);
+        foreach (var c in m.CatchingUp)
+        {
+            w.WriteString(c.Slot); w.WriteString(c.Node); w.WriteInt(c.PeersDone); w.WriteInt(c.Peers);
+            w.WriteVarLong(c.Keys); w.WriteVarLong(c.Bytes); w.WriteVarLong(c.ElapsedMs);
+        }
+        foreach (var v in new[] { m.CatchUpsDone, m.KeysDone, m.BytesDone, m.KeysInWindow, m.BytesInWindow, m.WindowMs }) w.WriteVarLong(v);
+        w.WriteBool(m.Sizes is not null);
+        if (m.Sizes is null) return;
+        w.WriteInt(m.Sizes.Count);
+        foreach (var size in m.Sizes) { w.WriteString(size.Slot); w.WriteVarLong(size.Keys); w.WriteVarLong(size.Bytes); }
+    }
+
+    private static NodeTransfers ReadNodeTransfers(KvReader r)
+    {
+        var node = r.ReadString();
+        var catchingUp = new SlotCatchUp[r.ReadCount()];
+        for (var i = 0; i < catchingUp.Length; i++)
+            catchingUp[i] = new SlotCatchUp(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadInt(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong());
+        var transfers = new NodeTransfers(node, ValueList.From(catchingUp), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong(), r.ReadVarLong());
+        if (!r.ReadBool()) return transfers;
+        var sizes = new SlotSizeInfo[r.ReadCount()];
+        for (var i = 0; i < sizes.Length; i++) sizes[i] = new SlotSizeInfo(r.ReadString(), r.ReadVarLong(), r.ReadVarLong());
+        return transfers with { Sizes = ValueList.From(sizes) };
     }
 }

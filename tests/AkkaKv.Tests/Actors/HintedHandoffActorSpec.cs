@@ -519,4 +519,66 @@ public sealed class HintedHandoffActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Single(replies.OfType<HintRefused>());
         Assert.Equal([new HintTargetStats(AwayNode, 1, 0, 1)], Stats(hints));
     }
+
+    // ---- hand-over at a leave ----
+
+    /// <summary>Stands in for another member's hint actor (at <c>/user/kv-hints</c>): forwards what it gets to a probe, sender kept.</summary>
+    private sealed class ForwardTo(IActorRef target) : ReceiveActor
+    {
+        protected override void Unhandled(object message) => target.Forward(message);
+    }
+
+    [Fact]
+    public void A_leaving_node_hands_every_hint_to_the_next_receiver_that_takes_it_and_forgets_it_only_then()
+    {
+        var region = CreateTestProbe();
+        var receiver = CreateTestProbe();
+        Sys.ActorOf(Props.Create(() => new ForwardTo(receiver.Ref)), AkkaKv.NodeActors.Hints);
+        var hints = StartHints(region);
+        Store(hints, SlotA, AwayNode, "a", Left);
+        Store(hints, SlotB, AwayNode, "b", Right);
+        Store(hints, SlotA, "n3", "c", Right);
+        region.ReceiveWhile(Quiet, m => m); // replays to n9 (no member): never acked here
+
+        // Two members take hints (both reached at this system's address); n3 is a hint's own target and is skipped for it.
+        var self = Cluster.Get(Sys).SelfAddress;
+        hints.Tell(new HandOverHints([("n2", self), ("n3", self)]), TestActor);
+        var offered = new List<StoreHint>();
+        for (var i = 0; i < 3; i++) offered.Add(receiver.ExpectMsg<StoreHint>(Wait));
+        Assert.Equal(["a", "b", "c"], offered.Select(h => h.Key.ToUtf8()).Order());
+        Assert.Equal(Right, offered.Single(h => h.Key.ToUtf8() == "c").Siblings);
+        Assert.All(offered, h => Assert.Equal(h.Key.ToUtf8() == "c" ? "n3" : AwayNode, h.TargetNode));
+
+        // The first receiver refuses "a" (its bound is full): it is offered to the next one.
+        var a = offered.Single(h => h.Key.ToUtf8() == "a");
+        hints.Tell(new HintRefused(a.RequestId, a.Target, "n2", "full"), receiver.Ref);
+        var again = receiver.ExpectMsg<StoreHint>(Wait);
+        Assert.Equal(a with { }, again);
+        // Not handed over until every one is durable elsewhere: nothing is forgotten before.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(3, Stats(hints).Sum(t => t.Held));
+        foreach (var h in offered.Where(h => h.Key.ToUtf8() != "a").Append(again))
+            hints.Tell(new HintStored(h.RequestId, h.Target, "n2"), receiver.Ref);
+        Assert.Equal(new HintsHandedOver(3, 0), ExpectMsg<HintsHandedOver>(Wait));
+        Assert.Equal(0, Stats(hints).Sum(t => t.Held));
+
+        // Forgotten durably: a restart does not bring them back.
+        StopAndAwaitTermination(hints);
+        Assert.Equal(0, Stats(StartHints(region)).Sum(t => t.Held));
+    }
+
+    [Fact]
+    public void A_hint_no_receiver_takes_is_kept_and_counted()
+    {
+        var region = CreateTestProbe();
+        var receiver = CreateTestProbe();
+        Sys.ActorOf(Props.Create(() => new ForwardTo(receiver.Ref)), AkkaKv.NodeActors.Hints);
+        var hints = StartHints(region);
+        Store(hints, SlotA, AwayNode, "a", Left);
+        hints.Tell(new HandOverHints([("n2", Cluster.Get(Sys).SelfAddress)]), TestActor);
+        var offer = receiver.ExpectMsg<StoreHint>(Wait);
+        hints.Tell(new HintRefused(offer.RequestId, offer.Target, "n2", "full"), receiver.Ref);
+        Assert.Equal(new HintsHandedOver(0, 1), ExpectMsg<HintsHandedOver>(Wait));
+        Assert.Equal(1, Stats(hints).Sum(t => t.Held));
+    }
 }

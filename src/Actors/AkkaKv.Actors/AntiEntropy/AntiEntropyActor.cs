@@ -48,8 +48,18 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private IReadOnlyDictionary<int, IReadOnlySet<MerkleEntry>> _gcCandidates = new Dictionary<int, IReadOnlySet<MerkleEntry>>();
     private readonly HashSet<int> _slot0Partitions = new();
     private long _tombstonesPurged, _catchUps, _catchUpsIncomplete;
-    // Slots on this node that are recovering their journal or catching up with their peers.
-    private readonly HashSet<SlotId> _catchingUp = new();
+    // Slots on this node that are recovering their journal or catching up with their peers, with
+    // how far each is and since when (ms).
+    private readonly Dictionary<SlotId, (SlotCatchUpState State, long SinceMs)> _catchingUp = new();
+    // Catch-ups finished: what they carried in all, and over the last minute (the transfer rate).
+    private long _catchUpKeys, _catchUpBytes;
+    private readonly TransferWindow _transferWindow = new();
+    // The drain at a leave (DrainForLeave): who waits for it, and what it did.
+    private IActorRef? _drainFor;
+    private bool _drainListed;
+    private int _drainPairs;
+    private long _drainKeys;
+    private readonly HashSet<(SlotId, SlotId)> _drainRepeated = new();
     private string? _lastGcSkipped;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -62,6 +72,11 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private sealed class NextExchange
     {
         public static readonly NextExchange Instance = new();
+    }
+
+    private sealed class DrainDeadline
+    {
+        public static readonly DrainDeadline Instance = new();
     }
 
     public AntiEntropyActor(KvSettings settings, IActorRef region, TimeProvider time)
@@ -80,12 +95,20 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
             if (c.PeersAbandoned > 0) _catchUpsIncomplete++;
             _keysRepaired += c.KeysRepaired;
             _bytes += c.BytesExchanged;
+            _catchUpKeys += c.KeysRepaired;
+            _catchUpBytes += c.BytesExchanged;
+            _transferWindow.Add(Now, c.KeysRepaired, c.BytesExchanged);
             KvMetrics.Exchanged(c.KeysRepaired, c.BytesExchanged);
         });
         Receive<SlotCatchUpState>(c =>
         {
-            if (c.CatchingUp) _catchingUp.Add(c.Slot); else _catchingUp.Remove(c.Slot);
+            if (!c.CatchingUp) _catchingUp.Remove(c.Slot);
+            else _catchingUp[c.Slot] = (c, _catchingUp.TryGetValue(c.Slot, out var known) ? known.SinceMs : Now);
         });
+        Receive<GetNodeTransfers>(_ => Context.ActorOf(Props.Create(() =>
+            new NodeTransfersCollector(Transfers(), _region, Sender, _settings.RequestTimeout))));
+        Receive<DrainForLeave>(StartDrain);
+        Receive<DrainDeadline>(_ => FinishDrain($"not done within the drain's time; {_pairs.Count} pair(s) left to anti-entropy on the other nodes"));
         Receive<RepairSoon>(r => Soon(r.Reason));
         Receive<ClusterEvent.MemberUp>(e => Soon($"{e.Member.Address} is up"));
         Receive<ClusterEvent.ReachableMember>(e => Soon($"{e.Member.Address} is reachable again"));
@@ -123,7 +146,7 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     private void BeginRound()
     {
-        if (_roundRunning) return;
+        if (_roundRunning || _drainFor is not null) return;
         _roundRunning = true;
         _roundAgain = false;
         _roundInSync.Clear();
@@ -136,6 +159,17 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         _pairs.Clear();
         var local = state.Shards.Select(s => SlotId.TryParse(s.ShardId, out var slot) ? slot : (SlotId?)null).OfType<SlotId>()
             .OrderBy(s => s.Partition).ThenBy(s => s.Index).ToList();
+        if (_drainFor is not null)
+        {
+            // Every local slot with every peer, whichever index is lower: each pushes what only it holds.
+            foreach (var slot in local)
+                for (var peer = 0; peer < _settings.ReplicationFactor; peer++)
+                    if (peer != slot.Index) _pairs.Enqueue((slot, new SlotId(slot.Partition, peer)));
+            _drainListed = true;
+            _log.Info("anti-entropy: leaving: pushing {0} local replica slot(s) to their peers ({1} exchanges)", local.Count, _pairs.Count);
+            if (!_exchangeRunning) RunNext();
+            return;
+        }
         _slot0Partitions.Clear();
         _slot0Partitions.UnionWith(local.Where(s => s.Index == 0).Select(s => s.Partition));
         foreach (var slot in local)
@@ -147,6 +181,11 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     private void RunNext()
     {
         if (_exchangeRunning) return;
+        if (_drainFor is not null && Cluster.Get(Context.System).State.Unreachable.Count > 0)
+        {
+            FinishDrain($"a member is unreachable; {_pairs.Count} pair(s) left to anti-entropy on the other nodes");
+            return;
+        }
         if (Cluster.Get(Context.System).State.Unreachable.Count > 0)
         {
             // An exchange with a replica on an unreachable node can only time out (exchange-timeout
@@ -161,7 +200,8 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         }
         if (!_pairs.TryDequeue(out var pair))
         {
-            EndRound();
+            if (_drainFor is null) EndRound();
+            else if (_drainListed) FinishDrain(null); // (else the local slots are still being listed)
             return;
         }
         _exchangeRunning = true;
@@ -184,10 +224,65 @@ internal sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         else if (result.KeysRepaired > 0)
             _log.Info("anti-entropy: {0} <-> {1} repaired {2} key(s), {3} bytes exchanged", result.A, result.B, result.KeysRepaired, result.BytesExchanged);
         _roundInSync[(result.A, result.B)] = result.InSync;
+        if (_drainFor is not null)
+        {
+            // Draining: no pause, and a pair that needed repair is looked at once more (writes keep
+            // arriving while the node leaves, so "until in sync" might not end).
+            _drainPairs++;
+            _drainKeys += result.KeysRepaired;
+            if (!result.InSync && result.Error is null && result.KeysRepaired > 0 && _drainRepeated.Add((result.A, result.B))) _pairs.Enqueue((result.A, result.B));
+            RunNext();
+            return;
+        }
         // A pair that needed repair is checked again at the end of this round: it may have had more
         // differing keys than one exchange repairs, and a second look confirms it is in sync.
         if (!result.InSync && result.Error is null && result.KeysRepaired > 0) _pairs.Enqueue((result.A, result.B));
         Timers.StartSingleTimer("next", NextExchange.Instance, _settings.AntiEntropyExchangePause);
+    }
+
+    /// <summary>
+    /// The node leaves: rounds stop, and every local slot is exchanged once with each of its peers,
+    /// so what only this node holds (a write acknowledged by W=1 here, a replica others missed) is
+    /// on another replica before the slots are handed off. Skipped when a member is unreachable
+    /// (an exchange with it could only time out): anti-entropy on the others repairs from the rest.
+    /// </summary>
+    private void StartDrain(DrainForLeave drain)
+    {
+        if (_drainFor is not null) return;
+        _drainFor = Sender;
+        Timers.Cancel("round");
+        Timers.Cancel("next");
+        _roundRunning = true; // no new round starts
+        _pairs.Clear();
+        if (Cluster.Get(Context.System).State.Unreachable.Count > 0)
+        {
+            FinishDrain("a member is unreachable");
+            return;
+        }
+        Timers.StartSingleTimer("drain-deadline", DrainDeadline.Instance, drain.Within);
+        _region.Tell(GetShardRegionState.Instance);
+    }
+
+    private void FinishDrain(string? skipped)
+    {
+        if (_drainFor is null) return;
+        if (skipped is null) _log.Info("anti-entropy: leaving: {0} exchange(s) done, {1} key(s) pushed to peers", _drainPairs, _drainKeys);
+        else _log.Info("anti-entropy: leaving: push to peers stopped after {0} exchange(s), {1} key(s): {2}", _drainPairs, _drainKeys, skipped);
+        _drainFor.Tell(new Drained(_drainPairs, _drainKeys, skipped));
+        Context.Stop(Self);
+    }
+
+    /// <summary>This node's part of <c>akkakv transfers</c> (the slot sizes are added by <see cref="NodeTransfersCollector"/>).</summary>
+    private NodeTransfers Transfers()
+    {
+        var now = Now;
+        var (keys, bytes, window) = _transferWindow.Sum(now);
+        var peers = Math.Max(0, _settings.ReplicationFactor - 1);
+        return new NodeTransfers(_settings.NodeName,
+            ValueList.From(_catchingUp.OrderBy(kv => kv.Key.Partition).ThenBy(kv => kv.Key.Index)
+                .Select(kv => new SlotCatchUp(kv.Key.ToString(), _settings.NodeName, Math.Min(kv.Value.State.ExchangesDone, peers), peers,
+                    kv.Value.State.Keys, kv.Value.State.Bytes, now - kv.Value.SinceMs))),
+            _catchUps, _catchUpKeys, _catchUpBytes, keys, bytes, window);
     }
 
     private void EndRound()

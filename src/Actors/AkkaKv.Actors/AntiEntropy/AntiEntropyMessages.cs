@@ -9,3 +9,12 @@ internal sealed record RepairSoon(string Reason) : IKvMessage;
 
 /// <summary>A get on this node found <paramref name="Replicas"/> stale replicas of one key and sent them the merged set (read repair).</summary>
 internal sealed record ReadRepaired(int Replicas) : IKvMessage;
+
+/// <summary>
+/// Local only, at shutdown when the node leaves: push every local replica slot to its peers (one
+/// Merkle exchange with each), hand nothing else out, then stop. Answered with <see cref="Drained"/>.
+/// </summary>
+internal sealed record DrainForLeave(TimeSpan Within);
+
+/// <summary>The drain is over: <paramref name="Pairs"/> slot pairs exchanged, <paramref name="KeysRepaired"/> keys carried, or why it was skipped.</summary>
+internal sealed record Drained(int Pairs, long KeysRepaired, string? Skipped);

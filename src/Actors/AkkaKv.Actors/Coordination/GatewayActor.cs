@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using AkkaKv.Configuration;
 using AkkaKv.Observability;
 using AkkaKv.Placement;
@@ -55,6 +56,15 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             var lastKnown = _view.SlotsSeen;
             Context.ActorOf(LocalProps.Of(() => new StatusCollector(_settings, _region, replyTo, lastKnown)));
         });
+        Receive<GetTransfers>(_ =>
+        {
+            var replyTo = Sender;
+            Context.ActorOf(LocalProps.Of(() => new TransfersCollector(_settings, _region, replyTo)));
+        });
+        Receive<LeaveNode>(leave => Decide(leave.Node, MembershipCommands.Leave(_view.Members, leave.Node, _settings.ReplicationFactor, leave.Force),
+            address => Cluster.Get(Context.System).Leave(address)));
+        Receive<DownNode>(down => Decide(down.Node, MembershipCommands.Down(_view.Members, down.Node),
+            address => Cluster.Get(Context.System).Down(address)));
         Receive<SlotsSeen>(OnSlotsSeen);
         Receive<RefreshPlacement>(_ => RegionPlacement.Query(Context.System, _region, _settings.RequestTimeout).PipeTo(Self));
         Receive<PlacementSnapshot>(OnPlacement);
@@ -90,6 +100,20 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private sealed class RefreshPlacement
     {
         public static readonly RefreshPlacement Instance = new();
+    }
+
+    /// <summary>
+    /// Acts on a membership command the node port brought (a peer with a node identity: see
+    /// <see cref="LeaveNode"/>): leave or down the member the pure rule picked, or say why not.
+    /// </summary>
+    private void Decide(string node, MembershipDecision decision, Action<Address> act)
+    {
+        if (decision.Address is { } address)
+        {
+            Context.GetLogger().Info("membership: {0} (asked by {1})", decision.Message, Sender.Path.Address);
+            act(Address.Parse(address));
+        }
+        Sender.Tell(new AdminReply(decision.Accepted, node, decision.Message));
     }
 
     /// <summary>A finished coordinator's replies say where its slots are; almost always what the view already holds.</summary>

@@ -23,7 +23,7 @@ internal sealed record PlacementSnapshot(ImmutableArray<RegionSlots> Regions);
 internal static class RegionPlacement
 {
     /// <summary>
-    /// Starts one ask per Up, reachable member; the task completes when all have answered or timed
+    /// Starts one ask per reachable member that hosts slots (<see cref="HostsSlots"/>); the task completes when all have answered or timed
     /// out. Pipe it to the asking actor: nothing here blocks.
     /// </summary>
     public static Task<PlacementSnapshot> Query(ActorSystem system, IActorRef localRegion, TimeSpan timeout)
@@ -31,13 +31,16 @@ internal static class RegionPlacement
         var state = Cluster.Get(system).State;
         var self = Cluster.Get(system).SelfAddress;
         var asks = state.Members
-            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Where(m => HostsSlots(m) && !state.Unreachable.Contains(m))
             .Select(m => (Node: ClusterMembership.NodeNameOf(m), Member: m))
             .Where(x => x.Node is not null)
             .Select(x => AskOne(system, x.Member.Address == self ? localRegion : null, x.Member.Address, localRegion.Path, x.Node!, timeout))
             .ToList();
         return Task.WhenAll(asks).ContinueWith(t => new PlacementSnapshot([.. t.Result]), TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    /// <summary>A member whose region may host slots: Up, or leaving (its slots are still there until it hands them off).</summary>
+    public static bool HostsSlots(Member m) => m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Leaving;
 
     private static async Task<RegionSlots> AskOne(ActorSystem system, IActorRef? local, Address address, ActorPath regionPath, string node, TimeSpan timeout)
     {

@@ -20,3 +20,14 @@ internal sealed record HintStored(long RequestId, SlotId Target, string Holder) 
 
 /// <summary>The hint was not stored (the holder's bound for that target is full); the target is marked as needing repair.</summary>
 internal sealed record HintRefused(long RequestId, SlotId Target, string Holder, string Reason) : IKvMessage;
+
+/// <summary>
+/// Local only, at shutdown when the node leaves: give every held hint to another member's hint
+/// actor (it holds it durably, then this node forgets it). Answered with <see cref="HintsHandedOver"/>.
+/// <paramref name="Receivers"/>: the members to offer them to, by node name; null: the Up,
+/// reachable members of the actor's own view.
+/// </summary>
+internal sealed record HandOverHints(IReadOnlyList<(string Node, Akka.Actor.Address Address)>? Receivers = null);
+
+/// <summary><paramref name="HandedOver"/> hints are held by other nodes now; <paramref name="Kept"/> could not be (no member took them).</summary>
+internal sealed record HintsHandedOver(int HandedOver, int Kept);

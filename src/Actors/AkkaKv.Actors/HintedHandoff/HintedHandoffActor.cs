@@ -40,6 +40,21 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
     private bool _knowCluster;
     private int _eventsSinceSnapshot;
     private readonly TimeProvider _time;
+    // The hand-over at a leave (HandOverHints): who waits, the members that take hints, the hints
+    // not yet placed, those in flight (id: how many receivers were tried), and the counts.
+    private IActorRef? _handOverFor;
+    private IReadOnlyList<(string Node, Address Address)> _receivers = [];
+    private readonly Queue<long> _toHandOver = new();
+    private readonly Dictionary<long, (int Attempt, DateTimeOffset SentAt)> _handingOver = new();
+    private int _handedOver, _kept;
+    private const int HandOverWindow = 32;
+    /// <summary>A receiver that has not confirmed a hint by then is passed over for the next one.</summary>
+    private static readonly TimeSpan HandOverAttemptTimeout = TimeSpan.FromSeconds(5);
+
+    private sealed class HandOverTick
+    {
+        public static readonly HandOverTick Instance = new();
+    }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -101,6 +116,20 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
                 break;
             case ReplicaMergeDone done:
                 OnDelivered(done);
+                break;
+            case HandOverHints handOver:
+                StartHandOver(handOver.Receivers);
+                break;
+            case HintStored stored when _handingOver.ContainsKey(stored.RequestId):
+                OnHandedOver(stored.RequestId);
+                break;
+            case HintRefused refused when _handingOver.ContainsKey(refused.RequestId):
+                _log.Info("hints: {0} did not take a hint for {1}: {2}", refused.Holder, refused.Target, refused.Reason);
+                SendForHandOver(refused.RequestId, _handingOver[refused.RequestId].Attempt + 1);
+                break;
+            case HandOverTick:
+                var late = _time.GetUtcNow() - HandOverAttemptTimeout;
+                foreach (var (id, (attempt, _)) in _handingOver.Where(kv => kv.Value.SentAt < late).ToList()) SendForHandOver(id, attempt + 1);
                 break;
             case ReplayTick:
                 var expired = _time.GetUtcNow() - _settings.HintsReplayTimeout;
@@ -188,8 +217,73 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
 
     private bool Deliverable(string target) => _knowCluster && _view.AcceptsHandoff(target);
 
+    /// <summary>
+    /// This node leaves: every hint it holds goes to another Up, reachable member's hint actor,
+    /// which stores it durably (as for a sloppy write) and replays it when its target is back; only
+    /// then is it deleted here. Replay from here stops. A hint no member takes stays here, counted.
+    /// </summary>
+    private void StartHandOver(IReadOnlyList<(string Node, Address Address)>? receivers)
+    {
+        if (_handOverFor is not null) return;
+        _handOverFor = Sender;
+        Timers.Cancel("replay");
+        // Up and reachable as this actor's own view says (from the cluster events it received).
+        _receivers = receivers ?? _view.Members.Members
+            .Where(m => m.Node != _settings.NodeName && m.Status == AkkaKv.Placement.MemberStatus.Up && m.Reachable)
+            .Select(m => (m.Node, Address.Parse(m.Address))).OrderBy(r => r.Node, StringComparer.Ordinal).ToList();
+        Timers.StartPeriodicTimer("hand-over", HandOverTick.Instance, TimeSpan.FromSeconds(1));
+        foreach (var id in _store.Hints.Keys) _toHandOver.Enqueue(id);
+        if (_toHandOver.Count > 0)
+            _log.Info("hints: leaving: handing {0} hint(s) to {1} other member(s)", _toHandOver.Count, _receivers.Count);
+        HandOverMore();
+    }
+
+    private void HandOverMore()
+    {
+        while (_handingOver.Count < HandOverWindow && _toHandOver.TryDequeue(out var id))
+            if (_store.Hints.ContainsKey(id)) SendForHandOver(id, 0);
+        if (_handingOver.Count > 0 || _handOverFor is null) return;
+        Timers.Cancel("hand-over");
+        if (_kept > 0) _log.Warning("hints: leaving: {0} hint(s) handed over, {1} kept on this node (no member took them): their targets need anti-entropy", _handedOver, _kept);
+        else if (_handedOver > 0) _log.Info("hints: leaving: {0} hint(s) handed over", _handedOver);
+        _handOverFor.Tell(new HintsHandedOver(_handedOver, _kept));
+        _handOverFor = null;
+    }
+
+    /// <summary>Offers hint <paramref name="id"/> to receiver number <paramref name="attempt"/> (round-robin from the hint's id); past the last, it is kept.</summary>
+    private void SendForHandOver(long id, int attempt)
+    {
+        var held = _store.Hints.TryGetValue(id, out var hint);
+        // Never to the hint's own target: it is unreachable, or the hint would have been replayed.
+        while (held && attempt < _receivers.Count && _receivers[(int)((id + attempt) % _receivers.Count)].Node == hint!.TargetNode) attempt++;
+        if (!held || attempt >= _receivers.Count)
+        {
+            _handingOver.Remove(id);
+            if (held) _kept++;
+            HandOverMore();
+            return;
+        }
+        _handingOver[id] = (attempt, _time.GetUtcNow());
+        var receiver = _receivers[(int)((id + attempt) % _receivers.Count)].Address;
+        Context.ActorSelection(NodeActors.PathOn(receiver, NodeActors.Hints))
+            .Tell(new StoreHint(id, hint!.Target, hint.TargetNode, hint.Key, hint.Siblings));
+    }
+
+    private void OnHandedOver(long id)
+    {
+        PersistAsync(new HintDelivered(id), e =>
+        {
+            _store = _store.Apply(e);
+            _handingOver.Remove(e.Id);
+            _handedOver++;
+            AfterEvent();
+            HandOverMore();
+        });
+    }
+
     private void Replay()
     {
+        if (_handOverFor is not null) return;
         if (_inFlight.Count >= _settings.HintsReplayWindow || _store.Count == 0) return;
         var now = _time.GetUtcNow();
         foreach (var target in _store.Targets.Where(Deliverable).ToList())

@@ -130,6 +130,43 @@ public static class AkkaKvHosting
         });
     }
 
+    /// <summary>
+    /// First thing at shutdown, while the node still serves: a node that leaves the cluster (by
+    /// <c>akkakv leave</c>, or stopped by SIGTERM) hands its hints to other members and pushes its
+    /// replica slots to their peers (<see cref="NodeTimings.LeaveHandOver"/> at most), so that what
+    /// only it holds is elsewhere before its slots are handed off. A node that was downed cannot
+    /// reach anyone and skips it. Anti-entropy stops then: an exchange started while the shard
+    /// regions hand their slots off only waits on slots that are moving (and made the last node's
+    /// region time out its graceful stop, with warnings).
+    /// </summary>
+    private static void AddLeaveHandOver(ActorSystem system, IActorRef antiEntropy, IActorRef hints)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "leave-hand-over", async () =>
+        {
+            var self = Akka.Cluster.Cluster.Get(system).SelfMember;
+            var leaving = shutdown.ShutdownReason is not CoordinatedShutdown.ClusterDowningReason
+                          && self.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Leaving;
+            if (leaving)
+            {
+                var wait = NodeTimings.LeaveHandOver + TimeSpan.FromSeconds(5);
+                try
+                {
+                    await Task.WhenAll(
+                        antiEntropy.Ask<AntiEntropy.Drained>(new AntiEntropy.DrainForLeave(NodeTimings.LeaveHandOver), wait),
+                        hints.Ask<HintsHandedOver>(new HandOverHints(), wait));
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+                {
+                    Logging.GetLogger(system, "akka-kv").Warning("leaving: the hand-over of hints and replicas did not finish in {0}; anti-entropy on the other nodes repairs the rest", wait);
+                }
+            }
+            try { await antiEntropy.GracefulStop(TimeSpan.FromSeconds(5)); }
+            catch (TaskCanceledException) { }
+            return Akka.Done.Instance;
+        });
+    }
+
     public static AkkaConfigurationBuilder WithAkkaKvNode(this AkkaConfigurationBuilder builder, NodeOptions node, TimeProvider? time = null)
     {
         var config = NodeConfig(node);
@@ -177,15 +214,7 @@ public static class AkkaKvHosting
                 registry.Register<KvHints>(hints);
                 var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), NodeActors.AntiEntropy);
                 registry.Register<KvAntiEntropy>(antiEntropy);
-                // Anti-entropy stops first when the node shuts down: an exchange started while the
-                // shard regions hand their slots off only waits on slots that are moving (and made
-                // the last node's region time out its graceful stop, with warnings).
-                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "stop-anti-entropy", async () =>
-                {
-                    try { await antiEntropy.GracefulStop(TimeSpan.FromSeconds(5)); }
-                    catch (TaskCanceledException) { }
-                    return Akka.Done.Instance;
-                });
+                AddLeaveHandOver(system, antiEntropy, hints);
                 var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock, identity);

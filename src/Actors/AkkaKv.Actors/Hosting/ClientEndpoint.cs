@@ -99,12 +99,20 @@ public static class ClientEndpoint
             """).WithFallback(ProtocolSerializer.ClientConfig);
 }
 
-/// <summary>Hands the client requests (get, put, delete, status) to the node's gateway, the reply going straight to the client; anything else is dropped.</summary>
+/// <summary>Hands the client requests (get, put, delete, status, transfers) to the node's gateway, the reply going straight to the client; refuses leave and down; anything else is dropped.</summary>
 internal sealed class ClientGatewayProxy : ReceiveActor
 {
     public ClientGatewayProxy(IActorRef gateway)
     {
         Receive<IKvRequest>(request => gateway.Tell(request, Sender));
         Receive<GetStatus>(status => gateway.Tell(status, Sender));
+        Receive<GetTransfers>(transfers => gateway.Tell(transfers, Sender));
+        // A client certificate is not an admin identity: membership commands come through a node
+        // port (a certificate of the node CA), or from loopback without TLS.
+        Receive<LeaveNode>(leave => Sender.Tell(new AdminReply(false, leave.Node, AdminRefusal)));
+        Receive<DownNode>(down => Sender.Tell(new AdminReply(false, down.Node, AdminRefusal)));
     }
+
+    public const string AdminRefusal = "leave and down need a node identity: this is the client port, whose certificates are clients'. " +
+        "Send them to a node port with a certificate of the node CA (--tls-cert/--tls-key of a node)";
 }

@@ -59,6 +59,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private IActorRef? _catchUpExchange;
     private long _catchUpStarted;
     private (long Keys, long Bytes) _catchUpCarried;
+    private int _catchUpExchanges;
     private bool _resetting;
     // Events handed to the journal whose handler has not run yet. DeferAsync is not used to wait
     // for them: when no event is persisted in the same command, Akka.Persistence sends the journal
@@ -153,6 +154,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     {
         if (_peerRouter?.Invoke() is null) { TellCatchUpState(false); return; }
         _catchUpStarted = _time.GetTimestamp();
+        _catchUpExchanges = 0;
         var (plan, first) = CatchUpPlan.Start(_settings.ReplicationFactor, _slot.Index).First();
         // A catch-up that restarts after a reset reports what the first attempt repaired too.
         plan = plan with { KeysRepaired = _catchUpCarried.Keys, BytesExchanged = _catchUpCarried.Bytes };
@@ -172,6 +174,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var outcome = new CatchUpOutcome(result.B.Index, result.InSync, result.KeysRepaired, result.BytesExchanged, result.Error, result.GenerationAhead);
         var (plan, next) = _catchUp.After(outcome, _state.GcGeneration);
         _catchUp = plan;
+        _catchUpExchanges++;
+        if (next.Step == CatchUpStep.Exchange) TellCatchUpState(true);
         if (next.Abandoned is { } why)
         {
             // Not a warning: at a cluster's start every slot's peers are still starting, and a
@@ -217,7 +221,9 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     /// <summary>Tells the node's anti-entropy actor whether this slot is still recovering or catching up (the status counts them).</summary>
     private void TellCatchUpState(bool catchingUp) =>
-        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new SlotCatchUpState(_slot, catchingUp));
+        Context.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(catchingUp && _catchUp is { } plan
+            ? new SlotCatchUpState(_slot, true, _catchUpExchanges, plan.KeysRepaired, plan.BytesExchanged)
+            : new SlotCatchUpState(_slot, catchingUp));
 
     /// <summary>Applies a durable event to the state and keeps the Merkle tree in step.</summary>
     private void Apply(object e)
@@ -298,6 +304,9 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 break;
             case ReplicaRead read:
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
+                break;
+            case GetSlotSize size:
+                Sender.Tell(new SlotSize(size.RequestId, _slot, _state.Keys.Count, _state.Keys.Sum(kv => FetchPage.SizeOf(kv.Key, kv.Value))));
                 break;
             case MerkleNodesRequest request:
                 Sender.Tell(MerkleReplies.Nodes(request, _tree, _slot, _settings.NodeName, _state.GcGeneration));

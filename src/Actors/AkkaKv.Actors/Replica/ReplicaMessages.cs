@@ -129,5 +129,12 @@ internal sealed record CatchUpDone(SlotId Slot, long KeysRepaired, long BytesExc
 /// Local only: a replica slot on this node started (recovering its journal, then catching up
 /// with its peers: <paramref name="CatchingUp"/> true), or began serving or stopped (false); told to
 /// the node's anti-entropy actor, which counts the slots not yet serving for the status.
+/// <paramref name="ExchangesDone"/>, <paramref name="Keys"/> and <paramref name="Bytes"/>: how far the
+/// catch-up is (told again after each exchange), for <c>akkakv transfers</c>.
 /// </summary>
-internal sealed record SlotCatchUpState(SlotId Slot, bool CatchingUp);
+internal sealed record SlotCatchUpState(SlotId Slot, bool CatchingUp, int ExchangesDone = 0, long Keys = 0, long Bytes = 0);
+
+/// <summary>Asks a replica how many keys it holds and their size (as the repair path counts bytes); answered with <see cref="SlotSize"/>.</summary>
+internal sealed record GetSlotSize(long RequestId) : IReplicaCommand;
+
+internal sealed record SlotSize(long RequestId, SlotId Slot, long Keys, long Bytes) : IKvMessage;

@@ -66,6 +66,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         PurgeTombstones => "TG",
         TombstonesPurgedAck => "TA",
         GcGenerationSeen => "TN",
+        GetSlotSize => "ZQ",
+        SlotSize => "ZS",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -187,6 +189,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case PurgeTombstones m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); WriteEntries(w, m.Entries); break;
             case TombstonesPurgedAck m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Purged); break;
             case GcGenerationSeen m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); break;
+            case GetSlotSize m: w.WriteVarLong(m.RequestId); break;
+            case SlotSize m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteVarLong(m.Keys); w.WriteVarLong(m.Bytes); break;
             case StoreHint m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
             case HintStored m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); break;
             case HintRefused m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); w.WriteString(m.Reason); break;
@@ -314,6 +318,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             }
             case "TA": return new TombstonesPurgedAck(r.ReadVarLong(), r.ReadSlot(), r.ReadInt());
             case "TN": return new GcGenerationSeen(r.ReadVarLong(), r.ReadVarLong());
+            case "ZQ": return new GetSlotSize(r.ReadVarLong());
+            case "ZS": return new SlotSize(r.ReadVarLong(), r.ReadSlot(), r.ReadVarLong(), r.ReadVarLong());
             default: throw new FormatException($"KvSerializer: unknown manifest '{manifest}'");
         }
     }
