@@ -262,9 +262,8 @@ case "${1:-}" in
     [[ ${AKKAKV_HTTP:-1} == 0 ]] || command -v curl >/dev/null || { echo "rolling-restart needs curl (or AKKAKV_HTTP=0)" >&2; exit 2; }
     ROLL_TIMEOUT=${AKKAKV_ROLL_TIMEOUT:-180}
     for n in "${NODES[@]}"; do alive "$n" || { echo "$n is not running: start the cluster first (./cluster.sh start)" >&2; exit 1; }; done
-    echo -n "waiting until the cluster is ready before the first restart... "
-    wait_ready "$ROLL_TIMEOUT" || exit 1
-    echo "ready"
+    echo "waiting until the cluster is ready before the first restart"
+    wait_ready "$ROLL_TIMEOUT" progress || exit 1
     roll_start=$SECONDS
     for n in "${NODES[@]}"; do
       t0=$SECONDS
