@@ -9,11 +9,19 @@
 #   ./cluster.sh kill n2        kill -9 one node (to try failures)
 #   ./cluster.sh status         the cluster as node n1..n3 sees it
 #   ./cluster.sh build          only build the node and the CLI (when the sources changed)
+#   ./cluster.sh rolling-restart  restart every node in turn (SIGTERM: it leaves and hands its slots
+#                               off; start; wait until every node is ready and no slot moves or
+#                               catches up), printing how long each took
 # AKKAKV_HTTP=0 ./cluster.sh start: no HTTP ports (no /metrics, no health endpoints).
 # AKKAKV_REMOTE_TLS=1 ./cluster.sh start: mutual TLS on remoting, with a development PKI made once
 # in $DATA/certs (./akkakv certs; AKKAKV_CERTS=dir names another): nodes get --tls-cert/--tls-key/--tls-ca (so their RESP ports
 # speak TLS too) and a client port each (5001..5003, client certificates of --tls-client-ca); the
 # script's own ./akkakv calls use the client certificate.
+# AKKAKV_PORT_OFFSET=100 ./cluster.sh start: every port above plus 100 (4101.., RESP 6481.., HTTP
+# 8101.., client 5101.., and the seeds), for a second cluster beside the first; give it its own
+# AKKAKV_DATA too (the PID files live under the data root).
+# AKKAKV_NODE_DLL=.../akkakv-node.dll AKKAKV_CLI_DLL=.../akkakv-cli.dll: run these builds instead
+# of building into .build/ (the end-to-end tests point them at the build they already made).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -21,7 +29,15 @@ ROOT=$PWD
 DATA=${AKKAKV_DATA:-data}
 # AKKAKV_CLUSTER_SIZE=5 ./cluster.sh start: n1..n5 (ports 4001..4005, RESP 6381..6385, HTTP 8001..8005).
 NODES=($(seq -f 'n%g' 1 "${AKKAKV_CLUSTER_SIZE:-3}"))
-SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
+OFFSET=${AKKAKV_PORT_OFFSET:-0}
+# Below 20000, so that every port stays under the ephemeral range (32768 and up).
+[[ $OFFSET =~ ^[0-9]+$ ]] && (( OFFSET <= 20000 )) || { echo "AKKAKV_PORT_OFFSET='$OFFSET' must be a number from 0 to 20000" >&2; exit 2; }
+SEEDS=(--seed "127.0.0.1:$((4001 + OFFSET))" --seed "127.0.0.1:$((4002 + OFFSET))" --seed "127.0.0.1:$((4003 + OFFSET))")
+NODE_DLL=${AKKAKV_NODE_DLL:-.build/host/akkakv-node.dll}
+# The CLI this script runs (status, certs): a given build, or ./akkakv (which builds .build/cli once).
+cli() {
+  if [[ -n "${AKKAKV_CLI_DLL:-}" ]]; then dotnet "$AKKAKV_CLI_DLL" "$@"; else "$ROOT/akkakv" "$@"; fi
+}
 
 # The journal variables go to every node as they are (the Host reads AKKAKV_JOURNAL and
 # AKKAKV_POSTGRES itself, an empty one as unset); checked before a node starts, so that a typo
@@ -56,7 +72,7 @@ CLI_TLS=()
 [[ $REMOTE_TLS == 1 ]] && CLI_TLS=(--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key" --tls-ca "$CERTS/ca.crt")
 ensure_certs() {
   [[ $REMOTE_TLS == 1 && ! -f "$CERTS/ca.crt" ]] || return 0
-  "$ROOT/akkakv" certs --dir "$CERTS" --hosts 127.0.0.1,localhost >/dev/null
+  cli certs --dir "$CERTS" --hosts 127.0.0.1,localhost >/dev/null
 }
 # The node's TLS flags, and the endpoint clients use: its client port with TLS, else its node port.
 NODE_TLS=()
@@ -65,14 +81,18 @@ node_tls_args() {
   [[ $REMOTE_TLS == 1 ]] || return 0
   NODE_TLS=(--tls-cert "$CERTS/node.crt" --tls-key "$CERTS/node.key" --tls-ca "$CERTS/ca.crt" --tls-client-ca "$CERTS/client-ca.crt" --client-port "$(client_port_of "$1")")
 }
-client_port_of() { echo $((5000 + ${1#n})); }
+client_port_of() { echo $((5000 + OFFSET + ${1#n})); }
 client_endpoint_of() { if [[ $REMOTE_TLS == 1 ]]; then echo "127.0.0.1:$(client_port_of "$1")"; else echo "127.0.0.1:$(port_of "$1")"; fi; }
 
-port_of() { echo $((4000 + ${1#n})); }
-resp_port_of() { echo $((6380 + ${1#n})); }
-http_port_of() { echo $((8000 + ${1#n})); }
+port_of() { echo $((4000 + OFFSET + ${1#n})); }
+resp_port_of() { echo $((6380 + OFFSET + ${1#n})); }
+http_port_of() { echo $((8000 + OFFSET + ${1#n})); }
 
 build() {
+  if [[ -n "${AKKAKV_NODE_DLL:-}" ]]; then
+    [[ -f "$NODE_DLL" ]] || { echo "AKKAKV_NODE_DLL='$NODE_DLL': no such file" >&2; exit 2; }
+    return 0
+  fi
   if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -1)" ]]; then
     echo "building the node and the CLI (Release)..."
     dotnet build src/Host/AkkaKv.Host.csproj -c Release -o .build/host -v quiet -nologo >/dev/null
@@ -93,7 +113,7 @@ start_node() {
   mkdir -p "$DATA/$n"
   # Three nodes share this machine's cores: idle thread-pool workers must not spin waiting for
   # work (the .NET default), or they take CPU from the other nodes.
-  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet .build/host/akkakv-node.dll --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${http_args[@]}" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet "$NODE_DLL" --name "$n" --host 127.0.0.1 --port "$port" --resp-port "$resp" "${http_args[@]}" "${SEEDS[@]}" --data-dir "$DATA/$n" --context-keys "$CONTEXT_KEYS" "${NODE_TLS[@]}" \
     >>"$DATA/$n/node.log" 2>&1 < /dev/null &
   echo $! > "$DATA/$n/pid"
   echo "started $n (pid $!) on 127.0.0.1:$port (RESP 127.0.0.1:$resp${http_args:+, HTTP 127.0.0.1:${http_args[1]}}), data in $DATA/$n, journal: $JOURNAL_DESC, log $DATA/$n/node.log"
@@ -108,13 +128,74 @@ wait_up() {
   done
 }
 
+# SIGTERM to a node this script started: it leaves the cluster gracefully (Akka's coordinated
+# shutdown hands its replica slots off) and exits. Waits up to $2 seconds; fails if it still runs.
+term_and_wait() {
+  local n=$1 pid deadline=$((SECONDS + $2)); pid=$(cat "$DATA/$n/pid")
+  if kill -0 "$pid" 2>/dev/null; then kill "$pid"; echo "stopping $n (pid $pid)"; fi
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || return 1
+    sleep 0.2
+  done
+}
+
+# Whether the cluster is ready, now: every node's /health/ready answers 200 (it is Up, no slot is
+# unallocated or misplaced, none of its slots catching up), and `status --json` of every node
+# shows each of n1..nK an Up, reachable member and nothing unallocated, misplaced, co-located or
+# catching up. With AKKAKV_HTTP=0 only the latter. Sets NOT_READY to the first reason it is not.
+CURL_TLS=(); HTTP_SCHEME=http
+[[ $REMOTE_TLS == 1 ]] && { CURL_TLS=(--cacert "$CERTS/ca.crt"); HTTP_SCHEME=https; }
+NOT_READY=""
+ready_now() {
+  local n answer code why json want
+  if [[ ${AKKAKV_HTTP:-1} != 0 ]]; then
+    for n in "${NODES[@]}"; do
+      answer=$(curl -s -w '\n%{http_code}' --max-time 5 "${CURL_TLS[@]}" "$HTTP_SCHEME://127.0.0.1:$(http_port_of "$n")/health/ready" || true)
+      code=${answer##*$'\n'}
+      [[ $code == 200 ]] && continue
+      # The reasons are the failing checks' descriptions (e.g. "12 replica slot(s) wait to move ...").
+      why=$(jq -r '[.checks[] | select(.status != "Healthy") | .description] | join("; ")' <<<"${answer%$'\n'*}" 2>/dev/null || true)
+      NOT_READY="$n: /health/ready answers ${code/#000/nothing}${why:+ ($why)}"; return 1
+    done
+  fi
+  want=$(printf '%s\n' "${NODES[@]}" | jq -R . | jq -sc 'sort')
+  for n in "${NODES[@]}"; do
+    json=$(cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "$n")" status --json 2>/dev/null) || { NOT_READY="$n: status did not answer"; return 1; }
+    NOT_READY=$(jq -r --argjson want "$want" --arg n "$n" '
+      ([.members[] | select(.status == "Up" and .reachable) | .node] | sort) as $up
+      | if $up != $want then "\($n) sees Up and reachable: \($up | join(",")); waits for \($want | join(","))"
+        elif .unallocatedSlots != 0 then "\($n): \(.unallocatedSlots) slot(s) unallocated"
+        elif .misplacedSlots != 0 then "\($n): \(.misplacedSlots) slot(s) wait to move"
+        elif .coLocatedPartitions != 0 then "\($n): \(.coLocatedPartitions) partition(s) co-located"
+        elif .slotsCatchingUp != 0 then "\($n): \(.slotsCatchingUp // "unknown") slot(s) catching up"
+        else "" end' <<<"$json")
+    [[ -z $NOT_READY ]] || return 1
+  done
+}
+
+# Waits until the cluster is ready in two polls a second apart (a slot that just moved may not have
+# started catching up at the first), within $1 seconds; fails naming what was still missing. With
+# $2 = progress, prints each new reason it waits for.
+wait_ready() {
+  local deadline=$((SECONDS + $1)) streak=0 shown=""
+  while (( streak < 2 )); do
+    if ready_now; then streak=$((streak + 1)); else
+      streak=0
+      if [[ ${2:-} == progress && $NOT_READY != "$shown" ]]; then echo "  waiting: $NOT_READY"; shown=$NOT_READY; fi
+    fi
+    (( streak >= 2 )) && return 0
+    (( SECONDS < deadline )) || { echo "not ready within $1 s: $NOT_READY" >&2; return 1; }
+    sleep 1
+  done
+}
+
 # Until every replica slot is placed on its ring position (a new cluster places all Q*N slots once,
 # which takes a few seconds), requests may wait on slots that are still starting.
 wait_settled() {
   local deadline=$((SECONDS + 120)) out
   echo -n "placing replica slots"
   while (( SECONDS < deadline )); do
-    out=$("$ROOT/akkakv" "${CLI_TLS[@]}" --nodes "$(client_endpoint_of n1)" status 2>/dev/null || true)
+    out=$(cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of n1)" status 2>/dev/null || true)
     if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out" \
       && grep -q "^slots catching up: 0 " <<<"$out"; then
       echo " done"; return
@@ -136,7 +217,9 @@ case "${1:-}" in
     echo "AkkaKv cluster is up: $(for n in "${NODES[@]}"; do echo -n "$n 127.0.0.1:$(port_of "$n") (RESP $(resp_port_of "$n"))  "; done)"
     if [[ $REMOTE_TLS == 1 ]]; then
       echo "mutual TLS on remoting; clients: ./akkakv --nodes $(for n in "${NODES[@]}"; do echo -n "$(client_endpoint_of "$n"),"; done | sed 's/,$//') ${CLI_TLS[*]} status"
-      echo "RESP speaks TLS: redis-cli --tls --cacert $CERTS/ca.crt -p 6381"
+      echo "RESP speaks TLS: redis-cli --tls --cacert $CERTS/ca.crt -p $(resp_port_of n1)"
+    elif (( OFFSET > 0 )); then
+      echo "try:   ./akkakv --nodes $(client_endpoint_of n1) put hello world && redis-cli -p $(resp_port_of n2) GET hello"
     else
       echo "try:   ./akkakv put hello world && ./akkakv get hello && ./akkakv status"
     fi
@@ -164,19 +247,46 @@ case "${1:-}" in
     for n in "${RUNNING[@]}"; do
       if [[ -f $DATA/$n/pid ]]; then
         pid=$(cat "$DATA/$n/pid")
-        if kill -0 "$pid" 2>/dev/null; then kill "$pid"; echo "stopping $n (pid $pid)"; fi
-        deadline=$((SECONDS + 30))
-        while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+        term_and_wait "$n" 30 || kill -9 "$pid"
         rm -f "$DATA/$n/pid"
       fi
     done
     echo "stopped"
     ;;
+  rolling-restart)
+    # Each node in turn: SIGTERM (it leaves and hands its slots off), start it again with the same
+    # name, ports and data dir, then wait until every node is ready, its transfers done.
+    check_journal n1
+    build
+    command -v jq >/dev/null || { echo "rolling-restart needs jq (apt-get install -y jq)" >&2; exit 2; }
+    [[ ${AKKAKV_HTTP:-1} == 0 ]] || command -v curl >/dev/null || { echo "rolling-restart needs curl (or AKKAKV_HTTP=0)" >&2; exit 2; }
+    ROLL_TIMEOUT=${AKKAKV_ROLL_TIMEOUT:-180}
+    for n in "${NODES[@]}"; do alive "$n" || { echo "$n is not running: start the cluster first (./cluster.sh start)" >&2; exit 1; }; done
+    echo "waiting until the cluster is ready before the first restart"
+    wait_ready "$ROLL_TIMEOUT" progress || exit 1
+    roll_start=$SECONDS
+    for n in "${NODES[@]}"; do
+      t0=$SECONDS
+      if ! term_and_wait "$n" 60; then
+        echo "$n (pid $(cat "$DATA/$n/pid")) still runs 60 s after SIGTERM; it is left running, see $DATA/$n/node.log" >&2; exit 1
+      fi
+      rm -f "$DATA/$n/pid"
+      t_stop=$((SECONDS - t0))
+      off=$(wc -l < "$DATA/$n/node.log")
+      start_node "$n"
+      wait_up "$n" "$off"
+      t_up=$((SECONDS - t0))
+      if ! wait_ready "$ROLL_TIMEOUT" progress; then
+        echo "$n was restarted but the cluster did not become ready within $ROLL_TIMEOUT s (AKKAKV_ROLL_TIMEOUT); see ./cluster.sh status and $DATA/*/node.log" >&2; exit 1
+      fi
+      echo "$n restarted and ready in $((SECONDS - t0)) s (stopped after ${t_stop} s, member up after ${t_up} s)"
+    done
+    echo "rolling restart done in $((SECONDS - roll_start)) s"
+    ;;
   status)
-    "$ROOT/akkakv" "${CLI_TLS[@]}" --nodes "$(for n in "${NODES[@]}"; do echo -n "$(client_endpoint_of "$n"),"; done | sed 's/,$//')" status
+    cli "${CLI_TLS[@]}" --nodes "$(for n in "${NODES[@]}"; do echo -n "$(client_endpoint_of "$n"),"; done | sed 's/,$//')" status
     ;;
   *)
-    sed -n '2,10p' "$0"; exit 2
+    sed -n '2,14p' "$0"; exit 2
     ;;
 esac

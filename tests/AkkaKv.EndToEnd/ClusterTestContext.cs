@@ -171,17 +171,23 @@ public sealed class ClusterTestContext : IAsyncDisposable
     public static Task<ToolRun> RunCliAsync(ITestOutputHelper output, params string[] args) =>
         RedisTools.RunProcessAsync(output, "dotnet", "akkakv", [CliDll(), .. args], TimeSpan.FromSeconds(60));
 
-    private static string BuiltDll(string projectDir, string dllName)
+    /// <summary>The repository's root (where <c>AkkaKv.sln</c> and <c>cluster.sh</c> are), above the test's build output.</summary>
+    public static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AkkaKv.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException("cannot find the repository root (AkkaKv.sln) above " + AppContext.BaseDirectory);
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (AkkaKv.sln) above " + AppContext.BaseDirectory);
+    }
+
+    private static string BuiltDll(string projectDir, string dllName)
+    {
+        var root = RepositoryRoot();
 #if DEBUG
         const string configuration = "Debug";
 #else
         const string configuration = "Release";
 #endif
-        var dll = Path.Combine(dir.FullName, projectDir, "bin", configuration, "net10.0", dllName);
+        var dll = Path.Combine(root, projectDir, "bin", configuration, "net10.0", dllName);
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build {projectDir} first", dll);
     }
 
