@@ -76,6 +76,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["NodeStatus with anti-entropy"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 16, 3, 8,
             ValueList<KeyValuePair<string, int>>.Empty, 0, 0, 0, null, 16, ValueList<HintStats>.Empty,
             ValueList.From([new AntiEntropyStats("n1", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)])),
+        ["NodeStatus with slot owners and moves"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 2, 3, 8,
+            ValueList<KeyValuePair<string, int>>.Empty, 1, 0, 1, null, 2, null, null,
+            ValueList.From<string?>(["n1", "n2", "n3", "n2", null, "n10 ✓"]),
+            ValueList.From([new SlotMove(new SlotId(1, 0), "n2", "n1"), new SlotMove(new SlotId(1, 2), "n10 ✓", "n3")])),
+        ["NodeStatus with no slot owners collected"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 2, 3, 8,
+            ValueList<KeyValuePair<string, int>>.Empty, 6, 0, 0, "sharding stats did not arrive in time", 0, null, null, null, null),
         ["SlotEnvelope of ReplicaPut"] = new SlotEnvelope(new SlotId(12, 2), new ReplicaPut(42, B("k"), B("v"), Siblings.Context)),
         ["SlotEnvelope of blind delete"] = new SlotEnvelope(new SlotId(0, 0), new ReplicaPut(-1, B("k"), null, null)),
         ["SlotEnvelope of ReplicaMerge"] = new SlotEnvelope(new SlotId(255, 1), new ReplicaMerge(7, B("k"), Siblings, true)),
@@ -210,6 +216,20 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         var old = (ReplicaSnapshot)kv.FromBinary(current[..^1], "SS");
         AssertSameMessage(snapshot, old);
         Assert.Equal(0, old.GcGeneration);
+    }
+
+    [Fact]
+    public void A_node_status_in_the_layout_before_slot_owners_reads_back_without_them()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        var status = (NodeStatus)Samples["NodeStatus with anti-entropy"];
+        var current = kv.ToBinary(status);
+        Assert.Equal("N2", kv.Manifest(status));
+        // The old "NS" layout is the same fields without the two trailing "absent" flags.
+        Assert.Equal([0, 0], current[^2..]);
+        var old = (NodeStatus)kv.FromBinary(current[..^2], "NS");
+        AssertSameMessage(status, old);
+        Assert.Null(old.SlotOwners);
     }
 
     [Fact]
