@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
+using AkkaKv.Host.Dashboard;
 using AkkaKv.Hosting;
 using AkkaKv.Observability;
 using AkkaKv.Protocol;
@@ -23,7 +24,8 @@ namespace AkkaKv.Host;
 /// <list type="bullet">
 /// <item><c>/metrics</c>: the <see cref="KvMetrics"/> meters in Prometheus text, through OpenTelemetry's exporter;</item>
 /// <item><c>/health/live</c>: 200 while the actor system runs (Akka.Hosting's liveness check), else 503;</item>
-/// <item><c>/health/ready</c>: 200 when <see cref="StatusReadiness"/> finds nothing missing, else 503 with the reasons.</item>
+/// <item><c>/health/ready</c>: 200 when <see cref="StatusReadiness"/> finds nothing missing, else 503 with the reasons;</item>
+/// <item><c>/</c> (also <c>/dashboard</c>) and <c>/status.json</c>: the live dashboard (<see cref="DashboardEndpoint"/>).</item>
 /// </list>
 /// Both health answers are JSON: <c>{"status": "Healthy"|"Unhealthy", "checks": [{"name", "status", "description"}]}</c>.
 /// </summary>
@@ -56,11 +58,13 @@ internal static class HttpEndpoint
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(KvMetrics.MeterName).AddPrometheusExporter());
         builder.Services.AddHostedService<StatusRefresher>();
+        builder.Services.AddDashboard();
         addNode(builder.Services, builder.Logging);
         var app = builder.Build();
         app.MapHealthChecks("/health/live", Only(LiveTag));
         app.MapHealthChecks("/health/ready", Only(ReadyTag));
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDashboard();
         return app;
     }
 

@@ -1,3 +1,5 @@
+using AkkaKv.Placement;
+
 namespace AkkaKv.Protocol;
 
 // The public protocol between clients (the .NET client, the CLI, the RESP gateway) and a node's
@@ -92,7 +94,10 @@ public sealed record MemberInfo(string Node, string Address, string Status, bool
 /// is no longer among their partition's primaries (they move at the next rebalances); 0 when the
 /// placement matches the ring. <see cref="PartitionsHeld"/>: partitions with a replica slot on
 /// this node. <see cref="Hints"/>: what each reachable node's hint actor holds, per target node
-/// (null: not collected).
+/// (null: not collected). <see cref="SlotOwners"/>: the node holding each replica slot, slot i of
+/// partition p at index p·N+i, null where unallocated (null: not collected; a node before this
+/// field sends none). <see cref="SlotsMoving"/>: slots that sit elsewhere than the ring plans them,
+/// in slot order (null: not collected).
 /// </summary>
 public sealed record NodeStatus(
     string Node,
@@ -107,4 +112,6 @@ public sealed record NodeStatus(
     string? Warning,
     int PartitionsHeld = 0,
     ValueList<HintStats>? Hints = null,
-    ValueList<AntiEntropyStats>? AntiEntropy = null) : IKvMessage;
+    ValueList<AntiEntropyStats>? AntiEntropy = null,
+    ValueList<string?>? SlotOwners = null,
+    ValueList<SlotMove>? SlotsMoving = null) : IKvMessage;

@@ -1,5 +1,6 @@
 using AkkaKv.Codec;
 using AkkaKv.Placement;
+using AkkaKv.Ring;
 
 namespace AkkaKv.Protocol;
 
@@ -22,7 +23,8 @@ public static class ProtocolCodec
         WriteSuccess => "WS",
         RequestFailed => "RF",
         GetStatus => "ST",
-        NodeStatus => "NS",
+        // "NS" was the layout without slot owners and moves; nodes write "N2" and read both.
+        NodeStatus => "N2",
         GetHintStats => "HG",
         HintStats => "HT",
         GetAntiEntropyStats => "AG",
@@ -81,6 +83,9 @@ public static class ProtocolCodec
                     w.WriteInt(m.AntiEntropy.Count);
                     foreach (var a in m.AntiEntropy) WriteAntiEntropyStats(w, a);
                 }
+                // "N2": "NS" and then these.
+                WriteSlotOwners(w, m.SlotOwners);
+                WriteSlotMoves(w, m.SlotsMoving);
                 break;
             case HintStats m: WriteHintStats(w, m); break;
             case AntiEntropyStats m: WriteAntiEntropyStats(w, m); break;
@@ -129,7 +134,7 @@ public static class ProtocolCodec
             case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());
             case "RF": return new RequestFailed(r.ReadBytes(), r.ReadString(), r.ReadInt(), r.ReadInt(), r.ReadBool() ? ReadReports(r) : null);
             case "ST": return GetStatus.Instance;
-            case "NS":
+            case "NS" or "N2":
             {
                 var node = r.ReadString();
                 var mc = r.ReadInt();
@@ -139,7 +144,8 @@ public static class ProtocolCodec
                 var sc = r.ReadInt();
                 var slots = new List<KeyValuePair<string, int>>();
                 for (var i = 0; i < sc; i++) slots.Add(KeyValuePair.Create(r.ReadString(), r.ReadInt()));
-                return new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r), ReadAntiEntropyList(r));
+                var status = new NodeStatus(node, ValueList.From(members), q, n, v, ValueList.From(slots), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadNullableString(), r.ReadInt(), ReadHintStatsList(r), ReadAntiEntropyList(r));
+                return manifest == "NS" ? status : status with { SlotOwners = ReadSlotOwners(r), SlotsMoving = ReadSlotMoves(r) };
             }
             case "HG": return GetHintStats.Instance;
             case "HT": return ReadHintStats(r);
@@ -156,9 +162,9 @@ public static class ProtocolCodec
                 var node = r.ReadString();
                 var leaving = new string[r.ReadCount()];
                 for (var i = 0; i < leaving.Length; i++) leaving[i] = r.ReadString();
-                var pending = new SlotMove[r.ReadCount()];
+                var pending = new PendingMove[r.ReadCount()];
                 for (var i = 0; i < pending.Length; i++)
-                    pending[i] = new SlotMove(r.ReadString(), r.ReadNullableString(), r.ReadString(), r.ReadVarLong(), r.ReadVarLong());
+                    pending[i] = new PendingMove(r.ReadString(), r.ReadNullableString(), r.ReadString(), r.ReadVarLong(), r.ReadVarLong());
                 var nodes = new NodeTransfers[r.ReadCount()];
                 for (var i = 0; i < nodes.Length; i++) nodes[i] = ReadNodeTransfers(r);
                 return new TransferReport(node, ValueList.From(leaving), ValueList.From(pending), ValueList.From(nodes), r.ReadNullableString());
@@ -179,6 +185,52 @@ public static class ProtocolCodec
         var list = new List<ReplicaReport>();
         for (var i = 0; i < n; i++) list.Add(new ReplicaReport(r.ReadInt(), r.ReadString(), (ReplicaReadState)r.ReadByte()));
         return ValueList.From(list);
+    }
+
+    /// <summary>
+    /// The owner of every slot as an index into the distinct owner names (0: unallocated), so that
+    /// N·Q slots cost about a byte each rather than a name each.
+    /// </summary>
+    private static void WriteSlotOwners(KvWriter w, ValueList<string?>? owners)
+    {
+        w.WriteBool(owners is not null);
+        if (owners is null) return;
+        var names = owners.OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        w.WriteInt(names.Count);
+        foreach (var name in names) w.WriteString(name);
+        var index = names.Select((name, i) => (name, i)).ToDictionary(t => t.name, t => t.i + 1, StringComparer.Ordinal);
+        w.WriteInt(owners.Count);
+        foreach (var owner in owners) w.WriteInt(owner is null ? 0 : index[owner]);
+    }
+
+    private static ValueList<string?>? ReadSlotOwners(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var names = new string[r.ReadCount()];
+        for (var i = 0; i < names.Length; i++) names[i] = r.ReadString();
+        var owners = new string?[r.ReadCount()];
+        for (var i = 0; i < owners.Length; i++)
+        {
+            var ix = r.ReadInt();
+            owners[i] = ix == 0 ? null : ix > 0 && ix <= names.Length ? names[ix - 1] : throw new FormatException($"slot owner {ix} is not one of {names.Length} names");
+        }
+        return ValueList.From(owners);
+    }
+
+    private static void WriteSlotMoves(KvWriter w, ValueList<SlotMove>? moves)
+    {
+        w.WriteBool(moves is not null);
+        if (moves is null) return;
+        w.WriteInt(moves.Count);
+        foreach (var m in moves) { w.WriteInt(m.Slot.Partition); w.WriteInt(m.Slot.Index); w.WriteString(m.From); w.WriteString(m.To); }
+    }
+
+    private static ValueList<SlotMove>? ReadSlotMoves(KvReader r)
+    {
+        if (!r.ReadBool()) return null;
+        var moves = new SlotMove[r.ReadCount()];
+        for (var i = 0; i < moves.Length; i++) moves[i] = new SlotMove(new SlotId(r.ReadInt(), r.ReadInt()), r.ReadString(), r.ReadString());
+        return ValueList.From(moves);
     }
 
     private static void WriteHintStats(KvWriter w, HintStats m)

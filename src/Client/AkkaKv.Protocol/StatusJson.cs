@@ -6,7 +6,9 @@ namespace AkkaKv.Protocol;
 /// The machine-readable rendering of a <see cref="NodeStatus"/>: what <c>akkakv status --json</c>
 /// prints. The same facts as <see cref="StatusText"/>, as one JSON object with camelCase names; a
 /// part the node did not collect (hints, anti-entropy) is null. Scripts depend on these names:
-/// add fields, never rename or remove one.
+/// add fields, never rename or remove one. <c>slotOwners</c> (the node of slot i of partition p at
+/// index p·N+i, null where unallocated) and <c>slotsMoving</c> (<c>{slot: "p/i", from, to}</c>)
+/// feed the dashboard's ring grid.
 /// </summary>
 public static class StatusJson
 {
@@ -35,5 +37,7 @@ public static class StatusJson
         }),
         antiEntropy = st.AntiEntropy,
         warning = st.Warning,
+        slotOwners = st.SlotOwners,
+        slotsMoving = st.SlotsMoving?.Select(m => new { slot = m.Slot.ToString(), from = m.From, to = m.To }),
     }, Options) + "\n";
 }

@@ -76,6 +76,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["NodeStatus with anti-entropy"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 16, 3, 8,
             ValueList<KeyValuePair<string, int>>.Empty, 0, 0, 0, null, 16, ValueList<HintStats>.Empty,
             ValueList.From([new AntiEntropyStats("n1", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)])),
+        ["NodeStatus with slot owners and moves"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 2, 3, 8,
+            ValueList<KeyValuePair<string, int>>.Empty, 1, 0, 1, null, 2, null, null,
+            ValueList.From<string?>(["n1", "n2", "n3", "n2", null, "n10 ✓"]),
+            ValueList.From([new SlotMove(new SlotId(1, 0), "n2", "n1"), new SlotMove(new SlotId(1, 2), "n10 ✓", "n3")])),
+        ["NodeStatus with no slot owners collected"] = new NodeStatus("n1", ValueList<MemberInfo>.Empty, 2, 3, 8,
+            ValueList<KeyValuePair<string, int>>.Empty, 6, 0, 0, "sharding stats did not arrive in time", 0, null, null, null, null),
         ["SlotEnvelope of ReplicaPut"] = new SlotEnvelope(new SlotId(12, 2), new ReplicaPut(42, B("k"), B("v"), Siblings.Context)),
         ["SlotEnvelope of blind delete"] = new SlotEnvelope(new SlotId(0, 0), new ReplicaPut(-1, B("k"), null, null)),
         ["SlotEnvelope of ReplicaMerge"] = new SlotEnvelope(new SlotId(255, 1), new ReplicaMerge(7, B("k"), Siblings, true)),
@@ -116,11 +122,11 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["SlotSize"] = new SlotSize(9, new SlotId(3, 1), 400, 52_000),
         ["NodeTransfers idle"] = new AkkaKv.Placement.NodeTransfers("n1", ValueList<AkkaKv.Placement.SlotCatchUp>.Empty, 0, 0, 0, 0, 0, 0),
         ["TransferReport"] = new AkkaKv.Placement.TransferReport("n1", ValueList.From(["n4"]),
-            ValueList.From([new AkkaKv.Placement.SlotMove("3/1", "n4", "n2", 400, 52_000), new AkkaKv.Placement.SlotMove("7/0", null, "n1", -1, -1)]),
+            ValueList.From([new AkkaKv.Placement.PendingMove("3/1", "n4", "n2", 400, 52_000), new AkkaKv.Placement.PendingMove("7/0", null, "n1", -1, -1)]),
             ValueList.From([new AkkaKv.Placement.NodeTransfers("n2", ValueList.From([new AkkaKv.Placement.SlotCatchUp("5/2", "n2", 1, 2, 120, 1L << 33, 900)]),
                 12, 4000, 1L << 40, 300, 39_000, 60_000, ValueList.From([new AkkaKv.Placement.SlotSizeInfo("3/1", 400, 52_000)]))]),
             "the shard region of n3 did not answer"),
-        ["TransferReport settled"] = new AkkaKv.Placement.TransferReport("n1", ValueList<string>.Empty, ValueList<AkkaKv.Placement.SlotMove>.Empty, ValueList<AkkaKv.Placement.NodeTransfers>.Empty),
+        ["TransferReport settled"] = new AkkaKv.Placement.TransferReport("n1", ValueList<string>.Empty, ValueList<AkkaKv.Placement.PendingMove>.Empty, ValueList<AkkaKv.Placement.NodeTransfers>.Empty),
         ["RepairSoon"] = new AkkaKv.AntiEntropy.RepairSoon("a hint for n3 overflowed"),
         ["ReadRepaired"] = new AkkaKv.AntiEntropy.ReadRepaired(2),
         ["AntiEntropyStats"] = new AntiEntropyStats("n2", 3, 1_796_000_000_000, 1_796_000_000_500, 900, 2, 256, 250, 200, 195, 1234, 99_000_000, 7, 12, 13),
@@ -226,6 +232,20 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         var old = (ReplicaSnapshot)kv.FromBinary(current[..^1], "SS");
         AssertSameMessage(snapshot, old);
         Assert.Equal(0, old.GcGeneration);
+    }
+
+    [Fact]
+    public void A_node_status_in_the_layout_before_slot_owners_reads_back_without_them()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        var status = (NodeStatus)Samples["NodeStatus with anti-entropy"];
+        var current = kv.ToBinary(status);
+        Assert.Equal("N2", kv.Manifest(status));
+        // The old "NS" layout is the same fields without the two trailing "absent" flags.
+        Assert.Equal([0, 0], current[^2..]);
+        var old = (NodeStatus)kv.FromBinary(current[..^2], "NS");
+        AssertSameMessage(status, old);
+        Assert.Null(old.SlotOwners);
     }
 
     [Fact]

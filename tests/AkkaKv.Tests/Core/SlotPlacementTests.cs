@@ -143,6 +143,36 @@ public sealed class SlotPlacementTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_a_fourth_node_joins_the_moves_are_exactly_the_slots_whose_planned_owner_changed_and_all_go_to_it()
+    {
+        const int q = 64, n = 3;
+        var partitioner = new Partitioner(q);
+        var plan3 = SlotPlacement.Plan(new HashRing(["n1", "n2", "n3"], 32), partitioner, n, new Dictionary<SlotId, string>());
+        Assert.Empty(SlotPlacement.Moves(plan3, plan3));
+
+        var plan4 = SlotPlacement.Plan(new HashRing(["n1", "n2", "n3", "n4"], 32), partitioner, n, plan3);
+        var moves = SlotPlacement.Moves(plan3, plan4);
+
+        Assert.Equal(plan3.Count(kv => plan4[kv.Key] != kv.Value), moves.Count);
+        Assert.NotEmpty(moves);
+        Assert.All(moves, m => Assert.Equal((plan3[m.Slot], "n4"), (m.From, m.To)));
+        Assert.Equal(moves.OrderBy(m => m.Slot.Partition).ThenBy(m => m.Slot.Index), moves);
+    }
+
+    [Fact]
+    public void An_unallocated_slot_or_one_the_plan_does_not_cover_is_not_a_move()
+    {
+        var owners = new Dictionary<SlotId, string> { [new SlotId(0, 0)] = "n1", [new SlotId(0, 1)] = "n2", [new SlotId(1, 0)] = "n3" };
+        var plan = new Dictionary<SlotId, string> { [new SlotId(0, 0)] = "n1", [new SlotId(0, 1)] = "n3", [new SlotId(0, 2)] = "n2" };
+
+        var moves = SlotPlacement.Moves(owners, plan);
+
+        var move = Assert.Single(moves);
+        Assert.Equal(new SlotMove(new SlotId(0, 1), "n2", "n3"), move);
+        Assert.Equal("0/1 n2→n3", move.ToString());
+    }
+
+    [Fact]
     public void An_empty_ring_plans_nothing()
     {
         var plan = SlotPlacement.Plan(new HashRing([], 8), new Partitioner(4), 3, new Dictionary<SlotId, string>());

@@ -108,6 +108,25 @@ public sealed class StatusTextTests
     }
 
     [Fact]
+    public void Json_status_adds_the_owner_of_every_slot_and_the_slots_moving_and_leaves_them_null_when_not_collected()
+    {
+        var st = Status(null, null) with
+        {
+            SlotOwners = ValueList.From<string?>(["n1", "n3", null, "n3"]),
+            SlotsMoving = ValueList.From([new SlotMove(new SlotId(1, 0), "n3", "n1")]),
+        };
+        using var doc = System.Text.Json.JsonDocument.Parse(StatusJson.Render(st));
+        var owners = doc.RootElement.GetProperty("slotOwners").EnumerateArray().Select(o => o.ValueKind == System.Text.Json.JsonValueKind.Null ? null : o.GetString());
+        Assert.Equal(["n1", "n3", null, "n3"], owners);
+        var move = Assert.Single(doc.RootElement.GetProperty("slotsMoving").EnumerateArray().ToList());
+        Assert.Equal(("1/0", "n3", "n1"), (move.GetProperty("slot").GetString(), move.GetProperty("from").GetString(), move.GetProperty("to").GetString()));
+
+        using var bare = System.Text.Json.JsonDocument.Parse(StatusJson.Render(Status(null, null)));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, bare.RootElement.GetProperty("slotOwners").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, bare.RootElement.GetProperty("slotsMoving").ValueKind);
+    }
+
+    [Fact]
     public void Ready_means_up_every_slot_placed_and_none_of_this_node_s_slots_catching_up_and_each_gap_is_named()
     {
         AntiEntropyStats Ae(string node, int catchingUp) => new(node, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SlotsCatchingUp: catchingUp);

@@ -19,14 +19,14 @@ public sealed class TransfersTests
         var plan = new Dictionary<SlotId, string> { [new(0, 0)] = "n1", [new(0, 1)] = "n2", [new(1, 0)] = "n2", [new(1, 1)] = "n3" };
         var sizes = new Dictionary<SlotId, (long, long)> { [new(0, 1)] = (40, 4_000) };
         var pending = TransferPlan.Pending(owners, plan, sizes);
-        Assert.Equal([new SlotMove("0/1", "n4", "n2", 40, 4_000), new SlotMove("1/1", null, "n3", -1, -1)], pending.ToArray());
+        Assert.Equal([new PendingMove("0/1", "n4", "n2", 40, 4_000), new PendingMove("1/1", null, "n3", -1, -1)], pending.ToArray());
     }
 
     [Fact]
     public void A_report_sums_what_is_left_and_done_and_derives_rate_and_eta_from_the_nodes_windows()
     {
         var report = new TransferReport("n1", ValueList.From(["n4"]),
-            ValueList.From([new SlotMove("0/1", "n4", "n2", 40, 4_000), new SlotMove("2/0", "n4", "n3", 60, 6_000)]),
+            ValueList.From([new PendingMove("0/1", "n4", "n2", 40, 4_000), new PendingMove("2/0", "n4", "n3", 60, 6_000)]),
             ValueList.From([
                 Node("n2", keysDone: 100, bytesDone: 10_000, keysWindow: 60, bytesWindow: 6_000, windowMs: 60_000, new SlotCatchUp("5/1", "n2", 1, 2, 7, 700, 300)),
                 Node("n3", keysDone: 50, bytesDone: 5_000, keysWindow: 30, bytesWindow: 4_000, windowMs: 10_000)]));
@@ -44,13 +44,13 @@ public sealed class TransfersTests
     [Fact]
     public void The_eta_is_unknown_without_a_rate_and_zero_when_nothing_is_left()
     {
-        var noRate = new TransferReport("n1", ValueList<string>.Empty, ValueList.From([new SlotMove("0/1", "n4", "n2", 40, 4_000)]), ValueList.From([Node("n2")]));
+        var noRate = new TransferReport("n1", ValueList<string>.Empty, ValueList.From([new PendingMove("0/1", "n4", "n2", 40, 4_000)]), ValueList.From([Node("n2")]));
         Assert.Null(noRate.Eta);
-        var unknownSize = new TransferReport("n1", ValueList<string>.Empty, ValueList.From([new SlotMove("0/1", null, "n2", -1, -1)]),
+        var unknownSize = new TransferReport("n1", ValueList<string>.Empty, ValueList.From([new PendingMove("0/1", null, "n2", -1, -1)]),
             ValueList.From([Node("n2", keysWindow: 5, bytesWindow: 50, windowMs: 1000)]));
         Assert.Null(unknownSize.Eta);
         Assert.Equal(1, unknownSize.PendingOfUnknownSize);
-        var settled = new TransferReport("n1", ValueList<string>.Empty, ValueList<SlotMove>.Empty, ValueList.From([Node("n2")]));
+        var settled = new TransferReport("n1", ValueList<string>.Empty, ValueList<PendingMove>.Empty, ValueList.From([Node("n2")]));
         Assert.True(settled.Settled);
         Assert.Equal(TimeSpan.Zero, settled.Eta);
         Assert.Contains("none, the cluster is settled", TransferText.Render(settled));
@@ -59,9 +59,9 @@ public sealed class TransfersTests
     [Fact]
     public void Done_since_counts_per_node_from_an_earlier_report_new_nodes_from_zero_and_a_restarted_node_never_below_zero()
     {
-        var earlier = new TransferReport("n1", ValueList<string>.Empty, ValueList<SlotMove>.Empty,
+        var earlier = new TransferReport("n1", ValueList<string>.Empty, ValueList<PendingMove>.Empty,
             ValueList.From([Node("n1", keysDone: 10, bytesDone: 100), Node("n2", keysDone: 500, bytesDone: 5_000), Node("n4", keysDone: 7, bytesDone: 70)]));
-        var later = new TransferReport("n1", ValueList<string>.Empty, ValueList<SlotMove>.Empty,
+        var later = new TransferReport("n1", ValueList<string>.Empty, ValueList<PendingMove>.Empty,
             ValueList.From([Node("n1", keysDone: 25, bytesDone: 250, catchingUp: new SlotCatchUp("1/0", "n1", 0, 2, 5, 50, 10)),
                 Node("n2", keysDone: 3, bytesDone: 30), Node("n5", keysDone: 40, bytesDone: 400)]));
         Assert.Equal((15L + 5 + 0 + 40, 150L + 50 + 0 + 400), later.DoneSince(earlier));
@@ -83,7 +83,7 @@ public sealed class TransfersTests
     public void The_text_lists_moves_and_catch_ups_and_says_what_it_does_not_know()
     {
         var report = new TransferReport("n1", ValueList.From(["n4"]),
-            ValueList.From(Enumerable.Range(0, TransferText.Listed + 3).Select(p => new SlotMove($"{p}/0", "n4", "n2", 10, 2_048)).ToArray()),
+            ValueList.From(Enumerable.Range(0, TransferText.Listed + 3).Select(p => new PendingMove($"{p}/0", "n4", "n2", 10, 2_048)).ToArray()),
             ValueList.From([Node("n2", catchingUp: new SlotCatchUp("5/1", "n2", 1, 2, 7, 700, 1_500))]), "n3 did not answer in time");
         var text = TransferText.Render(report);
         Assert.Contains("warning: n3 did not answer in time", text);

@@ -113,7 +113,19 @@ internal sealed class StatusCollector : ReceiveActor, IWithTimers
             total - owners.Count, coLocated, misplaced, warning,
             owners.Where(kv => kv.Value == _settings.NodeName).Select(kv => kv.Key.Partition).Distinct().Count(),
             ValueList.From(_hints.Values.OrderBy(h => h.Node, StringComparer.Ordinal)),
-            ValueList.From(_antiEntropy.Values.OrderBy(a => a.Node, StringComparer.Ordinal))));
+            ValueList.From(_antiEntropy.Values.OrderBy(a => a.Node, StringComparer.Ordinal)),
+            stats is null ? null : SlotOwners(owners),
+            stats is null ? null : ValueList.From(view.PendingMoves(owners))));
         Context.Stop(Self);
+    }
+
+    /// <summary>The owner of slot i of partition p at index p·N+i; null where no node holds it.</summary>
+    private ValueList<string?> SlotOwners(Dictionary<SlotId, string> owners)
+    {
+        var n = _settings.ReplicationFactor;
+        var list = new string?[_settings.PartitionCount * n];
+        foreach (var (slot, node) in owners)
+            if (slot.Partition < _settings.PartitionCount && slot.Index < n) list[slot.Partition * n + slot.Index] = node;
+        return ValueList.From(list);
     }
 }

@@ -15,7 +15,7 @@ namespace AkkaKv.Placement;
 ///   the others (<see cref="For"/>, riak_core's annotated active preference list), from which the
 ///   write plan picks the coordinating replica and whether a hint counts;</item>
 /// <item>whether a node takes hint replay (<see cref="AcceptsHandoff"/>);</item>
-/// <item>where slots should live and which do not (<see cref="PlanSlots"/>, <see cref="CountMisplaced"/>).</item>
+/// <item>where slots should live and which do not (<see cref="PlanSlots"/>, <see cref="CountMisplaced"/>, <see cref="PendingMoves"/>).</item>
 /// </list>
 /// The ring is rebuilt only when the set of nodes that count changes.
 /// </summary>
@@ -110,6 +110,9 @@ public sealed class ClusterView
     /// <summary>Where every slot should live on <paramref name="ring"/> (default: this view's), given where they are now.</summary>
     public ImmutableDictionary<SlotId, string> PlanSlots(IReadOnlyDictionary<SlotId, string> currentOwners, HashRing? ring = null) =>
         SlotPlacement.Plan(ring ?? Ring, Partitioner, ReplicationFactor, currentOwners);
+
+    /// <summary>The slots that sit elsewhere than this view's ring plans them (<see cref="SlotPlacement.Moves"/>).</summary>
+    public IReadOnlyList<SlotMove> PendingMoves(IReadOnlyDictionary<SlotId, string> owners) => SlotPlacement.Moves(owners, PlanSlots(owners));
 
     /// <summary>Slots hosted on a node that is not among their partition's primaries.</summary>
     public int CountMisplaced(IReadOnlyDictionary<SlotId, string> owners) =>

@@ -69,6 +69,17 @@ public static class SlotPlacement
         return plan.ToImmutable();
     }
 
+    /// <summary>
+    /// The slots whose current owner differs from <paramref name="plan"/>'s, in slot order: what
+    /// the rebalances still have to move. A slot with no owner yet is not a move (it is unallocated,
+    /// counted apart); a slot the plan does not cover (an empty ring) stays where it is.
+    /// </summary>
+    public static IReadOnlyList<SlotMove> Moves(IReadOnlyDictionary<SlotId, string> owners, IReadOnlyDictionary<SlotId, string> plan) =>
+        owners.Where(kv => plan.TryGetValue(kv.Key, out var target) && !string.Equals(target, kv.Value, StringComparison.Ordinal))
+              .OrderBy(kv => kv.Key.Partition).ThenBy(kv => kv.Key.Index)
+              .Select(kv => new SlotMove(kv.Key, kv.Value, plan[kv.Key]))
+              .ToList();
+
     /// <summary>Partitions whose slots share a node (only possible with fewer live members than N).</summary>
     public static int CountCoLocatedPartitions(IReadOnlyDictionary<SlotId, string> owners) =>
         owners.GroupBy(kv => kv.Key.Partition)

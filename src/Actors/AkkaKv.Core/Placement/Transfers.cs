@@ -9,7 +9,7 @@ namespace AkkaKv.Placement;
 /// what its current holder holds, which is what the new holder catches up from the slot's peers
 /// (-1: not known, e.g. an unallocated slot or a holder that did not answer).
 /// </summary>
-public sealed record SlotMove(string Slot, string? From, string To, long Keys, long Bytes);
+public sealed record PendingMove(string Slot, string? From, string To, long Keys, long Bytes);
 
 /// <summary>
 /// A replica slot catching up on <see cref="Node"/> (recovering its journal, then exchanging with
@@ -35,7 +35,7 @@ public sealed record SlotSizeInfo(string Slot, long Keys, long Bytes);
 /// leaving, slots waiting to move, slots catching up, and every reachable node's totals. Pure: the
 /// rates and the ETA are derived here, from the nodes' windows.
 /// </summary>
-public sealed record TransferReport(string Node, ValueList<string> Leaving, ValueList<SlotMove> Pending, ValueList<NodeTransfers> Nodes, string? Warning = null) : IKvMessage
+public sealed record TransferReport(string Node, ValueList<string> Leaving, ValueList<PendingMove> Pending, ValueList<NodeTransfers> Nodes, string? Warning = null) : IKvMessage
 {
     /// <summary>Nothing to move, nothing catching up, nobody leaving: the cluster is settled.</summary>
     public bool Settled => Leaving.Count == 0 && Pending.Count == 0 && Nodes.All(n => n.CatchingUp.Count == 0);
@@ -100,7 +100,7 @@ public static class TransferPlan
     /// Every slot of <paramref name="plan"/> whose owner differs from its planned one, including
     /// slots not allocated anywhere, in slot order, sized by <paramref name="sizes"/> when known.
     /// </summary>
-    public static ImmutableArray<SlotMove> Pending(IReadOnlyDictionary<SlotId, string> owners, IReadOnlyDictionary<SlotId, string> plan,
+    public static ImmutableArray<PendingMove> Pending(IReadOnlyDictionary<SlotId, string> owners, IReadOnlyDictionary<SlotId, string> plan,
         IReadOnlyDictionary<SlotId, (long Keys, long Bytes)> sizes) =>
         [.. plan.Where(kv => !owners.TryGetValue(kv.Key, out var owner) || owner != kv.Value)
             .OrderBy(kv => kv.Key.Partition).ThenBy(kv => kv.Key.Index)
@@ -108,7 +108,7 @@ public static class TransferPlan
             {
                 var from = owners.GetValueOrDefault(kv.Key);
                 var (keys, bytes) = from is not null && sizes.TryGetValue(kv.Key, out var size) ? size : (-1L, -1L);
-                return new SlotMove(kv.Key.ToString(), from, kv.Value, keys, bytes);
+                return new PendingMove(kv.Key.ToString(), from, kv.Value, keys, bytes);
             })];
 }
 
