@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using AkkaKv.Coordination;
 using AkkaKv.Placement;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
@@ -39,8 +38,13 @@ internal sealed class NodeTransfersCollector : ReceiveActor, IWithTimers
             _sizes[size.Slot.ToString()] = (size.Keys, size.Bytes);
             ReplyIfDone();
         });
-        Receive<CoordinatorTimeout>(_ => Reply());
-        Timers.StartSingleTimer("timeout", CoordinatorTimeout.Overall, timeout);
+        Receive<TimedOut>(_ => Reply());
+        Timers.StartSingleTimer("timeout", TimedOut.Instance, timeout);
+    }
+
+    private sealed class TimedOut
+    {
+        public static readonly TimedOut Instance = new();
     }
 
     protected override void PreStart() => _region.Tell(GetShardRegionState.Instance);
