@@ -23,6 +23,20 @@ public sealed class TransfersTests
     }
 
     [Fact]
+    public void A_pending_slot_is_sized_by_the_largest_replica_of_its_partition_so_a_gone_holder_does_not_hide_it()
+    {
+        var held = new Dictionary<SlotId, (long, long)> { [new(0, 0)] = (40, 4_000), [new(0, 2)] = (42, 4_100), [new(3, 1)] = (7, 70) };
+        var sized = TransferPlan.SizeByPeers(held, 3);
+        Assert.Equal((42L, 4_100L), sized[new SlotId(0, 1)]);
+        Assert.Equal((42L, 4_100L), sized[new SlotId(0, 0)]);
+        Assert.Equal((7L, 70L), sized[new SlotId(3, 0)]);
+        Assert.False(sized.ContainsKey(new SlotId(1, 0)));
+        var owners = new Dictionary<SlotId, string> { [new(0, 1)] = "n4" };
+        var plan = new Dictionary<SlotId, string> { [new(0, 1)] = "n2", [new(3, 2)] = "n1" };
+        Assert.Equal([new PendingMove("0/1", "n4", "n2", 42, 4_100), new PendingMove("3/2", null, "n1", 7, 70)], TransferPlan.Pending(owners, plan, sized).ToArray());
+    }
+
+    [Fact]
     public void A_report_sums_what_is_left_and_done_and_derives_rate_and_eta_from_the_nodes_windows()
     {
         var report = new TransferReport("n1", ValueList.From(["n4"]),

@@ -72,11 +72,11 @@ internal sealed class TransfersCollector : ReceiveActor, IWithTimers
             else foreach (var slot in region.Slots) owners[slot] = region.Node;
         }
         silent.AddRange(_asked.Where(n => !_nodes.ContainsKey(n) && !silent.Contains(n)));
-        var sizes = new Dictionary<SlotId, (long, long)>();
+        var held = new Dictionary<SlotId, (long Keys, long Bytes)>();
         foreach (var (slot, node) in owners)
             if (_nodes.TryGetValue(node, out var n) && n.Sizes?.FirstOrDefault(s => s.Slot == slot.ToString()) is { } size)
-                sizes[slot] = (size.Keys, size.Bytes);
-        var pending = TransferPlan.Pending(owners, view.PlanSlots(owners), sizes);
+                held[slot] = (size.Keys, size.Bytes);
+        var pending = TransferPlan.Pending(owners, view.PlanSlots(owners), TransferPlan.SizeByPeers(held, _settings.ReplicationFactor));
         var leaving = view.Members.Members.Where(m => m.Status is AkkaKv.Placement.MemberStatus.Leaving or AkkaKv.Placement.MemberStatus.Exiting)
             .Select(m => m.Node).Distinct().Order(StringComparer.Ordinal);
         string? warning = _placement is null ? "the shard regions did not answer in time: slots waiting to move are not known"

@@ -6,8 +6,8 @@ namespace AkkaKv.Placement;
 /// <summary>
 /// A replica slot that is not where the ring places it: hosted on <see cref="From"/> (null: not
 /// allocated anywhere) and going to <see cref="To"/>. <see cref="Keys"/> and <see cref="Bytes"/>:
-/// what its current holder holds, which is what the new holder catches up from the slot's peers
-/// (-1: not known, e.g. an unallocated slot or a holder that did not answer).
+/// what the replicas of its partition hold, which is what the new holder catches up from the
+/// slot's peers (-1: not known, no replica of the partition answered).
 /// </summary>
 public sealed record PendingMove(string Slot, string? From, string To, long Keys, long Bytes);
 
@@ -93,7 +93,7 @@ public sealed record TransferReport(string Node, ValueList<string> Leaving, Valu
     }
 }
 
-/// <summary>Which slots must move, from where to where: the ring's plan against where slots are.</summary>
+/// <summary>Which slots must move, from where to where (the ring's plan against where slots are), and how much they carry.</summary>
 public static class TransferPlan
 {
     /// <summary>
@@ -107,9 +107,25 @@ public static class TransferPlan
             .Select(kv =>
             {
                 var from = owners.GetValueOrDefault(kv.Key);
-                var (keys, bytes) = from is not null && sizes.TryGetValue(kv.Key, out var size) ? size : (-1L, -1L);
+                var (keys, bytes) = sizes.TryGetValue(kv.Key, out var size) ? size : (-1L, -1L);
                 return new PendingMove(kv.Key.ToString(), from, kv.Value, keys, bytes);
             })];
+
+    /// <summary>
+    /// What a slot's new holder will catch up: the largest of what the replicas of its partition
+    /// hold (itself included), so a slot whose holder is gone or did not answer is still sized.
+    /// </summary>
+    public static Dictionary<SlotId, (long Keys, long Bytes)> SizeByPeers(IReadOnlyDictionary<SlotId, (long Keys, long Bytes)> held, int replicationFactor)
+    {
+        var sized = new Dictionary<SlotId, (long, long)>();
+        foreach (var partition in held.Keys.Select(s => s.Partition).Distinct())
+        {
+            var largest = Enumerable.Range(0, replicationFactor).Select(i => new SlotId(partition, i))
+                .Where(held.ContainsKey).Select(s => held[s]).MaxBy(size => size.Keys);
+            for (var i = 0; i < replicationFactor; i++) sized[new SlotId(partition, i)] = largest;
+        }
+        return sized;
+    }
 }
 
 /// <summary>
