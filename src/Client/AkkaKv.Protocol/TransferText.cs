@@ -18,7 +18,8 @@ public static class TransferText
         sb.AppendLine($"leaving: {(t.Leaving.Count == 0 ? "none" : string.Join(", ", t.Leaving))}");
         sb.AppendLine($"slots waiting to move: {t.Pending.Count}" + (t.Pending.Count == 0 ? "" : $" ({Left(t)})"));
         foreach (var m in t.Pending.Take(Listed))
-            sb.AppendLine($"  {m.Slot,-8} {m.From ?? "(unallocated)",-8} -> {m.To,-8} " + (m.Keys < 0 ? "size not known" : $"{Count(m.Keys)} keys, {Size(m.Bytes)}"));
+            sb.AppendLine($"  {m.Slot,-8} {m.From ?? "(unallocated)",-8} -> {m.To,-8} " + (m.Keys < 0 ? "size not known" : $"{Count(m.Keys)} keys, {Size(m.Bytes)}")
+                + (m.From == m.To ? " (allocated, replica not started yet)" : ""));
         if (t.Pending.Count > Listed) sb.AppendLine($"  ... and {t.Pending.Count - Listed} more");
         var catchingUp = t.Nodes.SelectMany(n => n.CatchingUp).ToList();
         sb.AppendLine($"slots catching up: {catchingUp.Count}");
@@ -41,7 +42,7 @@ public static class TransferText
         $"{Count(t.KeysLeft)} keys, {Size(t.BytesLeft)} left" + (t.PendingOfUnknownSize > 0 ? $", {t.PendingOfUnknownSize} of unknown size" : "");
 
     private static string Rate(TransferReport t) =>
-        t.KeysPerSecond <= 0 ? "nothing moved in the last minute" : $"{Count((long)t.KeysPerSecond)} keys/s, {Size((long)t.BytesPerSecond)}/s";
+        t.BytesPerSecond <= 0 ? "nothing moved in the last minute" : $"{Count((long)t.KeysPerSecond)} keys/s, {Size((long)t.BytesPerSecond)}/s";
 
     private static string Eta(TransferReport t) => t.Settled ? "done"
         : t.Eta is { } eta ? (eta == TimeSpan.Zero ? "any moment (nothing sized is left)" : $"{eta.TotalSeconds:0} s")

@@ -23,6 +23,20 @@ public sealed class TransfersTests
     }
 
     [Fact]
+    public void A_slot_allocated_where_the_plan_wants_it_but_not_started_is_still_pending()
+    {
+        var owners = new Dictionary<SlotId, string> { [new(0, 0)] = "n1", [new(0, 1)] = "n2" };
+        var plan = new Dictionary<SlotId, string> { [new(0, 0)] = "n1", [new(0, 1)] = "n2" };
+        var sizes = new Dictionary<SlotId, (long, long)> { [new(0, 0)] = (9, 90), [new(0, 1)] = (9, 90) };
+        Assert.Empty(TransferPlan.Pending(owners, plan, sizes));
+        var pending = TransferPlan.Pending(owners, plan, sizes, new HashSet<SlotId> { new(0, 1) });
+        Assert.Equal([new PendingMove("0/1", "n2", "n2", 9, 90)], pending.ToArray());
+        var report = new TransferReport("n1", ValueList<string>.Empty, ValueList.From(pending.ToArray()), ValueList<NodeTransfers>.Empty);
+        Assert.False(report.Settled);
+        Assert.Contains("0/1      n2       -> n2       9 keys, 90 B (allocated, replica not started yet)", TransferText.Render(report));
+    }
+
+    [Fact]
     public void A_pending_slot_is_sized_by_the_largest_replica_of_its_partition_so_a_gone_holder_does_not_hide_it()
     {
         var held = new Dictionary<SlotId, (long, long)> { [new(0, 0)] = (40, 4_000), [new(0, 2)] = (42, 4_100), [new(3, 1)] = (7, 70) };

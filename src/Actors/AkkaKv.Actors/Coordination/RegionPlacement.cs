@@ -9,7 +9,8 @@ using AkkaKv.Sharding;
 namespace AkkaKv.Coordination;
 
 /// <summary>The replica slots one node's shard region hosts, or null if it did not answer in time.</summary>
-internal sealed record RegionSlots(string Node, ImmutableHashSet<SlotId>? Slots);
+/// <param name="Idle">Slots the region hosts with no replica actor running yet (allocated, not started): they hold nothing until they start and catch up.</param>
+internal sealed record RegionSlots(string Node, ImmutableHashSet<SlotId>? Slots, ImmutableHashSet<SlotId>? Idle = null);
 
 /// <summary>One round of <see cref="RegionPlacement.Query"/>: every asked region's answer.</summary>
 internal sealed record PlacementSnapshot(ImmutableArray<RegionSlots> Regions);
@@ -54,7 +55,10 @@ internal static class RegionPlacement
             var slots = stats.Stats.Keys.Concat(stats.Failed)
                 .Select(s => SlotId.TryParse(s, out var slot) ? slot : (SlotId?)null)
                 .OfType<SlotId>().ToImmutableHashSet();
-            return new RegionSlots(node, slots);
+            var idle = stats.Stats.Where(kv => kv.Value == 0)
+                .Select(kv => SlotId.TryParse(kv.Key, out var slot) ? slot : (SlotId?)null)
+                .OfType<SlotId>().ToImmutableHashSet();
+            return new RegionSlots(node, slots, idle);
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
         {

@@ -76,7 +76,8 @@ internal sealed class TransfersCollector : ReceiveActor, IWithTimers
         foreach (var (slot, node) in owners)
             if (_nodes.TryGetValue(node, out var n) && n.Sizes?.FirstOrDefault(s => s.Slot == slot.ToString()) is { } size)
                 held[slot] = (size.Keys, size.Bytes);
-        var pending = TransferPlan.Pending(owners, view.PlanSlots(owners), TransferPlan.SizeByPeers(held, _settings.ReplicationFactor));
+        var idle = (_placement?.Regions ?? []).SelectMany(r => r.Idle ?? []).ToHashSet();
+        var pending = TransferPlan.Pending(owners, view.PlanSlots(owners), TransferPlan.SizeByPeers(held, _settings.ReplicationFactor), idle);
         var leaving = view.Members.Members.Where(m => m.Status is AkkaKv.Placement.MemberStatus.Leaving or AkkaKv.Placement.MemberStatus.Exiting)
             .Select(m => m.Node).Distinct().Order(StringComparer.Ordinal);
         string? warning = _placement is null ? "the shard regions did not answer in time: slots waiting to move are not known"

@@ -99,10 +99,12 @@ public static class TransferPlan
     /// <summary>
     /// Every slot of <paramref name="plan"/> whose owner differs from its planned one, including
     /// slots not allocated anywhere, in slot order, sized by <paramref name="sizes"/> when known.
+    /// A slot in <paramref name="notStarted"/> (allocated where the plan wants it, its replica not
+    /// running yet) is pending too, from and to its node: it has caught up nothing yet.
     /// </summary>
     public static ImmutableArray<PendingMove> Pending(IReadOnlyDictionary<SlotId, string> owners, IReadOnlyDictionary<SlotId, string> plan,
-        IReadOnlyDictionary<SlotId, (long Keys, long Bytes)> sizes) =>
-        [.. plan.Where(kv => !owners.TryGetValue(kv.Key, out var owner) || owner != kv.Value)
+        IReadOnlyDictionary<SlotId, (long Keys, long Bytes)> sizes, IReadOnlySet<SlotId>? notStarted = null) =>
+        [.. plan.Where(kv => !owners.TryGetValue(kv.Key, out var owner) || owner != kv.Value || notStarted?.Contains(kv.Key) == true)
             .OrderBy(kv => kv.Key.Partition).ThenBy(kv => kv.Key.Index)
             .Select(kv =>
             {
