@@ -239,6 +239,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         var history = new FaultHistory();
         var clock = Stopwatch.StartNew();
         Task<(TimeSpan? BackAt, NodeStatus? AtHeal)>? back = null;
+        Task<(List<string> Keys, TimeSpan Took)>? listing = null;
         var logAtHeal = new Dictionary<string, int>();
         var writers = Enumerable.Range(0, Writers)
             .Select(w => Task.Run(() => WriteAsync(w, w % 2 == 0 ? viaN1 : viaN2, history, clock, schedule.LoadFor)))
@@ -250,6 +251,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             await Task.Delay(Remaining(clock, schedule.FaultAt));
             await fault(cluster);
             history.Mark("fault", clock.Elapsed);
+            // A key listing (SCAN, page by page) while the victim is down and under load: every
+            // cold key (on every replica) must be listed, as Redis promises for a key present
+            // throughout, though one replica of every partition does not answer.
+            listing = ListAsync(viaN2, "nf/cold/*");
             await Task.Delay(Remaining(clock, schedule.HealAt));
             logAtHeal = cluster.Names.ToDictionary(n => n, n => LogLines(cluster, n).Count);
             await heal(cluster);
@@ -267,6 +272,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         var faultAt = history.MarkOf("fault");
         var healAt = history.MarkOf("heal");
         var (backAt, atHeal) = await back!;
+        var (listed, listedIn) = await listing!;
 
         // Settle: every member Up and reachable, every slot placed; then every hint replayed.
         await cluster.WaitForMembersAsync("n1", cluster.Names.ToList(), TimeSpan.FromSeconds(90));
@@ -351,6 +357,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
                 $"(a node absent from the status at {healName} counted from its start); logged: {catchUpRepaired} by catch-ups, {exchangeRepaired} by anti-entropy exchanges; " +
                 $"{Victim}'s journal now mentions {victimKeys} of the {replicatedOnVictim.Count} keys it is a replica of");
         }
+        output.WriteLine($"key listing begun at the fault ({faultName} {Victim}): {listed.Count} keys listed (of {ColdKeys.Count} cold ones) in {listedIn.TotalSeconds:0.0} s");
         output.WriteLine($"first read-back: {keys.Count + ColdKeys.Count - notCurrent.Count} keys with every replica current, {notCurrent.Count} with one not current");
         output.WriteLine($"check: {check}");
         output.WriteLine($"run took {run.Elapsed.TotalSeconds:0} s");
@@ -367,6 +374,10 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             violations.Add($"{Victim} was not Up with its {victimSlots} slots within {BackTimeout.TotalSeconds:0} s of {healName}");
         if (victimKeys < replicatedOnVictim.Count)
             violations.Add($"{Victim}'s journal mentions only {victimKeys} of the {replicatedOnVictim.Count} keys it is a replica of after anti-entropy converged");
+        if (ColdKeys.Except(listed).ToList() is { Count: > 0 } unlisted)
+            violations.Add($"{unlisted.Count} cold keys (on every replica throughout) were not listed by the scan begun at the fault: {string.Join(", ", unlisted.Take(5))}");
+        if (listed.Except(ColdKeys).FirstOrDefault() is { } stranger)
+            violations.Add($"the scan for nf/cold/* listed '{stranger}', which is not a cold key");
         if (coldWrong.Count > 0)
             violations.Add($"{coldWrong.Count} cold keys (one put each, acknowledged by every replica) read back otherwise than as that one value: {string.Join("; ", coldWrong.Take(5))}");
         if (!check.Ok)
@@ -385,6 +396,15 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             violations.Add("some writes were not held as hints (hints.max-per-target overflowed)");
         Assert.True(violations.Count == 0, string.Join("\n", violations));
         return new RunResult(aeStatus?.AntiEntropy?.Sum(a => Since(a, atHeal, x => x.KeysRepaired)) ?? 0, catchUpRepaired, exchangeRepaired);
+    }
+
+    /// <summary>Every key that matches, through <see cref="KvClient.KeysAsync"/> (SCAN pages), and how long the walk took.</summary>
+    private static async Task<(List<string> Keys, TimeSpan Took)> ListAsync(KvClient client, string match)
+    {
+        var took = Stopwatch.StartNew();
+        var keys = new List<string>();
+        await foreach (var key in client.KeysAsync(match)) keys.Add(key.ToUtf8());
+        return (keys, took.Elapsed);
     }
 
     private static List<string> KeysOf(int writer) => Enumerable.Range(0, KeysPerWriter).Select(i => $"nf/w{writer}/k{i:D2}").ToList();

@@ -126,6 +126,48 @@ public sealed class RespEndToEndTests : IClassFixture<RespClusterFixture>
     }
 
     [Fact]
+    public async Task Keys_are_listed_by_SCAN_KEYS_and_DBSIZE_through_StackExchange_Redis_and_redis_cli_from_every_node()
+    {
+        await using var r1 = await RedisAsync("n1");
+        var db = r1.GetDatabase();
+        var written = Enumerable.Range(0, 300).Select(i => Key($"scan:{i:D3}")).ToList();
+        foreach (var chunk in written.Chunk(50))
+            Assert.True(await db.StringSetAsync(chunk.Select(k => new KeyValuePair<RedisKey, RedisValue>(k, "v")).ToArray()));
+        Assert.True(await db.KeyDeleteAsync(written[0]));
+        var live = written.Skip(1).ToHashSet();
+
+        // StackExchange.Redis's IServer.KeysAsync pages with SCAN (the server says it is Redis 7).
+        var server = r1.GetServer(r1.GetEndPoints().Single());
+        var listed = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: Key("scan:*"), pageSize: 40)) listed.Add(key!);
+        Assert.Equal(live.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+
+        // redis-cli --scan walks the cursor itself; KEYS answers at once; from every node the same.
+        foreach (var node in new[] { "n1", "n2", "n3" })
+        {
+            var scanned = (await Cli(node).RawAsync("--scan", "--pattern", Key("scan:*"), "--count", "25"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(live.Order(StringComparer.Ordinal), scanned.Order(StringComparer.Ordinal));
+            var keys = Assert.IsType<CliArray>(await Cli(node).CallAsync("KEYS", Key("scan:1?9")));
+            Assert.Equal(live.Where(k => k.EndsWith("9", StringComparison.Ordinal) && k[^3] == '1').Order(StringComparer.Ordinal),
+                keys.Elements.Select(e => Assert.IsType<CliBulk>(e).Value).Order(StringComparer.Ordinal));
+        }
+
+        // One SCAN call: a cursor and an array; TYPE string lists strings, TYPE hash none.
+        var page = Assert.IsType<CliArray>(await Cli("n2").CallAsync("SCAN", "0", "MATCH", Key("scan:*"), "COUNT", "1000", "TYPE", "hash"));
+        Assert.Empty(Assert.IsType<CliArray>(page.Elements[1]).Elements);
+        Assert.Equal(new CliError("ERR invalid cursor"), await Cli("n2").CallAsync("SCAN", "-1"));
+        Assert.Equal(new CliError("ERR syntax error"), await Cli("n2").CallAsync("SCAN", "0", "COUNT", "0"));
+        Assert.Equal(new CliError("ERR syntax error"), await Cli("n2").CallAsync("SCAN", "0", "LIMIT", "5"));
+
+        // DBSIZE counts every live key (this class's other tests wrote some too): as many as KEYS * lists.
+        var all = Assert.IsType<CliArray>(await Cli("n3").CallAsync("KEYS", "*")).Elements.Count;
+        Assert.True(all >= live.Count, $"KEYS * listed {all} keys, fewer than the {live.Count} written");
+        Assert.Equal(new CliInteger(all), await Cli("n3").CallAsync("DBSIZE"));
+        Assert.Equal(all, await server.DatabaseSizeAsync());
+    }
+
+    [Fact]
     public async Task StackExchange_Redis_KeyDelete_with_default_options_deletes()
     {
         await using var r1 = await RedisAsync("n1");

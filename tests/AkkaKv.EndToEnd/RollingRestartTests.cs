@@ -64,6 +64,9 @@ public sealed partial class RollingRestartTests(ITestOutputHelper output)
         {
             var start = await Script("start", TimeSpan.FromMinutes(4));
             Assert.True(start.ExitCode == 0, "./cluster.sh start failed: " + start.Stdout + start.Stderr);
+            // Issue 14, item 7: a clean start logs no warning (nor error) on any node.
+            var startNoise = Nodes.SelectMany(n => Noise(data, n, 0)).ToList();
+            Assert.True(startNoise.Count == 0, $"a clean ./cluster.sh start logged {startNoise.Count} warning(s) or error(s):\n{string.Join("\n", startNoise.Take(10))}");
 
             var load = new LoadRecord();
             // Bounds every loop even if the restart hangs past its own deadlines.
@@ -138,6 +141,13 @@ public sealed partial class RollingRestartTests(ITestOutputHelper output)
             Assert.True(load.Count(Phase.Restart) >= 100, $"only {load.Count(Phase.Restart)} requests during the restart");
             Assert.Equal(0, load.FailedAfterRetry);
             Assert.Empty(lost);
+
+            // Issue 14, item 7: a clean stop logs no warning (nor error) either.
+            var before = Nodes.ToDictionary(n => n, n => LogLines(data, n).Length);
+            var stoppedClean = await Script("stop", TimeSpan.FromMinutes(3));
+            Assert.True(stoppedClean.ExitCode == 0, "./cluster.sh stop failed: " + stoppedClean.Stdout + stoppedClean.Stderr);
+            var stopNoise = Nodes.SelectMany(n => Noise(data, n, before[n])).ToList();
+            Assert.True(stopNoise.Count == 0, $"a clean ./cluster.sh stop logged {stopNoise.Count} warning(s) or error(s):\n{string.Join("\n", stopNoise.Take(10))}");
         }
         finally
         {
@@ -151,6 +161,18 @@ public sealed partial class RollingRestartTests(ITestOutputHelper output)
             }
         }
     }
+
+    private static string[] LogLines(string data, string node)
+    {
+        var path = Path.Combine(data, node, "node.log");
+        return File.Exists(path) ? File.ReadAllLines(path) : [];
+    }
+
+    /// <summary>A node's log lines from <paramref name="from"/> on that are warnings or errors (Akka's and the host's formats).</summary>
+    private static IEnumerable<string> Noise(string data, string node, int from) =>
+        LogLines(data, node).Skip(from)
+            .Where(l => l.StartsWith("[WARNING]", StringComparison.Ordinal) || l.StartsWith("[ERROR]", StringComparison.Ordinal) || l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal))
+            .Select(l => $"{node}: {l}");
 
     /// <summary>The script's line per node: "n2 restarted and ready in 27 s (stopped after 4 s, member up after 9 s)".</summary>
     [GeneratedRegex(@"^(n\d+) restarted and ready in (\d+) s \(stopped after (\d+) s, member up after (\d+) s\)", RegexOptions.Multiline)]

@@ -29,6 +29,13 @@ internal static class NodeTimings
     public static readonly TimeSpan RespDrain = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a scan page waits for the other replicas once one has answered: a replica that is
+    /// down but not yet detected unreachable would otherwise hold every page for the full timeout.
+    /// The page is correct with any replica's slice (it covers what the answering ones hold).
+    /// </summary>
+    public static readonly TimeSpan ScanStragglers = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
     /// A node that leaves pushes its replica slots to their peers and hands its hints over for at
     /// most this long (the coordinated-shutdown phase <c>before-service-unbind</c> allows 10 s
     /// more, in <c>hocon/cluster.conf</c>); what is left then is anti-entropy's on the other nodes.

@@ -23,6 +23,9 @@ public sealed class KvRequestException(string reason, int acks, int required)
     public int Required { get; } = required;
 }
 
+/// <summary>A page of a key listing: the live keys, and the cursor of the next page (0: the listing is done).</summary>
+public sealed record KvScanPage(long Cursor, IReadOnlyList<Bytes> Keys, string ServedBy);
+
 /// <summary>No node answered at all (every endpoint was tried).</summary>
 public sealed class KvUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -36,6 +39,17 @@ public interface IKvClient : IAsyncDisposable
     Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One page of the key listing (Redis's SCAN): the live keys from <paramref name="cursor"/> on
+    /// (0: the start) that <paramref name="match"/> (a Redis glob; null: all) accepts. Pass the
+    /// page's cursor back for the next page; 0 means done. A key held by every live replica for
+    /// the whole listing comes at least once; one may come twice.
+    /// </summary>
+    Task<KvScanPage> ScanAsync(long cursor, string? match = null, int count = 10, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every live key (that <paramref name="match"/> accepts), page by page (<see cref="ScanAsync"/>).</summary>
+    IAsyncEnumerable<Bytes> KeysAsync(string? match = null, int pageSize = 1000, CancellationToken cancellationToken = default);
 
     /// <summary>The cluster's transfers as the node sees them: slots waiting to move, slots catching up, keys and bytes done and left, the rate.</summary>
     Task<AkkaKv.Placement.TransferReport> TransfersAsync(CancellationToken cancellationToken = default);

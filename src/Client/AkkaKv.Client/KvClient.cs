@@ -104,6 +104,30 @@ public sealed class KvClient : IKvClient
         return reply as NodeStatus ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
     }
 
+    public async Task<KvScanPage> ScanAsync(long cursor, string? match = null, int count = 10, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= RequestOptions.Default;
+        var (reply, node) = await SendAsync(new Scan(cursor, match is null ? null : Bytes.FromUtf8(match), count, options), options.Timeout, cancellationToken);
+        return reply switch
+        {
+            ScanResult r => new KvScanPage(r.Cursor, r.Keys, node),
+            RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
+    public async IAsyncEnumerable<Bytes> KeysAsync(string? match = null, int pageSize = 1000,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long cursor = 0;
+        do
+        {
+            var page = await ScanAsync(cursor, match, pageSize, null, cancellationToken);
+            foreach (var key in page.Keys) yield return key;
+            cursor = page.Cursor;
+        } while (cursor != 0);
+    }
+
     public async Task<AkkaKv.Placement.TransferReport> TransfersAsync(CancellationToken cancellationToken = default)
     {
         var (reply, node) = await SendAsync(GetTransfers.Instance, null, cancellationToken);

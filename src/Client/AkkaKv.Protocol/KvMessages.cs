@@ -28,6 +28,21 @@ public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions
 /// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
 public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
 
+/// <summary>
+/// One page of a key listing (<c>SCAN</c>): the live keys from <see cref="Cursor"/> on (0: the
+/// start), those that <see cref="Match"/> (a Redis glob on the key's bytes; null: all) accepts.
+/// <see cref="Count"/> is a hint, as in Redis: each replica looks at between 250 and 1,000 keys
+/// per page. Answered with <see cref="ScanResult"/> or <see cref="RequestFailed"/> (whose key is empty).
+/// </summary>
+public sealed record Scan(long Cursor, Bytes? Match, int Count, RequestOptions Options) : IKvMessage;
+
+/// <summary>
+/// A page of keys and the cursor of the next page (0: the listing is done). A key that every
+/// live replica held for the whole listing is in one page at least; a key may come twice, and
+/// one written or deleted during the listing may or may not come (Redis's promise).
+/// </summary>
+public sealed record ScanResult(long Cursor, ValueList<Bytes> Keys) : IKvMessage;
+
 /// <summary>Replies to <see cref="Get"/>.</summary>
 public interface IGetResponse : IKvMessage;
 

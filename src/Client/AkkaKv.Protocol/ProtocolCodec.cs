@@ -36,6 +36,8 @@ public static class ProtocolCodec
         TransferReport => "XR",
         GetNodeTransfers => "XN",
         NodeTransfers => "XT",
+        Scan => "LS",
+        ScanResult => "LR",
         _ => null,
     };
 
@@ -108,6 +110,11 @@ public static class ProtocolCodec
                 w.WriteNullableString(m.Warning);
                 break;
             case NodeTransfers m: WriteNodeTransfers(w, m); break;
+            case Scan m: w.WriteVarLong(m.Cursor); w.WriteNullableBytes(m.Match); w.WriteInt(m.Count); w.WriteOptions(m.Options); break;
+            case ScanResult m:
+                w.WriteVarLong(m.Cursor); w.WriteInt(m.Keys.Count);
+                foreach (var k in m.Keys) w.WriteBytes(k);
+                break;
             default: return false;
         }
         return true;
@@ -157,6 +164,14 @@ public static class ProtocolCodec
             case "XG": return GetTransfers.Instance;
             case "XN": return GetNodeTransfers.Instance;
             case "XT": return ReadNodeTransfers(r);
+            case "LS": return new Scan(r.ReadVarLong(), r.ReadNullableBytes(), r.ReadInt(), r.ReadOptions());
+            case "LR":
+            {
+                var cursor = r.ReadVarLong();
+                var keys = new Bytes[r.ReadCount()];
+                for (var i = 0; i < keys.Length; i++) keys[i] = r.ReadBytes();
+                return new ScanResult(cursor, ValueList.From(keys));
+            }
             case "XR":
             {
                 var node = r.ReadString();

@@ -14,6 +14,7 @@ internal sealed record CoordinatorTimeout(string Kind)
     public static readonly CoordinatorTimeout Overall = new("overall");
     public static readonly CoordinatorTimeout CoordinatingReplica = new("coordinating-replica");
     public static readonly CoordinatorTimeout ReadRepair = new("read-repair");
+    public static readonly CoordinatorTimeout Stragglers = new("stragglers");
 }
 
 /// <summary>A reachable replica did not ack its merge within replica-ack-timeout: hint it too.</summary>

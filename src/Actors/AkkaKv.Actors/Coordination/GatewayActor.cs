@@ -1,3 +1,4 @@
+using AkkaKv.Listing;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
@@ -47,6 +48,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             : system.ActorSelection(NodeActors.PathOn(Address.Parse(address), NodeActors.Hints));
 
         Receive<Get>(OnGet);
+        Receive<Scan>(OnScan);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context));
         Receive<Delete>(d => OnWrite(d, null, d.Context));
         Receive<CoordinatorFinished>(_ => _inFlight--);
@@ -246,13 +248,36 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received)));
     }
 
+    private void OnScan(Scan scan)
+    {
+        _received = System.Diagnostics.Stopwatch.GetTimestamp();
+        var error = scan.Cursor < 0 ? $"invalid cursor {scan.Cursor}: a cursor is 0 or one a scan returned"
+            : scan.Count < 1 ? $"invalid count {scan.Count}: at least 1"
+            : scan.Match is { Length: var length } && length > _settings.MaxKeyBytes ? $"the pattern is {length} bytes, over limits.max-key-bytes ({_settings.MaxKeyBytes})"
+            : null;
+        var options = error is null ? ResolvedOptions.Resolve(scan.Options, _settings, out error) : null;
+        if (error is not null)
+        {
+            Sender.Tell(new RequestFailed(Bytes.Empty, error, 0, 0));
+            KvMetrics.Request("scan", KvMetrics.Outcome.Invalid, _received);
+            return;
+        }
+        if (!Admit(Bytes.Empty, "scan")) return;
+        var id = ++_nextRequestId;
+        var replyTo = Sender;
+        var view = ViewOf(KeyScan.PartitionOf(scan.Cursor, _view.Partitioner));
+        Context.ActorOf(LocalProps.Of(() => new ScanCoordinator(id, scan, options!, _view.Partitioner, _region, replyTo, view, _received)));
+    }
+
+    private bool Admit(IKvRequest request) => Admit(request.Key, KvMetrics.OperationOf(request));
+
     /// <summary>Counts the request in, or refuses it at once when the node already coordinates its limit.</summary>
-    private bool Admit(IKvRequest request)
+    private bool Admit(Bytes key, string operation)
     {
         if (_inFlight >= _settings.MaxRequestsInFlight)
         {
-            Sender.Tell(new RequestFailed(request.Key, $"node {_settings.NodeName} is coordinating {_inFlight} requests, its limit (akka-kv.limits.max-requests-in-flight): retry shortly, or send to another node; nothing was read or written", 0, 0));
-            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Overloaded, _received);
+            Sender.Tell(new RequestFailed(key, $"node {_settings.NodeName} is coordinating {_inFlight} requests, its limit (akka-kv.limits.max-requests-in-flight): retry shortly, or send to another node; nothing was read or written", 0, 0));
+            KvMetrics.Request(operation, KvMetrics.Outcome.Overloaded, _received);
             return false;
         }
         _inFlight++;

@@ -107,6 +107,7 @@ internal sealed class ClientGatewayProxy : ReceiveActor
         Receive<IKvRequest>(request => gateway.Tell(request, Sender));
         Receive<GetStatus>(status => gateway.Tell(status, Sender));
         Receive<GetTransfers>(transfers => gateway.Tell(transfers, Sender));
+        Receive<Scan>(scan => gateway.Tell(scan, Sender));
         // A client certificate is not an admin identity: membership commands come through a node
         // port (a certificate of the node CA), or from loopback without TLS.
         Receive<LeaveNode>(leave => Sender.Tell(new AdminReply(false, leave.Node, AdminRefusal)));

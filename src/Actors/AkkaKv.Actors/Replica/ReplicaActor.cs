@@ -1,3 +1,4 @@
+using AkkaKv.Listing;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -304,6 +305,11 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 break;
             case ReplicaRead read:
                 Sender.Tell(new ReplicaReadResult(read.RequestId, _slot, _settings.NodeName, _state.Get(read.Key)));
+                break;
+            case ReplicaScan scan:
+                var match = scan.Match is { } pattern && !KeyPattern.MatchesAll(pattern.Span) ? pattern : null;
+                var slice = KeyScan.Slice(_state.Keys, scan.From, KeyScan.PageSize(scan.Count), key => match is null || KeyPattern.Matches(match.Span, key.Span));
+                Sender.Tell(new ReplicaScanned(scan.RequestId, _slot, ValueList.From(slice.Entries), slice.Bound));
                 break;
             case GetSlotSize size:
                 Sender.Tell(new SlotSize(size.RequestId, _slot, _state.Keys.Count, _state.Keys.Sum(kv => FetchPage.SizeOf(kv.Key, kv.Value))));

@@ -137,4 +137,10 @@ internal sealed record SlotCatchUpState(SlotId Slot, bool CatchingUp, int Exchan
 /// <summary>Asks a replica how many keys it holds and their size (as the repair path counts bytes); answered with <see cref="SlotSize"/>.</summary>
 internal sealed record GetSlotSize(long RequestId) : IReplicaCommand;
 
+/// <summary>A scan page's question to one replica: its keys from position <see cref="From"/> on (<see cref="Listing.KeyScan.Slice"/>).</summary>
+internal sealed record ReplicaScan(long RequestId, long From, int Count, Bytes? Match) : IReplicaCommand;
+
+/// <summary>A replica's slice of a scan page: keys with their versions stripped of values; <see cref="Bound"/>: the last position covered (null: the slot has no more).</summary>
+internal sealed record ReplicaScanned(long RequestId, SlotId Slot, ValueList<KeyValuePair<Bytes, SiblingSet>> Entries, long? Bound) : IKvMessage;
+
 internal sealed record SlotSize(long RequestId, SlotId Slot, long Keys, long Bytes) : IKvMessage;

@@ -59,6 +59,9 @@ internal static class RespCommands
         new("DEL", -2, CommandKind.Write, ["write"], 1, -1, 1, Del),
         // Redis's non-blocking DEL; StackExchange.Redis's KeyDelete sends it. Deletes are never blocking here.
         new("UNLINK", -2, CommandKind.Write, ["write", "fast"], 1, -1, 1, Del),
+        new("SCAN", -2, CommandKind.Read, ["readonly"], 0, 0, 0, ScanCmd),
+        new("KEYS", 2, CommandKind.Read, ["readonly"], 0, 0, 0, KeysCmd),
+        new("DBSIZE", 1, CommandKind.Read, ["readonly", "fast"], 0, 0, 0, DbSize),
         new("KV.GET", -2, CommandKind.Read, ["readonly"], 1, 1, 1, KvGet),
         new("KV.PUT", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, KvPut),
         new("KV.DEL", -2, CommandKind.Write, ["write"], 1, 1, 1, KvDel),
@@ -190,6 +193,106 @@ internal static class RespCommands
                 };
             default: return (false, new RequestFailed(key, "unexpected reply", 0, 0));
         }
+    }
+
+    // ---- key listing ----------------------------------------------------------------------------
+
+    /// <summary>Keys a whole listing (KEYS, DBSIZE) asks each replica for per page: the most it gives.</summary>
+    private const int ListingPage = Listing.KeyScan.MaxCount;
+
+    private static async Task<object> ScanPage(RespCall c, long cursor, Bytes? match, int count) =>
+        await Ask(c, new Scan(cursor, match, count, RequestOptions.Default), RequestOptions.Default);
+
+    /// <summary><c>SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]</c>: one page, as Redis replies it (the next cursor, then the keys).</summary>
+    private static async Task<RespValue> ScanCmd(RespCall c)
+    {
+        if (!long.TryParse(c.Arg(1), NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
+            return RespValue.Error("ERR invalid cursor");
+        Bytes? match = null;
+        var count = 10;
+        string? type = null;
+        for (var i = 2; i < c.Args.Length; i += 2)
+        {
+            if (i + 1 >= c.Args.Length) return RespValue.Error("ERR syntax error");
+            switch (c.Upper(i))
+            {
+                case "MATCH": match = c.Args[i + 1]; break;
+                case "COUNT":
+                    if (!int.TryParse(c.Arg(i + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out count))
+                        return RespValue.Error("ERR value is not an integer or out of range");
+                    if (count < 1) return RespValue.Error("ERR syntax error");
+                    break;
+                case "TYPE": type = c.Arg(i + 1).ToLowerInvariant(); break;
+                default: return RespValue.Error("ERR syntax error");
+            }
+        }
+        return await ScanPage(c, cursor, match, count) switch
+        {
+            // Every key is a string: TYPE string lists them all, any other type none.
+            ScanResult r => RespValue.Array(RespValue.Bulk(r.Cursor.ToString(CultureInfo.InvariantCulture)),
+                RespValue.Array(type is null or "string" ? r.Keys.Select(k => (RespValue)new RespBulk(k)) : [])),
+            RequestFailed f => Fail(f),
+            _ => RespValue.Error("ERR unexpected reply"),
+        };
+    }
+
+    /// <summary>Partitions a whole listing walks at once (each walk is one partition's pages, in order).</summary>
+    private const int ListingParallelism = 8;
+
+    /// <summary>
+    /// Walks the whole ring, every partition page by page (<see cref="ListingParallelism"/>
+    /// partitions at once), calling <paramref name="onPage"/> with each page's keys (one call at a
+    /// time); null when done, else the error to reply.
+    /// </summary>
+    private static async Task<RespValue?> WalkKeys(RespCall c, Bytes? match, Func<ValueList<Bytes>, RespValue?> onPage)
+    {
+        var partitioner = new Ring.Partitioner(c.Session.Node.Settings.PartitionCount);
+        RespValue? failure = null;
+        var gate = new object();
+        await Parallel.ForEachAsync(Enumerable.Range(0, partitioner.PartitionCount), new ParallelOptions { MaxDegreeOfParallelism = ListingParallelism },
+            async (partition, _) =>
+            {
+                var cursor = Listing.KeyScan.StartOf(partition, partitioner);
+                while (Volatile.Read(ref failure) is null)
+                {
+                    var reply = await ScanPage(c, cursor, match, ListingPage);
+                    lock (gate)
+                    {
+                        if (failure is not null) return;
+                        if (reply is not ScanResult r)
+                        {
+                            failure = reply is RequestFailed f ? Fail(f) : RespValue.Error("ERR unexpected reply");
+                            return;
+                        }
+                        failure = onPage(r.Keys);
+                        if (r.Cursor == 0 || Listing.KeyScan.PartitionOf(r.Cursor, partitioner) != partition) return;
+                        cursor = r.Cursor;
+                    }
+                }
+            });
+        return failure;
+    }
+
+    /// <summary><c>KEYS pattern</c>: every live key that matches, from a walk of the whole ring (O(keys), as in Redis); bounded by resp.max-reply-bytes.</summary>
+    private static async Task<RespValue> KeysCmd(RespCall c)
+    {
+        var keys = new List<RespValue>();
+        long bytes = 0;
+        var limit = c.Session.Node.Settings.RespMaxReplyBytes;
+        var failure = await WalkKeys(c, c.Args[1], page =>
+        {
+            foreach (var k in page) { keys.Add(new RespBulk(k)); bytes += k.Length + 16; }
+            return bytes > limit ? RespValue.Error($"ERR the reply would exceed {limit} bytes (akka-kv.resp.max-reply-bytes): use SCAN") : null;
+        });
+        return failure ?? RespValue.Array(keys);
+    }
+
+    /// <summary><c>DBSIZE</c>: the live keys, counted by a walk of the whole ring (O(keys), where Redis keeps a count).</summary>
+    private static async Task<RespValue> DbSize(RespCall c)
+    {
+        long count = 0;
+        var failure = await WalkKeys(c, null, page => { count += page.Count; return null; });
+        return failure ?? RespValue.Integer(count);
     }
 
     // ---- extension commands ---------------------------------------------------------------------

@@ -68,6 +68,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         GcGenerationSeen => "TN",
         GetSlotSize => "ZQ",
         SlotSize => "ZS",
+        ReplicaScan => "KS",
+        ReplicaScanned => "KR",
         _ => throw new ArgumentException($"KvSerializer cannot serialize {o.GetType().FullName}", nameof(o)),
     };
 
@@ -191,6 +193,13 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case GcGenerationSeen m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.GcGeneration); break;
             case GetSlotSize m: w.WriteVarLong(m.RequestId); break;
             case SlotSize m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteVarLong(m.Keys); w.WriteVarLong(m.Bytes); break;
+            case ReplicaScan m: w.WriteVarLong(m.RequestId); w.WriteVarLong(m.From); w.WriteInt(m.Count); w.WriteNullableBytes(m.Match); break;
+            case ReplicaScanned m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteInt(m.Entries.Count);
+                foreach (var (k, v) in m.Entries) { w.WriteBytes(k); w.WriteSiblings(v); }
+                w.WriteBool(m.Bound is not null);
+                if (m.Bound is { } bound) w.WriteVarLong(bound);
+                break;
             case StoreHint m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.TargetNode); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); break;
             case HintStored m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); break;
             case HintRefused m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Target); w.WriteString(m.Holder); w.WriteString(m.Reason); break;
@@ -320,6 +329,14 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case "TN": return new GcGenerationSeen(r.ReadVarLong(), r.ReadVarLong());
             case "ZQ": return new GetSlotSize(r.ReadVarLong());
             case "ZS": return new SlotSize(r.ReadVarLong(), r.ReadSlot(), r.ReadVarLong(), r.ReadVarLong());
+            case "KS": return new ReplicaScan(r.ReadVarLong(), r.ReadVarLong(), r.ReadInt(), r.ReadNullableBytes());
+            case "KR":
+            {
+                var id = r.ReadVarLong(); var slot = r.ReadSlot();
+                var entries = new KeyValuePair<Bytes, SiblingSet>[r.ReadCount()];
+                for (var i = 0; i < entries.Length; i++) entries[i] = KeyValuePair.Create(r.ReadBytes(), r.ReadSiblings());
+                return new ReplicaScanned(id, slot, ValueList.From(entries), r.ReadBool() ? r.ReadVarLong() : null);
+            }
             default: throw new FormatException($"KvSerializer: unknown manifest '{manifest}'");
         }
     }
