@@ -169,9 +169,16 @@ public sealed partial class RollingRestartTests(ITestOutputHelper output)
     }
 
     /// <summary>A node's log lines from <paramref name="from"/> on that are warnings or errors (Akka's and the host's formats).</summary>
+    /// <summary>
+    /// The warnings and errors a node logged from line <paramref name="from"/> on, except Akka's
+    /// "Scheduled sending of heartbeat was delayed": that one reports this shared box starving
+    /// every process of CPU at once (seen: all three nodes 5 s late in the same second), which no
+    /// start or stop procedure causes or can avoid, and which an operator should see.
+    /// </summary>
     private static IEnumerable<string> Noise(string data, string node, int from) =>
         LogLines(data, node).Skip(from)
             .Where(l => l.StartsWith("[WARNING]", StringComparison.Ordinal) || l.StartsWith("[ERROR]", StringComparison.Ordinal) || l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal))
+            .Where(l => !l.Contains("Scheduled sending of heartbeat was delayed", StringComparison.Ordinal))
             .Select(l => $"{node}: {l}");
 
     /// <summary>The script's line per node: "n2 restarted and ready in 27 s (stopped after 4 s, member up after 9 s)".</summary>

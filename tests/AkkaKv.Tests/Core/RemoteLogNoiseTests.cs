@@ -66,4 +66,14 @@ public sealed class RemoteLogNoiseTests
         Assert.Equal([Seed, "akka.tcp://akkakv@[::1]:4003"],
             RemoteLogNoise.Addresses($"[{Seed}/system/endpointManager/reliableEndpointWriter-x] to akka.tcp://akkakv@[::1]:4003/user/gateway, again {Seed}").ToArray());
     }
+
+    [Fact]
+    public void A_slot_hand_off_dropping_buffered_requests_is_expected_and_other_sharding_warnings_are_not()
+    {
+        Assert.NotNull(RemoteLogNoise.ExpectedSharding("Dropping [1] buffered messages to shard [147/2] during hand off to avoid re-ordering"));
+        Assert.NotNull(RemoteLogNoise.ExpectedSharding("Dropping [120] buffered messages to shard [3/0] during hand off to avoid re-ordering"));
+        Assert.Null(RemoteLogNoise.ExpectedSharding("ShardRegion for [replica] has [100001] buffered messages, dropping the message"));
+        Assert.Null(RemoteLogNoise.ExpectedSharding("Trying to register to coordinator at [] failed"));
+        Assert.Null(RemoteLogNoise.ExpectedSharding("Shard [147/2] handoff timed out; dropping [1] buffered messages to shard [147/2] during hand off"));
+    }
 }

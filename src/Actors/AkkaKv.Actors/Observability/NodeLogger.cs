@@ -17,7 +17,10 @@ public sealed class NodeLogger : DefaultLogger
 
     private LogEvent? Demoted(LogEvent e)
     {
-        if (e.LogLevel() < LogLevel.WarningLevel || !FromRemoting(e)) return null;
+        if (e.LogLevel() < LogLevel.WarningLevel) return null;
+        if (FromSharding(e) && RemoteLogNoise.ExpectedSharding($"{e.Message}") is { } handOff)
+            return new Info(e.LogSource, e.LogClass, $"{e.Message} [expected: {handOff}]");
+        if (!FromRemoting(e)) return null;
         var text = e.Cause is null ? $"{e.Message}" : $"{e.Message} ({e.Cause.GetType().Name}: {e.Cause.Message})";
         var system = Context.System;
         var self = ((ExtendedActorSystem)system).Provider.DefaultAddress?.ToString() ?? "";
@@ -28,11 +31,17 @@ public sealed class NodeLogger : DefaultLogger
 
     /// <summary>
     /// Akka.Remote's endpoints log under their own classes; its endpoint manager under the string
-    /// source "remoting" (<c>Logging.GetLogger(system, "remoting")</c>).
+    /// source "remoting" (<c>Logging.GetLogger(system, "remoting")</c>); an endpoint actor's
+    /// failure is logged by its supervisor strategy (an Akka.Actor class) under the endpoint's path.
     /// </summary>
     private static bool FromRemoting(LogEvent e) =>
         e.LogClass?.Namespace?.StartsWith("Akka.Remote", StringComparison.Ordinal) == true
-        || e.LogSource?.StartsWith("remoting", StringComparison.Ordinal) == true;
+        || e.LogSource?.StartsWith("remoting", StringComparison.Ordinal) == true
+        || e.LogSource?.Contains("/system/endpointManager/", StringComparison.Ordinal) == true
+        || e.LogSource?.Contains("/system/transports/", StringComparison.Ordinal) == true;
+
+    private static bool FromSharding(LogEvent e) =>
+        e.LogClass?.Namespace?.StartsWith("Akka.Cluster.Sharding", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// Whether this node is a running member (Up or WeaklyUp, its shutdown not begun), and the

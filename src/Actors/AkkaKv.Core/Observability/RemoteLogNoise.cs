@@ -28,10 +28,25 @@ public static partial class RemoteLogNoise
         return $"{peers[0]} is not a running member: not yet joined, leaving or gone";
     }
 
+    /// <summary>
+    /// Why a warning of cluster sharding's is expected, or null. A slot that moves (a member
+    /// leaves or joins, the allocation rebalances) is handed off: the region drops the requests it
+    /// buffered for that slot meanwhile ("Dropping [n] buffered messages to shard [s] during hand
+    /// off to avoid re-ordering"). Their coordinators count that replica as not answering (a
+    /// write that misses W is not acknowledged; the client retries), so no operator is needed.
+    /// </summary>
+    public static string? ExpectedSharding(string message) =>
+        HandOffDropPattern().IsMatch(message)
+            ? "the slot is handed off to another member; its coordinators count this replica as not answering"
+            : null;
+
     /// <summary>The actor system addresses (<c>akka.tcp://system@host:port</c>) a log message names, without paths.</summary>
     public static IEnumerable<string> Addresses(string message) =>
         AddressPattern().Matches(message).Select(m => m.Value).Distinct(StringComparer.Ordinal);
 
     [GeneratedRegex(@"akka(\.[a-z]+)?://[A-Za-z0-9_\-]+@(\[[0-9A-Fa-f:.]+\]|[^\s/\[\],:]+):[0-9]+")]
     private static partial Regex AddressPattern();
+
+    [GeneratedRegex(@"^Dropping \[[0-9]+\] buffered messages to shard \[[^\]]*\] during hand off")]
+    private static partial Regex HandOffDropPattern();
 }
