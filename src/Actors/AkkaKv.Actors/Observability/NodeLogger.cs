@@ -41,7 +41,8 @@ public sealed class NodeLogger : DefaultLogger
         || e.LogSource?.Contains("/system/transports/", StringComparison.Ordinal) == true;
 
     private static bool FromSharding(LogEvent e) =>
-        e.LogClass?.Namespace?.StartsWith("Akka.Cluster.Sharding", StringComparison.Ordinal) == true;
+        e.LogClass?.Namespace?.StartsWith("Akka.Cluster.Sharding", StringComparison.Ordinal) == true
+        || e.LogSource?.Contains("/system/sharding/", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// Whether this node is a running member (Up or WeaklyUp, its shutdown not begun), and the

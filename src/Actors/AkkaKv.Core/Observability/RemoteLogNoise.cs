@@ -31,8 +31,8 @@ public static partial class RemoteLogNoise
     /// <summary>
     /// Why a warning of cluster sharding's is expected, or null. A slot that moves (a member
     /// leaves or joins, the allocation rebalances) is handed off: the region drops the requests it
-    /// buffered for that slot meanwhile ("Dropping [n] buffered messages to shard [s] during hand
-    /// off to avoid re-ordering"). Their coordinators count that replica as not answering (a
+    /// buffered for that slot meanwhile ("replica: Dropping [n] buffered messages to shard [s]
+    /// during hand off to avoid re-ordering", prefixed with the entity type's name). Their coordinators count that replica as not answering (a
     /// write that misses W is not acknowledged; the client retries), so no operator is needed.
     /// </summary>
     public static string? ExpectedSharding(string message) =>
@@ -47,6 +47,6 @@ public static partial class RemoteLogNoise
     [GeneratedRegex(@"akka(\.[a-z]+)?://[A-Za-z0-9_\-]+@(\[[0-9A-Fa-f:.]+\]|[^\s/\[\],:]+):[0-9]+")]
     private static partial Regex AddressPattern();
 
-    [GeneratedRegex(@"^Dropping \[[0-9]+\] buffered messages to shard \[[^\]]*\] during hand off")]
+    [GeneratedRegex(@"^([A-Za-z0-9_.\-]+: )?Dropping \[[0-9]+\] buffered messages to shard \[[^\]]*\] during hand off")]
     private static partial Regex HandOffDropPattern();
 }
