@@ -1,10 +1,10 @@
-using AkkaKv.Listing;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using AkkaKv.Configuration;
+using AkkaKv.Listing;
 using AkkaKv.Observability;
 using AkkaKv.Placement;
 using AkkaKv.Protocol;
