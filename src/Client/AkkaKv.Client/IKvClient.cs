@@ -2,8 +2,13 @@ using AkkaKv.Protocol;
 
 namespace AkkaKv.Client;
 
-/// <summary>The result of a get: the live values (more than one: concurrent writes, "siblings") and the causal context.</summary>
-public sealed record KvGetResult(bool Found, IReadOnlyList<Bytes> Values, string Context, IReadOnlyList<ReplicaReport> Replicas, string ServedBy)
+/// <summary>
+/// The result of a get: the live values (more than one: concurrent writes, "siblings") and the causal
+/// context. <see cref="ExpiresAt"/>: when the last value (the one a plain Redis GET returns) expires,
+/// by the clock of the node that took its write; null when it does not.
+/// </summary>
+public sealed record KvGetResult(bool Found, IReadOnlyList<Bytes> Values, string Context, IReadOnlyList<ReplicaReport> Replicas, string ServedBy,
+    DateTimeOffset? ExpiresAt = null)
 {
     public int Siblings => Values.Count;
 }
@@ -38,6 +43,18 @@ public interface IKvClient : IAsyncDisposable
     Task<KvGetResult> GetAsync(Bytes key, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A put whose value expires <paramref name="ttl"/> after the node takes it (at least 1 ms): it
+    /// then reads as not found on every node. The deadline is part of the version.
+    /// </summary>
+    Task<KvWriteResult> PutAsync(Bytes key, Bytes value, TimeSpan ttl, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Redis's EXPIRE (or PERSIST, when <paramref name="ttl"/> is null): reads the key and writes its
+    /// value back with the new deadline and the read's context. False when the key is not found.
+    /// </summary>
+    Task<bool> ExpireAsync(Bytes key, TimeSpan? ttl, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -74,7 +74,8 @@ public sealed class KvClient : IKvClient
         var (reply, node) = await SendAsync(new Get(key, options), options.Timeout, cancellationToken);
         return reply switch
         {
-            GetSuccess s => new KvGetResult(true, s.Values, s.Context, s.Replicas, node),
+            GetSuccess s => new KvGetResult(true, s.Values, s.Context, s.Replicas, node,
+                s.LastExpiresAtMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastExpiresAtMs)),
             NotFound n => new KvGetResult(false, [], n.Context, n.Replicas, node),
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
@@ -83,6 +84,22 @@ public sealed class KvClient : IKvClient
 
     public Task<KvWriteResult> PutAsync(Bytes key, Bytes value, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
         WriteAsync(new Put(key, value, context, options ?? RequestOptions.Default), cancellationToken);
+
+    public Task<KvWriteResult> PutAsync(Bytes key, Bytes value, TimeSpan ttl, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(new Put(key, value, context, options ?? RequestOptions.Default, TtlMs(ttl)), cancellationToken);
+
+    public async Task<bool> ExpireAsync(Bytes key, TimeSpan? ttl, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var ttlMs = ttl is { } t ? TtlMs(t) : 0;
+        var read = await GetAsync(key, options, cancellationToken);
+        if (!read.Found) return false;
+        await WriteAsync(new Put(key, read.Values[^1], read.Context, options ?? RequestOptions.Default, ttlMs), cancellationToken);
+        return true;
+    }
+
+    private static long TtlMs(TimeSpan ttl) =>
+        ttl >= TimeSpan.FromMilliseconds(1) ? (long)Math.Ceiling(ttl.TotalMilliseconds)
+            : throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "a TTL is at least 1 ms");
 
     public Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
         WriteAsync(new Delete(key, context, options ?? RequestOptions.Default), cancellationToken);

@@ -21,9 +21,11 @@ public sealed record Get(Bytes Key, RequestOptions Options) : IKvRequest;
 /// value is added as a sibling of whatever the store holds, so no write is ever dropped
 /// silently; with <see cref="RequestOptions.Overwrite"/> it instead supersedes whatever the
 /// coordinating replica holds (an explicit last-writer-wins at that replica).
+/// <see cref="TtlMs"/>: the value expires this many milliseconds after the node takes the write
+/// (0: never); the deadline is part of the version.
 /// Answered with <see cref="WriteSuccess"/> or <see cref="RequestFailed"/>.
 /// </summary>
-public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions Options) : IKvRequest;
+public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions Options, long TtlMs = 0) : IKvRequest;
 
 /// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
 public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
@@ -73,8 +75,15 @@ public sealed record ReplicaReport(int Slot, string Node, ReplicaReadState State
 /// context. <see cref="Values"/> are ordered by the wall-clock time at which their coordinating
 /// replicas minted them, oldest first, ties broken by version (dot) order: the same order on every
 /// node, so "the last value" is a deterministic pick (what a plain Redis GET returns).
+/// <see cref="ExpiresAtMs"/>: each value's deadline, in the same order (Unix ms by the clock of the
+/// node that took its write; 0: none); null from a node before expiry. Values past their deadline
+/// by the answering node's clock are not returned.
 /// </summary>
-public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;
+public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas, ValueList<long>? ExpiresAtMs = null) : IGetResponse
+{
+    /// <summary>The deadline of the value a plain GET returns (the last one): Unix ms, 0 when none.</summary>
+    public long LastExpiresAtMs => ExpiresAtMs is { Count: > 0 } d ? d[^1] : 0;
+}
 
 /// <summary>No live value: never written, or deleted (then <see cref="Context"/> is the tombstone's).</summary>
 public sealed record NotFound(Bytes Key, string Context, ValueList<ReplicaReport> Replicas) : IGetResponse;

@@ -16,8 +16,13 @@ public static class ProtocolCodec
     public static string? ManifestOf(object o) => o switch
     {
         Get => "G",
+        // A put with a TTL, and a read with deadlines, have their own layouts ("PT", "GT"): the
+        // same fields and then the TTL or deadlines. Without them the bytes are those of "P" and
+        // "GS", which every node and client reads.
+        Put { TtlMs: not 0 } => "PT",
         Put => "P",
         Delete => "D",
+        GetSuccess { ExpiresAtMs: not null } => "GT",
         GetSuccess => "GS",
         NotFound => "NF",
         WriteSuccess => "WS",
@@ -47,7 +52,7 @@ public static class ProtocolCodec
         switch (obj)
         {
             case Get m: w.WriteBytes(m.Key); w.WriteOptions(m.Options); break;
-            case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); if (m.TtlMs != 0) w.WriteVarLong(m.TtlMs); break;
             case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
             case GetSuccess m:
                 w.WriteBytes(m.Key);
@@ -55,6 +60,11 @@ public static class ProtocolCodec
                 foreach (var v in m.Values) w.WriteBytes(v);
                 w.WriteString(m.Context);
                 WriteReports(w, m.Replicas);
+                if (m.ExpiresAtMs is not null)
+                {
+                    w.WriteInt(m.ExpiresAtMs.Count);
+                    foreach (var d in m.ExpiresAtMs) w.WriteVarLong(d);
+                }
                 break;
             case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
             case WriteSuccess m: w.WriteBytes(m.Key); w.WriteInt(m.Acks); w.WriteString(m.Context); w.WriteInt(m.Siblings); break;
@@ -128,14 +138,28 @@ public static class ProtocolCodec
         {
             case "G": return new Get(r.ReadBytes(), r.ReadOptions());
             case "P": return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "PT":
+            {
+                var put = new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions(), r.ReadVarLong());
+                return put.TtlMs > 0 ? put : throw new FormatException($"a put with TTL {put.TtlMs} ms: a TTL is positive");
+            }
             case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
-            case "GS":
+            case "GS" or "GT":
             {
                 var key = r.ReadBytes();
                 var n = r.ReadInt();
                 var values = new List<Bytes>();
                 for (var i = 0; i < n; i++) values.Add(r.ReadBytes());
-                return new GetSuccess(key, ValueList.From(values), r.ReadString(), ReadReports(r));
+                var context = r.ReadString();
+                var reports = ReadReports(r);
+                ValueList<long>? deadlines = null;
+                if (manifest == "GT")
+                {
+                    var d = new long[r.ReadCount()];
+                    for (var i = 0; i < d.Length; i++) d[i] = r.ReadVarLong();
+                    deadlines = ValueList.From(d);
+                }
+                return new GetSuccess(key, ValueList.From(values), context, reports, deadlines);
             }
             case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
             case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());

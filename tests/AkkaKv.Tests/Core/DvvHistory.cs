@@ -12,13 +12,18 @@ internal enum OpKind { Put, Sync, OtherKeyPut, Wipe }
 /// (<see cref="Source"/> picks which state it read, any state any replica ever had) or a blind put;
 /// a replication / read-repair merge of replica <see cref="Source"/>'s set into <see cref="Replica"/>;
 /// a put of another key (which advances the replica's counter, leaving gaps in this key's dots);
-/// or a replica losing its storage and coming back under a fresh actor id.
+/// or a replica losing its storage and coming back under a fresh actor id. A put of a value may
+/// carry a deadline (<see cref="Expiring"/>: 1 to 8 steps after it, the history's clock being the
+/// step number).
 /// </summary>
-internal readonly record struct HistoryOp(OpKind Kind, int Replica, int Source, bool Blind, bool Tombstone, byte Value)
+internal readonly record struct HistoryOp(OpKind Kind, int Replica, int Source, bool Blind, bool Tombstone, byte Value, bool Expiring = false)
 {
+    /// <summary>The deadline a put at step <paramref name="step"/> carries (0: none).</summary>
+    public long DeadlineAt(long step) => Expiring && !Tombstone ? step + 1 + Value % 8 : 0;
+
     public override string ToString() => Kind switch
     {
-        OpKind.Put => $"put@{Replica}({(Blind ? "blind" : $"ctx of state #{Source}")}, {(Tombstone ? "delete" : Value.ToString())})",
+        OpKind.Put => $"put@{Replica}({(Blind ? "blind" : $"ctx of state #{Source}")}, {(Tombstone ? "delete" : Value.ToString())}{(Expiring && !Tombstone ? $", expires +{1 + Value % 8}" : "")})",
         OpKind.Sync => $"merge {Source % DvvHistory.ReplicaCount}->{Replica}",
         OpKind.OtherKeyPut => $"other-key put@{Replica}",
         _ => $"wipe {Replica}",
@@ -53,7 +58,7 @@ internal sealed class DvvHistory
         Gen.Select(Gen.Int[0, 19], Gen.Int[0, ReplicaCount - 1], Gen.Int[0, 1000], Gen.Int[0, 7], Gen.Byte)
             .Select((kind, replica, source, flags, value) => new HistoryOp(
                 kind switch { <= 10 => OpKind.Put, <= 16 => OpKind.Sync, <= 18 => OpKind.OtherKeyPut, _ => OpKind.Wipe },
-                replica, source, Blind: flags == 0, Tombstone: flags == 1, value));
+                replica, source, Blind: flags == 0, Tombstone: flags == 1, value, Expiring: flags >= 5));
 
     public static readonly Gen<HistoryOp[]> GenOps = GenOp.Array[0, 40];
 
@@ -87,7 +92,7 @@ internal sealed class DvvHistory
                 var state = Replicas[r];
                 var read = op.Blind ? state.Get(Key) : Observed[op.Source % Observed.Count];
                 var dot = NextDot(r);
-                var evt = state.PutEvent(Key, dot, op.Tombstone ? null : Bytes.From([op.Value]), op.Blind ? null : read.Context, timestamp);
+                var evt = state.PutEvent(Key, dot, op.Tombstone ? null : Bytes.From([op.Value]), op.Blind ? null : read.Context, timestamp, op.DeadlineAt(timestamp));
                 Replicas[r] = state.Apply(evt);
                 Minted[dot] = evt.Siblings.Siblings.Single();
                 Seen[dot] = read.Siblings.SelectMany(s => Seen[s.Dot].Append(s.Dot)).ToHashSet();

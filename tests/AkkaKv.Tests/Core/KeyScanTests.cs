@@ -17,6 +17,8 @@ public sealed class KeyScanTests(ITestOutputHelper output)
 {
     private const int N = 3;
     private static readonly Partitioner Ring = new(8);
+    /// <summary>The clock of every scan here: 2026-01-01 (no value in these tests has a deadline unless it says so).</summary>
+    private const long NowMs = 1_767_225_600_000;
 
     private static SiblingSet Live(string replica) => SiblingSet.Empty.Put(new Dot(replica, 1), VersionVector.Empty, B("v"), 1);
 
@@ -43,7 +45,7 @@ public sealed class KeyScanTests(ITestOutputHelper output)
             if (answering.Count == 0) answering.Add(random.Next(N));
             var slices = answering.Select(i => KeyScan.Slice(store.Slots[partition, i], cursor, asked,
                 k => match is null || KeyPattern.Matches(B(match).Span, k.Span))).ToList();
-            var page = KeyScan.Combine(partition, slices, Ring);
+            var page = KeyScan.Combine(partition, slices, Ring, NowMs);
             foreach (var k in page.Keys) Assert.Equal(partition, Ring.PartitionOf(k));
             keys.AddRange(page.Keys);
             Assert.True(page.NextCursor == 0 || page.NextCursor > cursor, $"cursor went from {cursor} to {page.NextCursor}");
@@ -127,7 +129,7 @@ public sealed class KeyScanTests(ITestOutputHelper output)
         do
         {
             var partition = KeyScan.PartitionOf(cursor, Ring);
-            var page = KeyScan.Combine(partition, [KeyScan.Slice(store.Slots[partition, 0], cursor, 10, _ => true)], Ring);
+            var page = KeyScan.Combine(partition, [KeyScan.Slice(store.Slots[partition, 0], cursor, 10, _ => true)], Ring, NowMs);
             Assert.Empty(page.Keys);
             cursor = page.NextCursor;
             cursors.Add(cursor);

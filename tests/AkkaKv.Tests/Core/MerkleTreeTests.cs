@@ -138,6 +138,27 @@ public sealed class MerkleTreeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_value_with_a_deadline_is_encoded_with_marker_2_and_the_deadline_so_a_deadline_changes_the_digest()
+    {
+        var key = B("k");
+        var plain = new Sibling(new Dot("n1/0.0000000a", 4), VersionVector.Empty, B("v"), 7);
+        var expiring = plain with { ExpiresAtMs = 1_800_000_000_000 };
+        var expected = new List<byte>();
+        void U32(int v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)v); expected.AddRange(b); }
+        void I64(long v) { var b = new byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); expected.AddRange(b); }
+        U32(1); expected.Add((byte)'k');
+        U32(1);
+        U32(plain.Dot.Actor.Length); foreach (var c in plain.Dot.Actor) { expected.Add((byte)c); expected.Add(0); }
+        I64(4);
+        U32(0);
+        expected.Add(2); I64(1_800_000_000_000); U32(1); expected.Add((byte)'v');
+        I64(7);
+        Assert.Equal(XxHash64.HashToUInt64(expected.ToArray(), EntryDigest.FormatVersion), EntryDigest.Of(key, SiblingSet.Of([expiring])));
+        Assert.NotEqual(EntryDigest.Of(key, SiblingSet.Of([plain])), EntryDigest.Of(key, SiblingSet.Of([expiring])));
+        Assert.NotEqual(EntryDigest.Of(key, SiblingSet.Of([expiring])), EntryDigest.Of(key, SiblingSet.Of([expiring with { ExpiresAtMs = 1_800_000_000_001 }])));
+    }
+
+    [Fact]
     public void Every_difference_set_equality_sees_changes_the_digest()
     {
         var key = B("k");

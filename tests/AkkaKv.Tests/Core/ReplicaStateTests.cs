@@ -9,6 +9,7 @@ namespace AkkaKv.Tests.Core;
 public sealed class ReplicaStateTests(ITestOutputHelper output)
 {
     private static readonly Bytes Key = DvvHistory.Key;
+    private const long NowMs = 1_767_225_600_000;
 
     [Fact]
     public void A_fresh_replica_holds_nothing_and_has_no_actor_id()
@@ -147,17 +148,17 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
     public void Tombstones_lists_only_keys_whose_every_sibling_is_deleted_with_their_digests()
     {
         var state = WithOneTombstone();
-        var listed = Assert.Single(state.Tombstones(100));
+        var listed = Assert.Single(state.Tombstones(100, NowMs));
         Assert.Equal(Gone, listed.Key);
         Assert.Equal(EntryDigest.Of(Gone, state.Get(Gone)), listed.Digest);
-        Assert.Empty(state.Tombstones(0));
+        Assert.Empty(state.Tombstones(0, NowMs));
     }
 
     [Fact]
     public void A_purge_drops_a_tombstone_it_names_exactly_and_raises_the_generation()
     {
         var state = WithOneTombstone();
-        var purged = state.Apply(new TombstonesPurged(1, ValueList.From(state.Tombstones(100))));
+        var purged = state.Apply(new TombstonesPurged(1, ValueList.From(state.Tombstones(100, NowMs))));
         Assert.False(purged.Keys.ContainsKey(Gone));
         Assert.Equal(state.Get(Kept), purged.Get(Kept));
         Assert.Equal(1, purged.GcGeneration);
@@ -170,7 +171,7 @@ public sealed class ReplicaStateTests(ITestOutputHelper output)
     public void A_purge_keeps_a_key_written_since_it_was_listed_and_never_drops_a_value()
     {
         var state = WithOneTombstone();
-        var listed = state.Tombstones(100);
+        var listed = state.Tombstones(100, NowMs);
         // A concurrent put of the deleted key landed after the listing: the key now has a value sibling.
         var rewritten = state.Apply(state.PutEvent(Gone, new Dot(Actor, 4), Bytes.FromUtf8("back"), VersionVector.Empty, 4));
         var after = rewritten.Apply(new TombstonesPurged(1, ValueList.From(listed)));

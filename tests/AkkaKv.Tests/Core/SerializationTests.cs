@@ -28,6 +28,8 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         new Sibling(new Dot("n1/0.0badf00d", 3), VersionVector.Empty.With(new Dot("n2/1.00000001", 2)), B("left"), 1_700_000_000_000),
         new Sibling(new Dot("n2/1.00000001", 4), VersionVector.Empty.With(new Dot("n2/1.00000001", 2)), null, 1_700_000_000_001),
         new Sibling(new Dot("n3/2.ffffffff", 1), VersionVector.Empty, Bytes.From([0, 0xFF, 0xC3]), -5),
+        new Sibling(new Dot("n4/0.00000002", 9), VersionVector.Empty, B("expiring"), 1_700_000_000_002, ExpiresAtMs: 1_700_000_060_002),
+        new Sibling(new Dot("n4/0.00000002", 10), VersionVector.Empty, Bytes.Empty, -1, ExpiresAtMs: 1),
     ]);
 
     private static readonly string Context = CausalContext.Development.Encode(Bytes.FromUtf8("k"), Siblings.Context);
@@ -58,10 +60,13 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["Get with every option set"] = new Get(Bytes.From([0, 1, 255]), new RequestOptions(1, 3, TimeSpan.FromMilliseconds(1500.5), false)),
         ["Put blind"] = new Put(B("k"), B("v"), null, RequestOptions.Default),
         ["Put with context and empty value"] = new Put(B("k"), Bytes.Empty, Context, new RequestOptions(W: 3, Sloppy: true)),
+        ["Put with a TTL"] = new Put(B("k"), B("v"), Context, RequestOptions.Default, TtlMs: 60_000),
+        ["Put with the longest TTL"] = new Put(B("k"), B("v"), null, RequestOptions.Default, TtlMs: long.MaxValue),
         ["Delete blind"] = new Delete(B("k"), null, RequestOptions.Default),
         ["Delete with context"] = new Delete(B("k"), Context, new RequestOptions(Timeout: TimeSpan.FromSeconds(2))),
         ["GetSuccess with siblings"] = new GetSuccess(B("k"), ValueList.From([B("a"), Bytes.Empty, B("b")]), Context, AllReportStates),
         ["GetSuccess with no reports"] = new GetSuccess(B("k"), ValueList.From([B("a")]), "", ValueList<ReplicaReport>.Empty),
+        ["GetSuccess with deadlines"] = new GetSuccess(B("k"), ValueList.From([B("a"), B("b")]), Context, AllReportStates, ValueList.From([0L, 1_800_000_000_000])),
         ["NotFound"] = new NotFound(B("k"), "", ValueList<ReplicaReport>.Empty),
         ["NotFound after a delete"] = new NotFound(B("k"), Context, AllReportStates),
         ["WriteSuccess"] = new WriteSuccess(B("k"), 2, Context, 1),
@@ -89,6 +94,7 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaPut"] = new ReplicaPut(long.MinValue, B("k"), B("v"), VersionVector.Empty, 1_796_000_000_123),
         ["ReplicaMerge"] = new ReplicaMerge(8, B("k"), SiblingSet.Empty, false),
         ["ReplicaPut that may be declined"] = new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true),
+        ["ReplicaPut with a deadline"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), B("v"), null, 1, ExpiresAtMs: 1_800_000_000_000)),
         ["ReplicaNotReady"] = new ReplicaNotReady(9, new SlotId(3, 0), "n3"),
         ["ReplicaRead"] = new ReplicaRead(0, B("k")),
         ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, Siblings.Context),

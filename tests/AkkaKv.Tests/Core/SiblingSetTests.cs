@@ -340,4 +340,56 @@ public sealed class SiblingSetTests(ITestOutputHelper output)
         Assert.Equal(["early", "tie-a", "tie-b", "late"], one.ValuesOldestFirst.Select(v => v.ToUtf8()));
         Assert.Equal(one.ValuesOldestFirst, other.ValuesOldestFirst);
     }
+
+    // ---- expiry: the deadline is part of the version -----------------------------------------------
+
+    [Fact]
+    public void A_version_keeps_the_deadline_it_was_minted_with_in_every_set_that_holds_it()
+    {
+        GenHistoryAndPicks.Sample(t =>
+        {
+            var h = DvvHistory.Run(t.Ops);
+            foreach (var set in h.Observed.Append(Pick(h, t.I).Merge(Pick(h, t.J))))
+                foreach (var s in set.Siblings)
+                    Assert.Equal(h.Minted[s.Dot].ExpiresAtMs, s.ExpiresAtMs);
+        }, iter: 300, print: Print, writeLine: output.WriteLine);
+    }
+
+    [Fact]
+    public void A_set_reads_as_not_found_at_a_moment_exactly_when_no_value_is_before_its_deadline()
+    {
+        GenHistoryAndPicks.Sample(t =>
+        {
+            var h = DvvHistory.Run(t.Ops);
+            var set = Pick(h, t.I).Merge(Pick(h, t.J));
+            var now = (long)t.K % 50;
+            var live = set.Siblings.Where(s => s.Value is not null && (s.ExpiresAtMs == 0 || now < s.ExpiresAtMs)).ToList();
+            Assert.Equal(live.Count == 0, set.IsDeletedAt(now));
+            Assert.Equal(live.Select(s => s.Dot).ToHashSet(), set.LiveOldestFirst(now).Select(s => s.Dot).ToHashSet());
+            // The live values keep the order of all values (oldest first), with the expired ones left out.
+            Assert.Equal(set.ValuesOldestFirst.Where(v => live.Any(s => ReferenceEquals(s.Value, v))), set.LiveOldestFirst(now).Select(s => s.Value!));
+            // Nothing with a deadline is live forever; without one, the set reads as it did before expiry existed.
+            Assert.Equal(set.Siblings.All(s => s.IsTombstone || s.ExpiresAtMs != 0), set.IsDeletedAt(long.MaxValue));
+            if (set.Siblings.All(s => s.ExpiresAtMs == 0)) Assert.Equal(set.IsDeleted, set.IsDeletedAt(now));
+        }, iter: 300, print: Print, writeLine: output.WriteLine);
+    }
+
+    [Fact]
+    public void An_expired_value_is_superseded_by_a_write_with_the_context_of_a_read_that_did_not_see_it()
+    {
+        var expired = SiblingSet.Empty.Put(new Dot("a", 1), Nothing, Val("old"), 1, expiresAtMs: 10);
+        Assert.True(expired.IsDeletedAt(10));
+        Assert.False(expired.IsDeletedAt(9));
+        // A read after the deadline finds nothing but hands out the context that covers the expired version.
+        var rewritten = expired.Put(new Dot("a", 2), expired.Context, Val("new"), 20);
+        Assert.Equal([Val("new")], rewritten.Values);
+        Assert.Equal(0, Assert.Single(rewritten.Siblings).ExpiresAtMs);
+    }
+
+    [Fact]
+    public void A_tombstone_never_carries_a_deadline()
+    {
+        var deleted = SiblingSet.Empty.Put(new Dot("a", 1), Nothing, null, 1, expiresAtMs: 10);
+        Assert.Equal(0, Assert.Single(deleted.Siblings).ExpiresAtMs);
+    }
 }

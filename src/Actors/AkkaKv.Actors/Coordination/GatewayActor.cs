@@ -5,6 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using AkkaKv.Configuration;
 using AkkaKv.Listing;
+using AkkaKv.Expiry;
 using AkkaKv.Observability;
 using AkkaKv.Placement;
 using AkkaKv.Protocol;
@@ -49,8 +50,8 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
 
         Receive<Get>(OnGet);
         Receive<Scan>(OnScan);
-        Receive<Put>(p => OnWrite(p, p.Value, p.Context));
-        Receive<Delete>(d => OnWrite(d, null, d.Context));
+        Receive<Put>(p => OnWrite(p, p.Value, p.Context, p.TtlMs));
+        Receive<Delete>(d => OnWrite(d, null, d.Context, 0));
         Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
@@ -245,7 +246,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received)));
+        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received, _time)));
     }
 
     private void OnScan(Scan scan)
@@ -266,7 +267,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(KeyScan.PartitionOf(scan.Cursor, _view.Partitioner));
-        Context.ActorOf(LocalProps.Of(() => new ScanCoordinator(id, scan, options!, _view.Partitioner, _region, replyTo, view, _received)));
+        Context.ActorOf(LocalProps.Of(() => new ScanCoordinator(id, scan, options!, _view.Partitioner, _region, replyTo, view, _received, _time)));
     }
 
     private bool Admit(IKvRequest request) => Admit(request.Key, KvMetrics.OperationOf(request));
@@ -284,10 +285,18 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         return true;
     }
 
-    private void OnWrite(IKvRequest request, Bytes? value, string? contextText)
+    private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs)
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(request, value, isWrite: true, out var options)) return;
+        // The deadline is fixed here, by this node's clock, and travels with the version.
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (TimeToLive.DeadlineOf(ttlMs, now, out var expiresAt) is { } ttlError)
+        {
+            Sender.Tell(new RequestFailed(request.Key, ttlError, 0, 0));
+            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+            return;
+        }
         // No context: concurrent with everything the store holds (a sibling), unless the request
         // asks to overwrite; then the coordinating replica supersedes what it holds (null context).
         VersionVector? context = request.Options.Overwrite == true ? null : VersionVector.Empty;
@@ -306,6 +315,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt)));
     }
 }

@@ -27,6 +27,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
     private readonly PartitionView _view;
+    private readonly TimeProvider _time;
     private readonly Dictionary<int, ReplicaReadResult> _replies = new();
     private SiblingSet _merged = SiblingSet.Empty;
     private bool _replied;
@@ -36,8 +37,9 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
-        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0)
+        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
         _requestId = requestId;
         _partition = partition;
@@ -90,9 +92,13 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
     {
         var reports = ValueList.From(Enumerable.Range(0, _options.N).Select(Report));
         var context = _settings.Contexts.Encode(_key, _merged.Context);
-        return _merged.IsDeleted
+        // Expired values read as not found by this node's clock; the context still covers them,
+        // so a write after this read supersedes them.
+        var live = _merged.LiveOldestFirst(_time.GetUtcNow().ToUnixTimeMilliseconds()).ToList();
+        return live.Count == 0
             ? new NotFound(_key, context, reports)
-            : new GetSuccess(_key, ValueList.From(_merged.ValuesOldestFirst), context, reports);
+            : new GetSuccess(_key, ValueList.From(live.Select(s => s.Value!)), context, reports,
+                live.Any(s => s.ExpiresAtMs != 0) ? ValueList.From(live.Select(s => s.ExpiresAtMs)) : null);
     }
 
     private ReplicaReport Report(int slot) => Report(slot, ReplicaReadState.Pending);

@@ -37,6 +37,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private readonly int _partition;
     private readonly Bytes _key;
     private readonly Bytes? _value;
+    /// <summary>The value's deadline (Unix ms; 0: none), fixed by the gateway that took the write.</summary>
+    private readonly long _expiresAtMs;
     private readonly VersionVector? _context;
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
@@ -66,8 +68,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null, long started = 0)
+        TimeProvider? time = null, long started = 0, long expiresAtMs = 0)
     {
+        _expiresAtMs = expiresAtMs;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
         _operation = value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
@@ -144,7 +147,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate))));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 

@@ -34,10 +34,12 @@ internal sealed class ScanCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<int, ScanSlice> _slices = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
+    private readonly TimeProvider _time;
 
     public ScanCoordinator(long requestId, Scan scan, ResolvedOptions options, Partitioner partitioner, IActorRef region, IActorRef replyTo,
-        PartitionView view, long started)
+        PartitionView view, long started, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _requestId = requestId;
         _scan = scan;
         _options = options;
@@ -82,7 +84,7 @@ internal sealed class ScanCoordinator : ReceiveActor, IWithTimers
 
     private void Reply()
     {
-        var page = KeyScan.Combine(_partition, _slices.Values, _partitioner);
+        var page = KeyScan.Combine(_partition, _slices.Values, _partitioner, _time.GetUtcNow().ToUnixTimeMilliseconds());
         _replyTo.Tell(new ScanResult(page.NextCursor, ValueList.From(page.Keys)));
         KvMetrics.Request("scan", KvMetrics.Outcome.Ok, _started);
         Context.Stop(Self);

@@ -326,7 +326,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 OnPeerGeneration(peer);
                 break;
             case ListTombstones list:
-                Sender.Tell(new TombstoneList(list.RequestId, _slot, _state.GcGeneration, ValueList.From(_state.Tombstones(list.Max))));
+                Sender.Tell(new TombstoneList(list.RequestId, _slot, _state.GcGeneration, ValueList.From(_state.Tombstones(list.Max, _time.GetUtcNow().ToUnixTimeMilliseconds()))));
                 break;
             case PurgeTombstones purge:
                 HandlePurge(purge);
@@ -417,7 +417,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         }
         _minted = counter;
         var dot = new Dot(actorId, _minted);
-        var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds(), put.ExpiresAtMs);
         var replyTo = Sender;
         if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey) is { } reason)
         {
@@ -490,7 +490,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             _log.Warning("replica {0}: refused a tombstone purge from {1}: {2}", _slot, Sender.Path.Address, jump);
             return;
         }
-        var purgeable = purge.Entries.Where(_state.IsPurgeable).ToList();
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var purgeable = purge.Entries.Where(e => _state.IsPurgeable(e, now)).ToList();
         if (purgeable.Count == 0 && purge.GcGeneration <= _state.GcGeneration)
         {
             replyTo.Tell(new TombstonesPurgedAck(purge.RequestId, _slot, 0));

@@ -26,7 +26,8 @@ internal interface IReplicaCommand : IKvMessage
 /// <see cref="MayDecline"/>: the coordinator has another replica to try, so a replica that cannot
 /// mint at once (still catching up) answers <see cref="ReplicaNotReady"/> instead of making it wait.
 /// </summary>
-internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false) : IReplicaCommand;
+/// <remarks><see cref="ExpiresAtMs"/>: the value's deadline (Unix ms at the node that took the write; 0: none).</remarks>
+internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0) : IReplicaCommand;
 
 /// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
 internal sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;

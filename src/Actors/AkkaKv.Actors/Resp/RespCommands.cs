@@ -27,7 +27,7 @@ internal sealed record RespCommand(
 /// <item>DEL and EXISTS read each key at the default R; DEL then deletes exactly what it read.</item>
 /// </list>
 /// </summary>
-internal static class RespCommands
+internal static partial class RespCommands
 {
     /// <summary>The Redis version the gateway answers as, for clients that gate features on it.</summary>
     public const string RedisCompatibleVersion = "7.0.0";
@@ -55,6 +55,17 @@ internal static class RespCommands
         new("MGET", -2, CommandKind.Read, ["readonly", "fast"], 1, -1, 1, MGet),
         new("EXISTS", -2, CommandKind.Read, ["readonly", "fast"], 1, -1, 1, Exists),
         new("SET", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, SetCmd),
+        new("SETEX", 4, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, SetEx),
+        new("PSETEX", 4, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, SetEx),
+        new("EXPIRE", -3, CommandKind.Write, ["write", "fast"], 1, 1, 1, ExpireCmd),
+        new("PEXPIRE", -3, CommandKind.Write, ["write", "fast"], 1, 1, 1, ExpireCmd),
+        new("EXPIREAT", -3, CommandKind.Write, ["write", "fast"], 1, 1, 1, ExpireCmd),
+        new("PEXPIREAT", -3, CommandKind.Write, ["write", "fast"], 1, 1, 1, ExpireCmd),
+        new("PERSIST", 2, CommandKind.Write, ["write", "fast"], 1, 1, 1, Persist),
+        new("TTL", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
+        new("PTTL", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
+        new("EXPIRETIME", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
+        new("PEXPIRETIME", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
         new("MSET", -3, CommandKind.Write, ["write", "denyoom"], 1, -1, 2, MSet),
         new("DEL", -2, CommandKind.Write, ["write"], 1, -1, 1, Del),
         // Redis's non-blocking DEL; StackExchange.Redis's KeyDelete sends it. Deletes are never blocking here.
@@ -142,16 +153,10 @@ internal static class RespCommands
         return RespValue.Integer(keys.Count(found.Contains));
     }
 
-    private static async Task<RespValue> SetCmd(RespCall c)
+    private static Task<RespValue> SetCmd(RespCall c)
     {
-        if (c.Args.Length > 3)
-            return RespValue.Error($"ERR syntax error: SET option '{RespSession.Show(c.Args[3])}' is not supported (AkkaKv has no expiry and no conditional SET); use SET key value, or KV.PUT");
-        return await Write(c, new Put(c.Args[1], c.Args[2], null, new RequestOptions(Overwrite: true))) switch
-        {
-            WriteSuccess => RespValue.Ok,
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        var options = Enumerable.Range(3, c.Args.Length - 3).Select(c.Arg).ToArray();
+        return ParseSetOptions(options, out var expiry) is { } error ? Done(error) : SetWithExpiry(c, c.Args[1], c.Args[2], expiry);
     }
 
     private static async Task<RespValue> MSet(RespCall c)
@@ -332,8 +337,8 @@ internal static class RespCommands
 
     private static async Task<RespValue> KvPut(RespCall c)
     {
-        if (!TryParseOptions(c, 3, ["CONTEXT", "W", "SLOPPY", "TIMEOUT"], out var options, out var context, out var error)) return error!;
-        return await Write(c, new Put(c.Args[1], c.Args[2], context, options)) switch
+        if (!TryParseOptions(c, 3, ["CONTEXT", "W", "SLOPPY", "TIMEOUT", "TTL"], out var options, out var context, out var error, out var ttlMs)) return error!;
+        return await Write(c, new Put(c.Args[1], c.Args[2], context, options, ttlMs)) switch
         {
             WriteSuccess => RespValue.Ok,
             RequestFailed f => Fail(f),
@@ -377,8 +382,13 @@ internal static class RespCommands
     }
 
     /// <summary>Parses <c>NAME value</c> pairs from <paramref name="start"/> on, as allowed by <paramref name="allowed"/>.</summary>
-    private static bool TryParseOptions(RespCall c, int start, string[] allowed, out RequestOptions options, out string? context, out RespValue? error)
+    private static bool TryParseOptions(RespCall c, int start, string[] allowed, out RequestOptions options, out string? context, out RespValue? error) =>
+        TryParseOptions(c, start, allowed, out options, out context, out error, out _);
+
+    /// <summary>As above, with <c>TTL ms</c> (a positive number of milliseconds; 0 when absent).</summary>
+    private static bool TryParseOptions(RespCall c, int start, string[] allowed, out RequestOptions options, out string? context, out RespValue? error, out long ttlMs)
     {
+        ttlMs = 0;
         options = RequestOptions.Default;
         context = null;
         error = null;
@@ -388,11 +398,20 @@ internal static class RespCommands
             var name = c.Upper(i);
             if (!allowed.Contains(name) || i + 1 >= c.Args.Length)
             {
-                error = RespValue.Error($"ERR syntax error: {command} takes {string.Join(" ", allowed.Select(a => $"[{a} {(a == "CONTEXT" ? "ctx" : a == "SLOPPY" ? "0|1" : a == "TIMEOUT" ? "ms" : "n")}]"))}");
+                error = RespValue.Error($"ERR syntax error: {command} takes {string.Join(" ", allowed.Select(a => $"[{a} {(a == "CONTEXT" ? "ctx" : a == "SLOPPY" ? "0|1" : a is "TIMEOUT" or "TTL" ? "ms" : "n")}]"))}");
                 return false;
             }
             var value = c.Arg(i + 1);
             if (name == "CONTEXT") { context = value; continue; }
+            if (name == "TTL")
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out ttlMs) || ttlMs == 0)
+                {
+                    error = RespValue.Error("ERR value of TTL is not a positive number of milliseconds");
+                    return false;
+                }
+                continue;
+            }
             if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
                 || (name == "SLOPPY" && number > 1))
             {

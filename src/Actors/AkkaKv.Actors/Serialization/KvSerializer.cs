@@ -30,6 +30,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
     public static string ManifestOf(object o) => ProtocolCodec.ManifestOf(o) ?? o switch
     {
         SlotEnvelope => "E",
+        // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
+        ReplicaPut { ExpiresAtMs: not 0 } => "RT",
         ReplicaPut => "RP",
         ReplicaMerge => "RM",
         ReplicaRead => "RR",
@@ -145,6 +147,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
+                if (m.ExpiresAtMs != 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
             case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
@@ -259,14 +262,17 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
                 return new SlotEnvelope(slot, inner);
             }
-            case "RP":
+            case "RP" or "RT":
             {
                 var id = r.ReadVarLong();
                 var key = r.ReadBytes();
                 var value = r.ReadNullableBytes();
                 var context = r.ReadBool() ? r.ReadVector() : null;
                 var sentAt = r.ReadVarLong();
-                return new ReplicaPut(id, key, value, context, sentAt, r.ReadBool());
+                var mayDecline = r.ReadBool();
+                var expiresAt = manifest == "RT" ? r.ReadVarLong() : 0;
+                if (manifest == "RT" && expiresAt <= 0) throw new FormatException("a put whose deadline is not positive");
+                return new ReplicaPut(id, key, value, context, sentAt, mayDecline, expiresAt);
             }
             case "PN": return new ReplicaNotReady(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());

@@ -84,10 +84,10 @@ public static class KeyScan
 
     /// <summary>
     /// The page of <paramref name="partition"/> from the replicas' slices (at least one): the keys
-    /// up to the smallest bound, merged across replicas, without those deleted everywhere, and the
-    /// cursor after them.
+    /// up to the smallest bound, merged across replicas, without those deleted everywhere or expired
+    /// at <paramref name="nowMs"/>, and the cursor after them.
     /// </summary>
-    public static ScanPage Combine(int partition, IReadOnlyCollection<ScanSlice> slices, Partitioner partitioner)
+    public static ScanPage Combine(int partition, IReadOnlyCollection<ScanSlice> slices, Partitioner partitioner, long nowMs)
     {
         if (slices.Count == 0) throw new ArgumentException("a scan page needs at least one replica's slice", nameof(slices));
         long? bound = null;
@@ -98,7 +98,7 @@ public static class KeyScan
             foreach (var (key, siblings) in s.Entries)
                 if (bound is null || PositionOf(key) <= bound)
                     merged[key] = merged.TryGetValue(key, out var had) ? had.Merge(siblings) : siblings;
-        var keys = merged.Where(kv => !kv.Value.IsDeleted).Select(kv => kv.Key)
+        var keys = merged.Where(kv => !kv.Value.IsDeletedAt(nowMs)).Select(kv => kv.Key)
             .OrderBy(PositionOf).ThenBy(k => k).ToList();
         return new ScanPage(keys, NextCursor(partition, bound, partitioner));
     }

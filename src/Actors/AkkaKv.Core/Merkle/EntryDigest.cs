@@ -24,6 +24,7 @@ namespace AkkaKv.Merkle;
 ///   sibling  := actor, i64 counter,
 ///               u32 past count, (actor, i64 counter)*   (VersionVector order: actor ordinal)
 ///               u8 0 (tombstone) | u8 1, u32 length, value bytes
+///                 | u8 2, i64 deadline ms, u32 length, value bytes   (a value with a deadline)
 ///               i64 timestamp ms
 ///   actor    := u32 UTF-16 code unit count, code units (UTF-16LE: exact, even for lone surrogates)
 /// </code>
@@ -58,9 +59,15 @@ public static class EntryDigest
                 w.Int64(counter);
             }
             if (s.Value is null) w.Byte(0);
-            else
+            else if (s.ExpiresAtMs == 0)
             {
                 w.Byte(1);
+                w.Bytes(s.Value.Span);
+            }
+            else
+            {
+                w.Byte(2);
+                w.Int64(s.ExpiresAtMs);
                 w.Bytes(s.Value.Span);
             }
             w.Int64(s.TimestampMs);

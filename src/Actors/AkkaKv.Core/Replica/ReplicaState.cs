@@ -43,27 +43,35 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     }
 
     /// <summary>
-    /// Drops each listed key whose sibling set is still exactly the listed tombstone (same digest,
-    /// every sibling deleted): a key written since it was listed keeps what it has.
+    /// Drops each listed key whose sibling set is still exactly the listed one (same digest): a key
+    /// written since it was listed keeps what it has. The replica persisted only entries that were
+    /// dead at its clock then (<see cref="IsPurgeable"/>), so replay decides by the digest alone and
+    /// gets the same state at any later time.
     /// </summary>
     private ReplicaState ApplyPurge(TombstonesPurged e)
     {
         var keys = Keys;
         foreach (var entry in e.Entries)
-            if (IsPurgeable(entry)) keys = keys.Remove(entry.Key);
+            if (HoldsDead(entry, long.MaxValue)) keys = keys.Remove(entry.Key);
         return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
     }
 
-    /// <summary>The key holds exactly the tombstone <paramref name="entry"/> names.</summary>
-    public bool IsPurgeable(MerkleEntry entry) =>
-        Keys.TryGetValue(entry.Key, out var set) && set.IsDeleted && !set.IsEmpty && EntryDigest.Of(entry.Key, set) == entry.Digest;
+    /// <summary>
+    /// The key holds exactly the set <paramref name="entry"/> names, and nothing of it reads as
+    /// present at <paramref name="nowMs"/>: every sibling a tombstone or an expired value.
+    /// </summary>
+    public bool IsPurgeable(MerkleEntry entry, long nowMs) => HoldsDead(entry, nowMs);
+
+    private bool HoldsDead(MerkleEntry entry, long nowMs) =>
+        Keys.TryGetValue(entry.Key, out var set) && !set.IsEmpty && set.IsDeletedAt(nowMs) && EntryDigest.Of(entry.Key, set) == entry.Digest;
 
     /// <summary>
-    /// Up to <paramref name="max"/> keys whose every sibling is a tombstone, with their digests, in
-    /// key order: the candidates for tombstone GC.
+    /// Up to <paramref name="max"/> keys of which nothing reads as present at <paramref name="nowMs"/>
+    /// (every sibling a tombstone or an expired value), with their digests, in key order: the
+    /// candidates for tombstone GC.
     /// </summary>
-    public IReadOnlyList<MerkleEntry> Tombstones(int max) =>
-        Keys.Where(kv => kv.Value.IsDeleted && !kv.Value.IsEmpty).Take(max)
+    public IReadOnlyList<MerkleEntry> Tombstones(int max, long nowMs) =>
+        Keys.Where(kv => !kv.Value.IsEmpty && kv.Value.IsDeletedAt(nowMs)).Take(max)
             .Select(kv => new MerkleEntry(kv.Key, EntryDigest.Of(kv.Key, kv.Value))).ToList();
 
     public ReplicaSnapshot ToSnapshot() => new(ActorId ?? "", Counter, Keys, GcGeneration);
@@ -73,12 +81,13 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     /// <summary>
     /// The event for a put minted here as <paramref name="dot"/>: a blind put (null context)
-    /// supersedes every version this replica holds for the key.
+    /// supersedes every version this replica holds for the key. <paramref name="expiresAtMs"/>: the
+    /// value's deadline (0: none; a tombstone has none).
     /// </summary>
-    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs)
+    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs, long expiresAtMs = 0)
     {
         var past = context ?? Get(key).Context;
-        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs)]));
+        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs, value is null ? 0 : expiresAtMs)]));
     }
 
     /// <summary>

@@ -5,10 +5,16 @@ namespace AkkaKv.Versioning;
 /// (<see cref="Past"/>, the context the put carried), and the value, or a tombstone when
 /// <see cref="Value"/> is null. <see cref="TimestampMs"/> is wall-clock time at the minting
 /// replica, for display and the explicit LWW mode only: it never decides causality.
+/// <see cref="ExpiresAtMs"/> is the value's deadline (Unix ms, wall clock of the node that took
+/// the write; 0: none): part of the version, like the value, so every replica holds the same
+/// deadline, and each compares it with its own clock (<see cref="IsLiveAt"/>). A tombstone has none.
 /// </summary>
-public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs)
+public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs, long ExpiresAtMs = 0)
 {
     public bool IsTombstone => Value is null;
+
+    /// <summary>A value that reads as present at <paramref name="nowMs"/>: not a tombstone and not past its deadline.</summary>
+    public bool IsLiveAt(long nowMs) => Value is not null && (ExpiresAtMs == 0 || nowMs < ExpiresAtMs);
 
     /// <summary>True when <paramref name="other"/>'s causal history contains this sibling's event.</summary>
     public bool IsObsoletedBy(Sibling other) => other.Dot != Dot && other.Past.Covers(Dot);

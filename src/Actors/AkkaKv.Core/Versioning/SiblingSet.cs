@@ -36,8 +36,22 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     public bool IsEmpty => Siblings.IsEmpty;
     public int Count => Siblings.Length;
 
-    /// <summary>All siblings are tombstones (or there are none): the key reads as not found.</summary>
+    /// <summary>All siblings are tombstones (or there are none). Expired values are not tombstones: see <see cref="IsDeletedAt"/>.</summary>
     public bool IsDeleted => Siblings.All(s => s.IsTombstone);
+
+    /// <summary>
+    /// No sibling is live at <paramref name="nowMs"/> (each is a tombstone or past its deadline):
+    /// the key reads as not found. At <see cref="long.MaxValue"/>: every sibling is a tombstone or
+    /// has a deadline, so the set reads as not found once the last deadline has passed.
+    /// </summary>
+    public bool IsDeletedAt(long nowMs) => !Siblings.Any(s => s.IsLiveAt(nowMs));
+
+    /// <summary>
+    /// The siblings live at <paramref name="nowMs"/>, ordered as <see cref="ValuesOldestFirst"/>:
+    /// what a read at that moment returns, with each value's deadline.
+    /// </summary>
+    public IEnumerable<Sibling> LiveOldestFirst(long nowMs) =>
+        Siblings.Where(s => s.IsLiveAt(nowMs)).OrderBy(s => s.TimestampMs).ThenBy(s => s, ByDot);
 
     /// <summary>The values of the live (non-tombstone) siblings, in dot order.</summary>
     public IEnumerable<Bytes> Values => Siblings.Where(s => !s.IsTombstone).Select(s => s.Value!);
@@ -89,8 +103,8 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     /// The set after a put of <paramref name="value"/> (null: a tombstone) that carried
     /// <paramref name="context"/>, minted by the coordinating replica as <paramref name="dot"/>.
     /// </summary>
-    public SiblingSet Put(Dot dot, VersionVector context, Bytes? value, long timestampMs) =>
-        Merge([new Sibling(dot, context, value, timestampMs)]);
+    public SiblingSet Put(Dot dot, VersionVector context, Bytes? value, long timestampMs, long expiresAtMs = 0) =>
+        Merge([new Sibling(dot, context, value, timestampMs, value is null ? 0 : expiresAtMs)]);
 
     public bool Equals(SiblingSet? other) => other is not null && Siblings.SequenceEqual(other.Siblings);
     public override bool Equals(object? obj) => obj is SiblingSet s && Equals(s);
@@ -100,5 +114,5 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         foreach (var s in Siblings) h.Add(s.Dot);
         return h.ToHashCode();
     }
-    public override string ToString() => "[" + string.Join(", ", Siblings.Select(s => $"{s.Dot}{(s.IsTombstone ? "(deleted)" : "")}")) + "]";
+    public override string ToString() => "[" + string.Join(", ", Siblings.Select(s => $"{s.Dot}{(s.IsTombstone ? "(deleted)" : s.ExpiresAtMs != 0 ? $"(expires {s.ExpiresAtMs})" : "")}")) + "]";
 }
