@@ -96,8 +96,10 @@ public sealed class RespServerTests
         await using var node = StartNode();
         await using var c = await node.ConnectAsync();
 
-        Assert.Equal("-ERR syntax error: SET option 'EX' is not supported (AkkaKv has no expiry and no conditional SET); use SET key value, or KV.PUT\r\n",
-            await Call(c, "SET", "k", "v", "EX", "10"));
+        Assert.StartsWith("-ERR SET NX is not supported: it needs a linearizable store", await Call(c, "SET", "k", "v", "NX"));
+        Assert.StartsWith("-ERR SET GET is not supported", await Call(c, "SET", "k", "v", "GET"));
+        Assert.Equal("-ERR syntax error\r\n", await Call(c, "SET", "k", "v", "FOREVER"));
+        Assert.Equal("-ERR invalid expire time in 'set' command\r\n", await Call(c, "SET", "k", "v", "EX", "0"));
         Assert.Equal("-ERR wrong number of arguments for 'mset' command\r\n", await Call(c, "MSET", "a", "1", "b"));
         Assert.Empty(node.Backend.Requests);
         Assert.Equal("+PONG\r\n", await Call(c, "PING"));
@@ -567,8 +569,8 @@ public sealed class RespServerTests
         Assert.Null(put.Options.Overwrite);
         Assert.StartsWith("*6\r\n$8\r\nsiblings\r\n*1\r\n$1\r\nc\r\n", await Call(c, "KV.GET", "k"));
 
-        Assert.Equal("-ERR syntax error: KV.PUT takes [CONTEXT ctx] [W n] [SLOPPY 0|1] [TIMEOUT ms]\r\n", await Call(c, "KV.PUT", "k", "d", "BOGUS", "1"));
-        Assert.Equal("-ERR syntax error: KV.PUT takes [CONTEXT ctx] [W n] [SLOPPY 0|1] [TIMEOUT ms]\r\n", await Call(c, "KV.PUT", "k", "d", "W"));
+        Assert.Equal("-ERR syntax error: KV.PUT takes [CONTEXT ctx] [W n] [SLOPPY 0|1] [TIMEOUT ms] [TTL ms]\r\n", await Call(c, "KV.PUT", "k", "d", "BOGUS", "1"));
+        Assert.Equal("-ERR syntax error: KV.PUT takes [CONTEXT ctx] [W n] [SLOPPY 0|1] [TIMEOUT ms] [TTL ms]\r\n", await Call(c, "KV.PUT", "k", "d", "W"));
         Assert.Equal("-ERR value of W is not a non-negative integer\r\n", await Call(c, "KV.PUT", "k", "d", "W", "two"));
         Assert.Equal("-ERR value of SLOPPY is not 0 or 1\r\n", await Call(c, "KV.PUT", "k", "d", "SLOPPY", "2"));
         Assert.Equal("-ERR W=4 is invalid: it must be between 1 and N=3\r\n", await Call(c, "KV.PUT", "k", "d", "W", "4"));

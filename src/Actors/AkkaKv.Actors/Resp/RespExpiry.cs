@@ -61,6 +61,7 @@ internal static partial class RespCommands
     {
         var now = NowMs(c);
         var ttl = spec.TtlAt(now);
+        if (ttl > 0 && ttl > long.MaxValue - now) return InvalidExpire(c);
         if (spec.How == ExpirySpec.Kind.Keep)
         {
             switch (await Read(c, key, RequestOptions.Default))
@@ -141,14 +142,14 @@ internal static partial class RespCommands
         if (ExpirySpec.Parse(option, c.Arg(2), positive: false) is not { } spec) return InvalidExpire(c);
         if (ParseExpireCondition(c.Args.Skip(3).Select((_, i) => c.Upper(i + 3)).ToArray(), out var condition) is { } error) return error;
         var key = c.Args[1];
+        var now = NowMs(c);
+        var ttl = spec.TtlAt(now);
+        if (ttl > 0 && ttl > long.MaxValue - now) return InvalidExpire(c);
+        var deadline = ttl > 0 ? now + ttl : now;
         switch (await Read(c, key, RequestOptions.Default))
         {
             case RequestFailed f: return Fail(f);
             case GetSuccess s:
-                var now = NowMs(c);
-                var ttl = spec.TtlAt(now);
-                if (ttl > 0 && ttl > long.MaxValue - now) return InvalidExpire(c);
-                var deadline = ttl > 0 ? now + ttl : now;
                 if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
                 IKvRequest write = ttl > 0
                     ? new Put(key, s.Values[^1], s.Context, RequestOptions.Default, ttl)
