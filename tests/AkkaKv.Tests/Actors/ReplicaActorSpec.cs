@@ -381,6 +381,30 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void An_expired_value_is_listed_and_purged_like_a_tombstone_and_one_not_yet_expired_is_kept()
+    {
+        var replica = StartReplica();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("expired"), B("v"), null, ExpiresAtMs: now - 1_000), TestActor);
+        Assert.Equal(now - 1_000, Assert.Single(ExpectMsg<ReplicaPutDone>(Wait).Siblings.Siblings).ExpiresAtMs);
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("later"), B("v"), null, ExpiresAtMs: now + 3_600_000), TestActor);
+        ExpectMsg<ReplicaPutDone>(Wait);
+        replica.Tell(new ListTombstones(1, 100), TestActor);
+        var list = ExpectMsg<TombstoneList>(Wait);
+        Assert.Equal(["expired"], list.Entries.Select(e => e.Key.ToUtf8()));
+
+        replica.Tell(new PurgeTombstones(2, 1, list.Entries), TestActor);
+        Assert.Equal(1, ExpectMsg<TombstonesPurgedAck>(Wait).Purged);
+        Assert.True(Read(replica, B("expired")).IsEmpty);
+
+        // Durable, and the value with a later deadline keeps it across the restart.
+        StopAndAwaitTermination(replica);
+        replica = StartReplica();
+        Assert.True(Read(replica, B("expired")).IsEmpty);
+        Assert.Equal(now + 3_600_000, Assert.Single(Read(replica, B("later")).Siblings).ExpiresAtMs);
+    }
+
+    [Fact]
     public void A_replica_whose_journal_missed_a_purge_drops_its_old_values_instead_of_resurrecting_them()
     {
         // This node held the slot and saw "k" written; then it was away while "k" was deleted and
