@@ -187,6 +187,40 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
                 Assert.True(held.IsEmpty, $"{key} came back on {slot}");
     }
 
+    [Fact]
+    public async Task Values_that_expired_read_as_not_found_on_every_node_and_are_then_purged_from_every_replica_like_tombstones()
+    {
+        await _cluster.StartSettledAsync(Three, Timeout);
+        var owners = await _cluster.SlotOwnersAsync("n1");
+        var partitioner = new Partitioner(_cluster.Settings.PartitionCount);
+        var keys = Enumerable.Range(0, 40).Select(i => $"ttl-{i}").ToList();
+        foreach (var key in keys)
+            Assert.Equal(3, Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 3), TtlMs: 1500))).Acks);
+        Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B("no-ttl"), B("stays"), null, new RequestOptions(W: 3))));
+
+        // Before any clean-up, every node reads them as not found once the deadline has passed.
+        var sw = Stopwatch.StartNew();
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
+        {
+            foreach (var node in Three)
+                foreach (var key in keys)
+                    Assert.IsType<NotFound>(await _cluster.AskAsync<IGetResponse>(node, new Get(B(key), new RequestOptions(R: 3))));
+        });
+        output.WriteLine($"every key read as not found on every node {sw.Elapsed.TotalSeconds:0.0} s after the writes");
+
+        // Then tombstone GC purges the expired versions from every replica, and counts them.
+        await InProcessCluster.EventuallyAsync(Timeout, async () =>
+        {
+            foreach (var key in keys)
+                foreach (var (slot, held) in await ReplicaSetsAsync(key, owners, partitioner))
+                    Assert.True(held.IsEmpty, $"{key} on {slot} ({owners[slot]}) still holds {held}");
+            var status = await _cluster.AskAsync<NodeStatus>("n1", GetStatus.Instance);
+            Assert.True(status.AntiEntropy!.Sum(a => a.TombstonesPurged) >= keys.Count, "the status does not count the purges");
+        });
+        output.WriteLine($"all {keys.Count} expired keys purged from all 3 replicas {sw.Elapsed.TotalSeconds:0.0} s after the writes");
+        Assert.Equal([B("stays")], Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>("n2", new Get(B("no-ttl"), new RequestOptions(R: 3)))).Values);
+    }
+
     /// <summary>Blackholes <see cref="Cut"/> and waits until the other nodes see it unreachable.</summary>
     private async Task CutOffAsync()
     {
