@@ -8,10 +8,10 @@ namespace AkkaKv.EndToEnd;
 /// <summary>
 /// One settled 3-node cluster, each node with a RESP port and an HTTP port, shared by every test
 /// of every class in <see cref="RespClusterCollection"/> (starting one costs 30-60 s on a 2-core
-/// box). Tests share it, so each uses keys of its own. One test kills a node (kill -9) and
-/// restarts it (<see cref="KillAndRestartTests"/>); when it passes, that node is back, every member
-/// Up and every slot placed (a failure there may fail the tests that run after it on this cluster).
-/// No other test kills, freezes or stops a node.
+/// box). Tests share it, so each uses keys of its own. Two tests kill a node (kill -9) and start it
+/// again (<see cref="KillAndRestartTests"/>, <see cref="DashboardTests"/>); when they pass, that
+/// node is back, every member Up and every slot placed (a failure there may fail the tests that
+/// run after it on this cluster). No other test kills, freezes or stops a node.
 /// </summary>
 public sealed class RespClusterFixture : IAsyncLifetime
 {
