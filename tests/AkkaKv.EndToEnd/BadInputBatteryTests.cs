@@ -14,7 +14,8 @@ namespace AkkaKv.EndToEnd;
 /// the battery read back after it. The table of classes and answers is in docs/security.md; the
 /// Host's flags and config are <see cref="BadStartInputTests"/>.
 /// </summary>
-public sealed class BadInputBatteryTests : IClassFixture<RespClusterFixture>
+[Collection(RespClusterCollection.Name)]
+public sealed class BadInputBatteryTests
 {
     private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(8));
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);

@@ -64,7 +64,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <summary>Gives every node started after it an HTTP port.</summary>
     public void UseHttp()
     {
-        var ports = FreePorts(Names.Count);
+        var ports = MorePorts(Names.Count);
         HttpPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
     }
 
@@ -80,7 +80,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         var certs = Path.Combine(Root, "certs");
         var made = await RunCliAsync(_output, "certs", "--dir", certs, "--hosts", "127.0.0.1,localhost", "--days", "2");
         if (made.ExitCode != 0) throw new InvalidOperationException("akkakv certs failed: " + made.Stderr);
-        var ports = FreePorts(Names.Count);
+        var ports = MorePorts(Names.Count);
         ClientPorts = Names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => ports[x.i]);
         Certs = certs;
     }
@@ -132,6 +132,22 @@ public sealed class ClusterTestContext : IAsyncDisposable
         var bytes = System.Text.Encoding.UTF8.GetBytes(key);
         byte[] encoded = [(byte)bytes.Length, .. bytes];
         return blob.AsSpan().IndexOf(encoded) >= 0;
+    }
+
+    /// <summary>
+    /// Free loopback ports for this cluster that none of its nodes has been given yet: the ports
+    /// chosen before were released once chosen, so the system may hand the same one out again
+    /// (seen: a node's HTTP port equal to its remoting port, and the node failing to start).
+    /// </summary>
+    private int[] MorePorts(int count)
+    {
+        var taken = Ports.Values.Concat(RespPorts.Values).Concat(HttpPorts.Values).Concat(ClientPorts.Values).ToHashSet();
+        for (var attempt = 0; ; attempt++)
+        {
+            var ports = FreePorts(count);
+            if (!ports.Any(taken.Contains)) return ports;
+            if (attempt == 20) throw new InvalidOperationException($"no {count} free loopback ports apart from [{string.Join(",", taken)}] in 20 attempts");
+        }
     }
 
     /// <summary>Distinct free loopback ports: every listener is held open until all are chosen.</summary>

@@ -14,10 +14,26 @@ namespace AkkaKv.EndToEnd;
 /// (kill -9) and the page, refreshing by itself, shows it unreachable and its slots dimmed.
 /// With <c>AKKAKV_SCREENSHOTS=&lt;dir&gt;</c> the test saves the two views there as
 /// <c>dashboard-healthy.png</c> and <c>dashboard-n3-unreachable.png</c> (docs/ holds the ones of a run).
+/// The cluster is the one the RESP and HTTP tests share (<see cref="RespClusterCollection"/>):
+/// n3 is started again at the end and the test waits until every member is Up and every slot
+/// placed, so that the tests after it find the cluster whole.
 /// </summary>
-public sealed class DashboardTests(ITestOutputHelper output)
+[Collection(RespClusterCollection.Name)]
+public sealed class DashboardTests
 {
     private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(8));
+
+    private readonly ClusterTestContext _cluster;
+    private readonly ITestOutputHelper _output;
+    // The cluster is shared: this class writes keys of its own.
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    public DashboardTests(RespClusterFixture fixture, ITestOutputHelper output)
+    {
+        fixture.Output.Attach(output);
+        _cluster = fixture.Cluster;
+        _output = output;
+    }
 
     /// <summary>What the test reads off the page: the DOM hooks the dashboard documents (data-node, data-reachable, ...).</summary>
     private const string ReadPage = """
@@ -53,20 +69,19 @@ public sealed class DashboardTests(ITestOutputHelper output)
     [Fact]
     public async Task Dashboard_in_headless_chromium_shows_the_cluster_and_then_a_killed_node_turn_unreachable()
     {
-        await using var cluster = new ClusterTestContext(output, 3);
-        cluster.UseHttp();
-        cluster.StartAll();
+        var cluster = _cluster;
         foreach (var n in cluster.Names) await cluster.WaitForMembersAsync(n, cluster.Names.ToList(), TimeSpan.FromSeconds(90));
         await using var client = cluster.Client("n1");
         var status = await client.StatusAsync();
         var totalSlots = status.Partitions * status.ReplicationFactor;
 
-        await using var browser = await HeadlessChromium.StartAsync(output, 1400, 1200, TimeSpan.FromSeconds(60));
+        await using var browser = await HeadlessChromium.StartAsync(_output, 1400, 1200, TimeSpan.FromSeconds(60));
         await browser.NavigateAsync(new Uri(cluster.HttpBase("n1"), "/"), TimeSpan.FromSeconds(30));
 
         // Load through n1 (the page shows the requests its node coordinates), until the end.
         using var stopLoad = new CancellationTokenSource();
-        var load = Task.Run(() => LoadAsync(client, stopLoad.Token));
+        var load = Task.Run(() => LoadAsync(client, _run, stopLoad.Token));
+        var killed = false;
         try
         {
             // Healthy: three reachable members, every slot on one of them, requests moving.
@@ -82,10 +97,11 @@ public sealed class DashboardTests(ITestOutputHelper output)
             // kill -9 n3: the page, refreshing by itself, shows it unreachable and its slots dimmed.
             var killedAt = Stopwatch.StartNew();
             cluster.Kill("n3");
+            killed = true;
             var down = await WaitForPageAsync(browser, "n3 unreachable",
                 s => s.Members.GetValueOrDefault("n3", true) == false,
                 TimeSpan.FromSeconds(60));
-            output.WriteLine($"the page showed n3 unreachable {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
+            _output.WriteLine($"the page showed n3 unreachable {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
 
             // ... and keeps working from n1: more refreshes, n1 and n2 still reachable, n3's slots
             // (they stay on an unreachable node) drawn dimmed.
@@ -96,21 +112,34 @@ public sealed class DashboardTests(ITestOutputHelper output)
             Assert.Equal(totalSlots, after.Slots);
             await SaveScreenshotAsync(browser, "dashboard-n3-unreachable.png");
         }
+        catch (Exception) when (killed)
+        {
+            // Failed with n3 down: start it again all the same, so that this failure does not fail
+            // the tests after this one on the shared cluster too.
+            cluster.Start("n3");
+            throw;
+        }
         finally
         {
             await stopLoad.CancelAsync();
             var (ok, failed) = await load;
-            output.WriteLine($"load through n1: {ok} requests succeeded, {failed} failed");
+            _output.WriteLine($"load through n1: {ok} requests succeeded, {failed} failed");
         }
+
+        // The tests after this one on the shared cluster find it whole: n3 back, every member Up, every slot placed.
+        var back = Stopwatch.StartNew();
+        cluster.Start("n3");
+        foreach (var n in cluster.Names) await cluster.WaitForMembersAsync(n, cluster.Names.ToList(), TimeSpan.FromSeconds(90));
+        _output.WriteLine($"n3 started again; the cluster settled {back.Elapsed.TotalSeconds:0.0} s later");
     }
 
     /// <summary>Puts and gets at W=2/R=2 until stopped; a failure (n3 just died) is counted, not thrown.</summary>
-    private static async Task<(int Ok, int Failed)> LoadAsync(IKvClient client, CancellationToken stop)
+    private static async Task<(int Ok, int Failed)> LoadAsync(IKvClient client, string run, CancellationToken stop)
     {
         int ok = 0, failed = 0;
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
-            var key = Bytes.FromUtf8($"dash-{i % 500}");
+            var key = Bytes.FromUtf8($"{run}:dash-{i % 500}");
             try
             {
                 await client.PutAsync(key, Bytes.FromUtf8($"v{i}"), options: Quorum, cancellationToken: stop);
@@ -134,7 +163,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
             last = value.Deserialize<PageState>(new JsonSerializerOptions(JsonSerializerDefaults.Web));
             if (last is not null && done(last))
             {
-                output.WriteLine($"page after {clock.Elapsed.TotalSeconds:0.0} s ({what}): {last}");
+                _output.WriteLine($"page after {clock.Elapsed.TotalSeconds:0.0} s ({what}): {last}");
                 return last;
             }
             await Task.Delay(250);
@@ -149,11 +178,11 @@ public sealed class DashboardTests(ITestOutputHelper output)
         var dir = Environment.GetEnvironmentVariable("AKKAKV_SCREENSHOTS");
         if (string.IsNullOrEmpty(dir))
         {
-            output.WriteLine($"{name}: {png.Length} bytes (set AKKAKV_SCREENSHOTS=<dir> to keep it)");
+            _output.WriteLine($"{name}: {png.Length} bytes (set AKKAKV_SCREENSHOTS=<dir> to keep it)");
             return;
         }
         Directory.CreateDirectory(dir);
         await File.WriteAllBytesAsync(Path.Combine(dir, name), png);
-        output.WriteLine($"saved {Path.Combine(dir, name)} ({png.Length} bytes)");
+        _output.WriteLine($"saved {Path.Combine(dir, name)} ({png.Length} bytes)");
     }
 }

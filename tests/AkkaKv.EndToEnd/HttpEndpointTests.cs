@@ -11,21 +11,33 @@ namespace AkkaKv.EndToEnd;
 /// <summary>
 /// The node's HTTP port on a live 3-node cluster (issue 14, items 2 and 3): <c>/health/live</c>,
 /// <c>/health/ready</c> (Up, every slot placed, none catching up), and a Prometheus scrape of
-/// <c>/metrics</c> whose request counters move under load.
+/// <c>/metrics</c> whose request counters move under load. The cluster is the one the RESP tests
+/// share (<see cref="RespClusterCollection"/>): its nodes have HTTP ports too.
 /// </summary>
-public sealed class HttpEndpointTests(ITestOutputHelper output)
+[Collection(RespClusterCollection.Name)]
+public sealed class HttpEndpointTests
 {
     private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(8));
+
+    private readonly ClusterTestContext _cluster;
+    private readonly ITestOutputHelper _output;
+    // The cluster is shared: this class writes keys of its own.
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    public HttpEndpointTests(RespClusterFixture fixture, ITestOutputHelper output)
+    {
+        fixture.Output.Attach(output);
+        _cluster = fixture.Cluster;
+        _output = output;
+    }
 
     [Fact]
     public async Task Health_answers_live_and_ready_and_a_scrape_during_load_shows_the_request_metrics_move()
     {
-        await using var cluster = new ClusterTestContext(output, 3);
-        cluster.UseHttp();
-        cluster.StartAll();
+        var cluster = _cluster;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
-        // Live as soon as the actor system runs.
+        // Live while the actor system runs.
         var live = await PollAsync(http, new Uri(cluster.HttpBase("n1"), "/health/live"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
         Assert.Equal("Healthy", JsonDocument.Parse(live.Body).RootElement.GetProperty("status").GetString());
 
@@ -39,15 +51,15 @@ public sealed class HttpEndpointTests(ITestOutputHelper output)
         var before = Parse(await GetAsync(http, new Uri(cluster.HttpBase("n1"), "/metrics")));
         await using var client = cluster.Client("n1");
         const int puts = 40;
-        for (var i = 0; i < puts; i++) await client.PutAsync(Bytes.FromUtf8($"metrics-{i}"), Bytes.FromUtf8("v"), options: Quorum);
-        for (var i = 0; i < puts; i++) Assert.True((await client.GetAsync(Bytes.FromUtf8($"metrics-{i}"), Quorum)).Found);
-        var invalid = await Assert.ThrowsAsync<KvRequestException>(() => client.PutAsync(Bytes.FromUtf8("metrics-bad"), Bytes.FromUtf8("v"), options: Quorum with { W = 4 }));
+        for (var i = 0; i < puts; i++) await client.PutAsync(Bytes.FromUtf8($"{_run}:metrics-{i}"), Bytes.FromUtf8("v"), options: Quorum);
+        for (var i = 0; i < puts; i++) Assert.True((await client.GetAsync(Bytes.FromUtf8($"{_run}:metrics-{i}"), Quorum)).Found);
+        var invalid = await Assert.ThrowsAsync<KvRequestException>(() => client.PutAsync(Bytes.FromUtf8($"{_run}:metrics-bad"), Bytes.FromUtf8("v"), options: Quorum with { W = 4 }));
         Assert.Contains("W=4 is invalid", invalid.Message);
         var after = Parse(await GetAsync(http, new Uri(cluster.HttpBase("n1"), "/metrics")));
 
         double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         string Series(string op, string outcome) => $"akkakv_request_duration_seconds_count{{akkakv_operation=\"{op}\",akkakv_outcome=\"{outcome}\"}}";
-        output.WriteLine(string.Join("\n", after.Where(kv => kv.Key.StartsWith("akkakv_", StringComparison.Ordinal) && !kv.Key.Contains("_bucket")).Select(kv => $"{kv.Key} {kv.Value}")));
+        _output.WriteLine(string.Join("\n", after.Where(kv => kv.Key.StartsWith("akkakv_", StringComparison.Ordinal) && !kv.Key.Contains("_bucket")).Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.True(Delta(Series("put", "ok")) >= puts, $"put ok moved by {Delta(Series("put", "ok"))}");
         Assert.True(Delta(Series("get", "ok")) >= puts, $"get ok moved by {Delta(Series("get", "ok"))}");
         Assert.True(Delta(Series("put", "invalid")) >= 1, $"put invalid moved by {Delta(Series("put", "invalid"))}");
@@ -69,7 +81,7 @@ public sealed class HttpEndpointTests(ITestOutputHelper output)
         var dataDir = Path.Combine(Path.GetTempPath(), "akkakv-http-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var run = await RedisTools.RunProcessAsync(output, "dotnet", "akkakv-node",
+            var run = await RedisTools.RunProcessAsync(_output, "dotnet", "akkakv-node",
                 [ClusterTestContext.HostDll(), "--name", "n1", "--port", "0", "--http-port", port.ToString(), "--data-dir", dataDir], TimeSpan.FromSeconds(60));
             Assert.Equal(1, run.ExitCode);
             Assert.Contains($"failed to start: the HTTP port (--http-port): Failed to bind to address http://127.0.0.1:{port}: address already in use", run.Stderr);

@@ -7,15 +7,25 @@ using Xunit.Abstractions;
 
 namespace AkkaKv.EndToEnd;
 
-/// <summary>Kill -9 of one node of three and its restart, with the journal in each node's SQLite file (the default).</summary>
-public sealed class KillAndRestartTests(ITestOutputHelper output) : KillAndRestartScenario(output)
+/// <summary>
+/// Kill -9 of one node of three and its restart, with the journal in each node's SQLite file (the
+/// default), on the cluster the RESP and HTTP tests share (<see cref="RespClusterCollection"/>):
+/// it ends with n2 back, every member Up and every slot placed, as it found the cluster.
+/// </summary>
+[Collection(RespClusterCollection.Name)]
+public sealed class KillAndRestartTests : KillAndRestartScenario
 {
-    [Fact]
-    public async Task A_killed_node_does_not_stop_quorum_reads_and_writes_and_comes_back_with_its_data()
+    private readonly ClusterTestContext _cluster;
+
+    public KillAndRestartTests(RespClusterFixture fixture, ITestOutputHelper output) : base(output)
     {
-        await using var cluster = new ClusterTestContext(Output, 3);
-        await KilledNodeKeepsServiceAndComesBackWithItsDataAsync(cluster);
+        fixture.Output.Attach(output);
+        _cluster = fixture.Cluster;
     }
+
+    [Fact]
+    public async Task A_killed_node_does_not_stop_quorum_reads_and_writes_and_comes_back_with_its_data() =>
+        await KilledNodeKeepsServiceAndComesBackWithItsDataAsync(_cluster);
 }
 
 /// <summary>The same kill -9 and restart, every node's journal in its own database on a real PostgreSQL server.</summary>
@@ -26,6 +36,7 @@ public sealed class KillAndRestartOnPostgresTests(ITestOutputHelper output, Post
     public async Task A_killed_node_journaling_to_postgresql_does_not_stop_quorum_reads_and_writes_and_comes_back_with_its_data()
     {
         await using var cluster = new ClusterTestContext(Output, 3, postgres: postgres);
+        cluster.StartAll();
         await KilledNodeKeepsServiceAndComesBackWithItsDataAsync(cluster);
 
         // Each node journals to a database of its own on the server, and to no SQLite file.
@@ -44,18 +55,21 @@ public sealed class KillAndRestartOnPostgresTests(ITestOutputHelper output, Post
 /// <summary>
 /// Writes, kill -9 of n2, writes and reads meanwhile (one through a client whose first node is
 /// the dead one), restart, then every acknowledged write read back and n2's recovered replicas
-/// checked: the same body, equally strict, on either journal.
+/// checked: the same body, equally strict, on either journal. The cluster's nodes are started
+/// (the cluster may be shared: the keys carry a run id of their own).
 /// </summary>
 public abstract class KillAndRestartScenario(ITestOutputHelper output)
 {
     private static readonly RequestOptions Quorum = new(R: 2, W: 2, Timeout: TimeSpan.FromSeconds(8));
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
 
     protected ITestOutputHelper Output { get; } = output;
+
+    private string Key(string name) => $"{_run}:{name}";
 
     protected async Task KilledNodeKeepsServiceAndComesBackWithItsDataAsync(ClusterTestContext cluster)
     {
         var output = Output;
-        cluster.StartAll();
         foreach (var n in cluster.Names) await cluster.WaitForMembersAsync(n, cluster.Names.ToList(), TimeSpan.FromSeconds(90));
 
         await using var client = cluster.Client();
@@ -64,7 +78,7 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         // Before the fault: W=3, so every replica (n2's included) holds these durably.
         foreach (var i in Enumerable.Range(0, 40))
         {
-            var key = $"before-{i}";
+            var key = Key($"before-{i}");
             await client.PutAsync(Bytes.FromUtf8(key), Bytes.FromUtf8($"v-{i}"), options: Quorum with { W = 3 });
             acknowledged[key] = $"v-{i}";
         }
@@ -74,7 +88,7 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         // What n2 acknowledged is in its own journal (SQLite file or database), as kill -9 left it.
         var journal = await cluster.JournalBlobsAsync("n2");
         foreach (var i in Enumerable.Range(0, 40))
-            Assert.True(journal.Any(blob => ClusterTestContext.MentionsKey(blob, $"before-{i}")), $"n2's journal lacks before-{i}");
+            Assert.True(journal.Any(blob => ClusterTestContext.MentionsKey(blob, Key($"before-{i}"))), $"n2's journal lacks {Key($"before-{i}")}");
         await using var survivors = cluster.Client("n1", "n3");
         var sw = Stopwatch.StartNew();
         var failures = 0;
@@ -82,7 +96,7 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         {
             await Task.WhenAll(batch.Select(async i =>
             {
-                var key = $"during-{i}";
+                var key = Key($"during-{i}");
                 try
                 {
                     await survivors.PutAsync(Bytes.FromUtf8(key), Bytes.FromUtf8($"d-{i}"), options: Quorum);
@@ -101,13 +115,13 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         // A client whose first endpoint is the dead node fails over to a live one.
         await using (var failover = cluster.Client("n2", "n1", "n3"))
         {
-            var put = await failover.PutAsync(Bytes.FromUtf8("failover"), Bytes.FromUtf8("f"), options: Quorum);
+            var put = await failover.PutAsync(Bytes.FromUtf8(Key("failover")), Bytes.FromUtf8("f"), options: Quorum);
             Assert.NotEqual(cluster.Endpoint("n2"), put.ServedBy);
-            acknowledged["failover"] = "f";
+            acknowledged[Key("failover")] = "f";
         }
         foreach (var i in Enumerable.Range(0, 40))
         {
-            var r = await survivors.GetAsync(Bytes.FromUtf8($"before-{i}"), Quorum);
+            var r = await survivors.GetAsync(Bytes.FromUtf8(Key($"before-{i}")), Quorum);
             Assert.Contains(Bytes.FromUtf8($"v-{i}"), r.Values);
         }
 
@@ -119,7 +133,7 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         // before any read of that key could have repaired n2: n2 must answer with exactly the
         // current version, not not-found or stale.
         var deadline = Stopwatch.StartNew();
-        var pending = acknowledged.Keys.Where(k => k.StartsWith("before-", StringComparison.Ordinal)).ToHashSet();
+        var pending = acknowledged.Keys.Where(k => k.StartsWith(Key("before-"), StringComparison.Ordinal)).ToHashSet();
         while (pending.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(90))
         {
             foreach (var key in pending.ToList())
@@ -145,22 +159,23 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         }
 
         // The CLI against the restarted cluster: its verbs and output lines are a public interface.
-        var cliPut = await cluster.CliAsync("put", "cli-key", "cli-value", "--w", "2");
+        var cliKey = Key("cli-key");
+        var cliPut = await cluster.CliAsync("put", cliKey, "cli-value", "--w", "2");
         Assert.Equal(0, cliPut.ExitCode);
         Assert.Contains("OK acks: ", cliPut.Output);
-        var get = await cluster.CliAsync("get", "cli-key", "--r", "2");
+        var get = await cluster.CliAsync("get", cliKey, "--r", "2");
         Assert.Equal(0, get.ExitCode);
         Assert.Contains("value: cli-value", get.Output);
         Assert.Contains("siblings: 1", get.Output);
         var context = get.Output.Split('\n').Single(l => l.StartsWith("context: ", StringComparison.Ordinal))["context: ".Length..].Trim();
-        var replace = await cluster.CliAsync("put", "cli-key", "replaced", "--context", context);
+        var replace = await cluster.CliAsync("put", cliKey, "replaced", "--context", context);
         Assert.Equal(0, replace.ExitCode);
-        var delete = await cluster.CliAsync("delete", "cli-key");
+        var delete = await cluster.CliAsync("delete", cliKey);
         Assert.Equal(0, delete.ExitCode);
-        var gone = await cluster.CliAsync("get", "cli-key");
+        var gone = await cluster.CliAsync("get", cliKey);
         Assert.Equal(1, gone.ExitCode);
         Assert.Contains("(not found)", gone.Output);
-        var bad = await cluster.CliAsync("put", "cli-key", "x", "--w", "4");
+        var bad = await cluster.CliAsync("put", cliKey, "x", "--w", "4");
         Assert.Equal(3, bad.ExitCode);
         Assert.Contains("W=4 is invalid", bad.Output);
         var status = await cluster.CliAsync("status");

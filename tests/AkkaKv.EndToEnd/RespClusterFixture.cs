@@ -6,15 +6,23 @@ using Xunit.Abstractions;
 namespace AkkaKv.EndToEnd;
 
 /// <summary>
-/// One settled 3-node cluster, each node with a RESP port, shared by every test of a class
-/// (starting one costs 30-60 s on a 2-core box). Tests share it, so each uses keys of its own.
+/// One settled 3-node cluster, each node with a RESP port and an HTTP port, shared by every test
+/// of every class in <see cref="RespClusterCollection"/> (starting one costs 30-60 s on a 2-core
+/// box). Tests share it, so each uses keys of its own. Two tests kill a node (kill -9) and start it
+/// again (<see cref="KillAndRestartTests"/>, <see cref="DashboardTests"/>); when they pass, that
+/// node is back, every member Up and every slot placed (a failure there may fail the tests that
+/// run after it on this cluster). No other test kills, freezes or stops a node.
 /// </summary>
 public sealed class RespClusterFixture : IAsyncLifetime
 {
     public OutputRelay Output { get; } = new();
     public ClusterTestContext Cluster { get; }
 
-    public RespClusterFixture() => Cluster = new ClusterTestContext(Output, 3);
+    public RespClusterFixture()
+    {
+        Cluster = new ClusterTestContext(Output, 3);
+        Cluster.UseHttp();
+    }
 
     public async Task InitializeAsync()
     {
@@ -39,7 +47,17 @@ public sealed class RespClusterFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The output of a class fixture: lines go to the test that is running (set by each test's
+/// Test classes that share one <see cref="RespClusterFixture"/>: xUnit runs them one after the
+/// other on the same cluster (a class fixture would start a cluster per class).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class RespClusterCollection : ICollectionFixture<RespClusterFixture>
+{
+    public const string Name = "Shared 3-node cluster";
+}
+
+/// <summary>
+/// The output of a shared fixture: lines go to the test that is running (set by each test's
 /// constructor); lines written before the first test (the cluster's start) go to that test.
 /// </summary>
 public sealed class OutputRelay : ITestOutputHelper

@@ -13,13 +13,14 @@ namespace AkkaKv.EndToEnd;
 /// redis-cli and redis-benchmark (Debian's redis-tools). A write through one node is read back
 /// through another, so every check crosses the cluster's quorums, not one node's memory.
 /// </summary>
-public sealed partial class RespEndToEndTests : IClassFixture<RespClusterFixture>
+[Collection(RespClusterCollection.Name)]
+public sealed partial class RespEndToEndTests
 {
     private static readonly CliReply Ok = new CliStatus("OK");
 
     private readonly ClusterTestContext _cluster;
     private readonly ITestOutputHelper _output;
-    // The cluster is shared by the class: every test writes keys of its own.
+    // The cluster is shared (RespClusterCollection): every test writes keys of its own.
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
 
     public RespEndToEndTests(RespClusterFixture fixture, ITestOutputHelper output)
@@ -160,7 +161,7 @@ public sealed partial class RespEndToEndTests : IClassFixture<RespClusterFixture
         Assert.Equal(new CliError("ERR syntax error"), await Cli("n2").CallAsync("SCAN", "0", "COUNT", "0"));
         Assert.Equal(new CliError("ERR syntax error"), await Cli("n2").CallAsync("SCAN", "0", "LIMIT", "5"));
 
-        // DBSIZE counts every live key (this class's other tests wrote some too): as many as KEYS * lists.
+        // DBSIZE counts every live key (the other tests on this shared cluster wrote some too): as many as KEYS * lists.
         var all = Assert.IsType<CliArray>(await Cli("n3").CallAsync("KEYS", "*")).Elements.Count;
         Assert.True(all >= live.Count, $"KEYS * listed {all} keys, fewer than the {live.Count} written");
         Assert.Equal(new CliInteger(all), await Cli("n3").CallAsync("DBSIZE"));
