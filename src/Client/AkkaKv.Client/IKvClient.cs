@@ -45,14 +45,18 @@ public interface IKvClient : IAsyncDisposable
     Task<KvWriteResult> DeleteAsync(Bytes key, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// A put whose value expires <paramref name="ttl"/> after the node takes it (at least 1 ms): it
-    /// then reads as not found on every node. The deadline is part of the version.
+    /// A put whose value expires <paramref name="ttl"/> after the node takes it (at least 1 ms): from
+    /// then on every node reads it as gone, and the key reads as whatever else it holds (nothing,
+    /// when this put superseded everything, as with the read's context; a concurrent sibling
+    /// otherwise). The deadline is part of the version.
     /// </summary>
     Task<KvWriteResult> PutAsync(Bytes key, Bytes value, TimeSpan ttl, string? context = null, RequestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Redis's EXPIRE (or PERSIST, when <paramref name="ttl"/> is null): reads the key and writes its
-    /// value back with the new deadline and the read's context. False when the key is not found.
+    /// Redis's EXPIRE with a positive TTL (or PERSIST, when <paramref name="ttl"/> is null): reads the
+    /// key and writes its value (the one a plain GET returns) back with the new deadline, or none, and
+    /// the read's context. False, and nothing written, when the key is not found (or to persist, has
+    /// no deadline). A TTL under 1 ms is refused (ArgumentOutOfRangeException): delete instead.
     /// </summary>
     Task<bool> ExpireAsync(Bytes key, TimeSpan? ttl, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);

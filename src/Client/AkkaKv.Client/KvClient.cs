@@ -92,7 +92,8 @@ public sealed class KvClient : IKvClient
     {
         var ttlMs = ttl is { } t ? TtlMs(t) : 0;
         var read = await GetAsync(key, options, cancellationToken);
-        if (!read.Found) return false;
+        // Not found, expired since the read, or (to persist) without a deadline: nothing to change, as Redis answers 0.
+        if (!read.Found || read.ExpiresAt <= DateTimeOffset.UtcNow || (ttl is null && read.ExpiresAt is null)) return false;
         await WriteAsync(new Put(key, read.Values[^1], read.Context, options ?? RequestOptions.Default, ttlMs), cancellationToken);
         return true;
     }

@@ -140,8 +140,8 @@ public static class ProtocolCodec
             case "P": return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
             case "PT":
             {
-                var put = new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions(), r.ReadVarLong());
-                return put.TtlMs > 0 ? put : throw new FormatException($"a put with TTL {put.TtlMs} ms: a TTL is positive");
+                // Any TTL is read; the gateway refuses a bad one with a clear reply.
+                return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions(), r.ReadVarLong());
             }
             case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
             case "GS" or "GT":

@@ -132,4 +132,57 @@ public sealed class ExpiryTests
         Assert.Equal([B("kept"), B("session")], ListAt(T0 + 999));
         Assert.Equal([B("kept")], ListAt(T0 + 1000));
     }
+
+    [Fact]
+    public void One_version_in_two_forms_merges_to_the_one_with_the_deadline_from_either_side()
+    {
+        // Only a node from before expiry makes this: it stored the version without its deadline.
+        var withDeadline = new Sibling(new Dot(Actor, 3), VersionVector.Empty, B("v"), 42, ExpiresAtMs: T0);
+        var without = withDeadline with { ExpiresAtMs = 0 };
+        SiblingSet a = SiblingSet.Of([without]), b = SiblingSet.Of([withDeadline]);
+        Assert.Equal(b, a.Merge(b));
+        Assert.Equal(b, b.Merge(a));
+        Assert.Equal(b, a.Merge(b).Merge(a));
+    }
+
+    [Fact]
+    public void A_tombstone_or_a_negative_deadline_is_stored_as_no_deadline()
+    {
+        var tombstone = new Sibling(new Dot(Actor, 3), VersionVector.Empty, null, 42, ExpiresAtMs: T0);
+        var negative = new Sibling(new Dot(Actor, 4), VersionVector.Empty, B("v"), 42, ExpiresAtMs: -5);
+        Assert.False(tombstone.HasDeadline);
+        Assert.False(negative.HasDeadline);
+        Assert.True(negative.IsLiveAt(long.MaxValue));
+        var back = Decode(Encode(SiblingSet.Of([tombstone, negative]))).Siblings;
+        Assert.All(back, s => Assert.Equal(0, s.ExpiresAtMs));
+    }
+
+    [Theory]
+    [InlineData(new[] { "NX" }, null)]
+    [InlineData(new[] { "xx", "gt" }, null)]
+    [InlineData(new[] { "XX", "LT" }, null)]
+    [InlineData(new[] { "NX", "XX" }, "ERR NX and XX, GT or LT options at the same time are not compatible")]
+    [InlineData(new[] { "NX", "GT" }, "ERR NX and XX, GT or LT options at the same time are not compatible")]
+    [InlineData(new[] { "GT", "LT" }, "ERR GT and LT options at the same time are not compatible")]
+    [InlineData(new[] { "NX", "XX", "Bogus" }, "ERR Unsupported option Bogus")]
+    public void EXPIRE_options_combine_and_conflict_as_in_Redis_7(string[] options, string? error)
+    {
+        var reply = AkkaKv.Resp.RespCommands.ParseExpireCondition(options, out _);
+        Assert.Equal(error, (reply as AkkaKv.Resp.RespError)?.Message);
+    }
+
+    [Fact]
+    public void EXPIRE_conditions_treat_no_deadline_as_infinite()
+    {
+        AkkaKv.Resp.RespCommands.ParseExpireCondition(["XX", "GT"], out var xxGt);
+        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, 0, T0));
+        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, T0, T0 + 1));
+        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, T0, T0 - 1));
+        AkkaKv.Resp.RespCommands.ParseExpireCondition(["LT"], out var lt);
+        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(lt, 0, T0));
+        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(lt, T0, T0 + 1));
+        AkkaKv.Resp.RespCommands.ParseExpireCondition(["NX"], out var nx);
+        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(nx, 0, T0));
+        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(nx, T0, T0));
+    }
 }

@@ -198,7 +198,8 @@ public sealed class AntiEntropySpec(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(3, Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B(key), B($"v-{key}"), null, new RequestOptions(W: 3), TtlMs: 1500))).Acks);
         Assert.IsType<WriteSuccess>(await _cluster.AskAsync<IWriteResponse>("n1", new Put(B("no-ttl"), B("stays"), null, new RequestOptions(W: 3))));
 
-        // Before any clean-up, every node reads them as not found once the deadline has passed.
+        // Every node reads them as not found once the deadline has passed (that this does not wait
+        // for the clean-up is shown without a cluster: ExpiryTests and SiblingSetTests).
         var sw = Stopwatch.StartNew();
         await InProcessCluster.EventuallyAsync(Timeout, async () =>
         {

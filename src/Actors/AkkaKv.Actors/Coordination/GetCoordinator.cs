@@ -98,7 +98,7 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         return live.Count == 0
             ? new NotFound(_key, context, reports)
             : new GetSuccess(_key, ValueList.From(live.Select(s => s.Value!)), context, reports,
-                live.Any(s => s.ExpiresAtMs != 0) ? ValueList.From(live.Select(s => s.ExpiresAtMs)) : null);
+                live.Any(s => s.HasDeadline) ? ValueList.From(live.Select(s => s.HasDeadline ? s.ExpiresAtMs : 0)) : null);
     }
 
     private ReplicaReport Report(int slot) => Report(slot, ReplicaReadState.Pending);

@@ -16,30 +16,37 @@ internal readonly record struct ExpirySpec(ExpirySpec.Kind How, long Amount)
     public static readonly ExpirySpec Keep = new(Kind.Keep, 0);
 
     /// <summary>
-    /// The TTL in ms a write made at <paramref name="nowMs"/> must carry (0: none; negative or zero
-    /// for an absolute deadline already past: the caller deletes instead). <see cref="Keep"/> is
-    /// resolved by the caller from what it read.
+    /// The TTL in ms a write made at <paramref name="nowMs"/> must carry (0: none; zero or negative
+    /// for a deadline not in the future: the caller deletes instead, however far in the past it
+    /// is). <see cref="Keep"/> is resolved by the caller from what it read.
     /// </summary>
     public long TtlAt(long nowMs) => How switch
     {
         Kind.Relative => Amount,
-        Kind.Absolute => Amount - nowMs,
+        Kind.Absolute => Amount <= nowMs ? 0 : Amount - nowMs,
         _ => 0,
     };
 
+    /// <summary>True for a deadline not in the future at <paramref name="nowMs"/> (the key is deleted).</summary>
+    public bool IsPastAt(long nowMs) => How == Kind.Absolute ? Amount <= nowMs : How == Kind.Relative && Amount <= 0;
+
+    public enum ParseError { None, NotAnInteger, Invalid }
+
     /// <summary>
     /// Parses the amount of <paramref name="option"/> (<c>EX</c>, <c>PX</c>, <c>EXAT</c>, <c>PXAT</c>)
-    /// into milliseconds, as Redis does: an integer, positive for SET and SETEX, and small enough
-    /// that the deadline fits a Unix-ms clock. Null when invalid (then Redis's error is the caller's).
+    /// into milliseconds, as Redis does: an integer (else <see cref="ParseError.NotAnInteger"/>),
+    /// positive for SET and SETEX, and in seconds small enough to fit in milliseconds (else
+    /// <see cref="ParseError.Invalid"/>).
     /// </summary>
-    public static ExpirySpec? Parse(string option, string amount, bool positive)
+    public static ParseError Parse(string option, string amount, bool positive, out ExpirySpec spec)
     {
-        if (!long.TryParse(amount, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return null;
-        if (positive && n <= 0) return null;
+        spec = None;
+        if (!long.TryParse(amount, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return ParseError.NotAnInteger;
+        if (positive && n <= 0) return ParseError.Invalid;
         var seconds = option is "EX" or "EXAT";
-        if (seconds && (n > long.MaxValue / 1000 || n < long.MinValue / 1000)) return null;
-        var ms = seconds ? n * 1000 : n;
-        return new ExpirySpec(option is "EXAT" or "PXAT" ? Kind.Absolute : Kind.Relative, ms);
+        if (seconds && (n > long.MaxValue / 1000 || n < long.MinValue / 1000)) return ParseError.Invalid;
+        spec = new ExpirySpec(option is "EXAT" or "PXAT" ? Kind.Absolute : Kind.Relative, seconds ? n * 1000 : n);
+        return ParseError.None;
     }
 }
 
@@ -48,7 +55,9 @@ internal readonly record struct ExpirySpec(ExpirySpec.Kind How, long Amount)
 /// <c>SET … EX</c> writes one with the value; <c>EXPIRE</c> and <c>PERSIST</c> read the key and
 /// write its value back with the new deadline and the read's context, so they replace exactly the
 /// versions read (concurrent siblings resolve to the value a GET returns, as a SET of it would).
-/// <c>TTL</c> reads the deadline of the value a GET returns.
+/// <c>TTL</c> reads the deadline of the value a GET returns. Deadlines are turned into the TTL a
+/// write carries by this node's clock just before the write, and the gateway (same clock) turns it
+/// back, so an absolute deadline is kept to within a millisecond or so.
 /// </summary>
 internal static partial class RespCommands
 {
@@ -56,27 +65,44 @@ internal static partial class RespCommands
 
     private static RespValue InvalidExpire(RespCall c) => RespValue.Error($"ERR invalid expire time in '{c.Arg(0).ToLowerInvariant()}' command");
 
+    private static readonly RespValue NotAnInteger = RespValue.Error("ERR value is not an integer or out of range");
+
+    /// <summary>The read's value is still live at this moment: a read that raced its deadline counts as not found.</summary>
+    private static GetSuccess? LiveNow(RespCall c, IGetResponse read) =>
+        read is GetSuccess s && (s.LastExpiresAtMs <= 0 || NowMs(c) < s.LastExpiresAtMs) ? s : null;
+
     /// <summary>Writes <paramref name="value"/> with the TTL <paramref name="spec"/> gives (SET, SETEX, PSETEX).</summary>
     private static async Task<RespValue> SetWithExpiry(RespCall c, Bytes key, Bytes value, ExpirySpec spec)
     {
-        var now = NowMs(c);
-        var ttl = spec.TtlAt(now);
-        if (ttl > 0 && ttl > long.MaxValue - now) return InvalidExpire(c);
+        long deadline = 0;
         if (spec.How == ExpirySpec.Kind.Keep)
         {
-            switch (await Read(c, key, RequestOptions.Default))
-            {
-                case RequestFailed f: return Fail(f);
-                case GetSuccess s when s.LastExpiresAtMs != 0:
-                    ttl = Math.Max(1, s.LastExpiresAtMs - now);
-                    break;
-            }
+            var read = await Read(c, key, RequestOptions.Default);
+            if (read is RequestFailed f) return Fail(f);
+            deadline = LiveNow(c, read)?.LastExpiresAtMs ?? 0;
         }
-        else if (spec.How == ExpirySpec.Kind.Absolute && ttl <= 0)
+        else if (spec.How != ExpirySpec.Kind.None)
         {
-            // A deadline already past: Redis stores nothing and the key reads as absent.
-            var (_, failure) = await DeleteWhatIsThere(c, key, RequestOptions.Default);
-            return failure is null ? RespValue.Ok : Fail(failure);
+            var now = NowMs(c);
+            if (spec.IsPastAt(now))
+            {
+                // A deadline already past: Redis stores nothing and the key reads as absent.
+                var (_, failure) = await DeleteWhatIsThere(c, key, RequestOptions.Default);
+                return failure is null ? RespValue.Ok : Fail(failure);
+            }
+            var ttl0 = spec.TtlAt(now);
+            if (ttl0 > long.MaxValue - now) return InvalidExpire(c);
+            deadline = now + ttl0;
+        }
+        var ttl = 0L;
+        if (deadline > 0)
+        {
+            ttl = deadline - NowMs(c);
+            if (ttl <= 0)
+            {
+                // KEEPTTL of a deadline that passed meanwhile: the key expired; the new value has none.
+                ttl = 0;
+            }
         }
         return await Write(c, new Put(key, value, null, new RequestOptions(Overwrite: true), ttl)) switch
         {
@@ -87,13 +113,13 @@ internal static partial class RespCommands
     }
 
     /// <summary><c>SETEX key seconds value</c> and <c>PSETEX key ms value</c>.</summary>
-    private static Task<RespValue> SetEx(RespCall c)
-    {
-        var option = c.Upper(0) == "SETEX" ? "EX" : "PX";
-        return ExpirySpec.Parse(option, c.Arg(2), positive: true) is { } spec
-            ? SetWithExpiry(c, c.Args[1], c.Args[3], spec)
-            : Done(InvalidExpire(c));
-    }
+    private static Task<RespValue> SetEx(RespCall c) =>
+        ExpirySpec.Parse(c.Upper(0) == "SETEX" ? "EX" : "PX", c.Arg(2), positive: true, out var spec) switch
+        {
+            ExpirySpec.ParseError.None => SetWithExpiry(c, c.Args[1], c.Args[3], spec),
+            ExpirySpec.ParseError.NotAnInteger => Done(NotAnInteger),
+            _ => Done(InvalidExpire(c)),
+        };
 
     /// <summary>
     /// The options of <c>SET key value [EX s | PX ms | EXAT t | PXAT t | KEEPTTL]</c>, or the error
@@ -109,9 +135,11 @@ internal static partial class RespCommands
             {
                 case "EX" or "PX" or "EXAT" or "PXAT":
                     if (spec != ExpirySpec.None || i + 1 >= options.Length) return RespValue.Error("ERR syntax error");
-                    if (ExpirySpec.Parse(name, options[++i], positive: true) is not { } parsed)
-                        return RespValue.Error("ERR invalid expire time in 'set' command");
-                    spec = parsed;
+                    switch (ExpirySpec.Parse(name, options[++i], positive: true, out spec))
+                    {
+                        case ExpirySpec.ParseError.NotAnInteger: return NotAnInteger;
+                        case ExpirySpec.ParseError.Invalid: return RespValue.Error("ERR invalid expire time in 'set' command");
+                    }
                     break;
                 case "KEEPTTL":
                     if (spec != ExpirySpec.None) return RespValue.Error("ERR syntax error");
@@ -137,96 +165,101 @@ internal static partial class RespCommands
     {
         var command = c.Upper(0);
         var option = command switch { "EXPIRE" => "EX", "PEXPIRE" => "PX", "EXPIREAT" => "EXAT", _ => "PXAT" };
-        if (!long.TryParse(c.Arg(2), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
-            return RespValue.Error("ERR value is not an integer or out of range");
-        if (ExpirySpec.Parse(option, c.Arg(2), positive: false) is not { } spec) return InvalidExpire(c);
-        if (ParseExpireCondition(c.Args.Skip(3).Select((_, i) => c.Upper(i + 3)).ToArray(), out var condition) is { } error) return error;
-        var key = c.Args[1];
-        var now = NowMs(c);
-        var ttl = spec.TtlAt(now);
-        if (ttl > 0 && ttl > long.MaxValue - now) return InvalidExpire(c);
-        var deadline = ttl > 0 ? now + ttl : now;
-        switch (await Read(c, key, RequestOptions.Default))
+        switch (ExpirySpec.Parse(option, c.Arg(2), positive: false, out var spec))
         {
-            case RequestFailed f: return Fail(f);
-            case GetSuccess s:
-                if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
-                IKvRequest write = ttl > 0
-                    ? new Put(key, s.Values[^1], s.Context, RequestOptions.Default, ttl)
-                    : new Delete(key, s.Context, RequestOptions.Default);
-                return await Write(c, write) switch
-                {
-                    WriteSuccess => RespValue.Integer(1),
-                    RequestFailed f => Fail(f),
-                    _ => RespValue.Error("ERR unexpected reply"),
-                };
-            default:
-                return RespValue.Integer(0);
+            case ExpirySpec.ParseError.NotAnInteger: return NotAnInteger;
+            case ExpirySpec.ParseError.Invalid: return InvalidExpire(c);
         }
+        if (ParseExpireCondition(c.Args.Skip(3).Select((_, i) => c.Arg(i + 3)).ToArray(), out var condition) is { } error) return error;
+        var key = c.Args[1];
+        var start = NowMs(c);
+        if (!spec.IsPastAt(start) && spec.TtlAt(start) > long.MaxValue - start) return InvalidExpire(c);
+        var read = await Read(c, key, RequestOptions.Default);
+        if (read is RequestFailed failed) return Fail(failed);
+        if (LiveNow(c, read) is not { } s) return RespValue.Integer(0);
+        // The deadline by this node's clock now, after the read (a relative one counts from the command).
+        var now = NowMs(c);
+        var past = spec.IsPastAt(now);
+        var deadline = past ? now : spec.How == ExpirySpec.Kind.Absolute ? spec.Amount : start + spec.Amount;
+        if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
+        IKvRequest write = past || deadline <= now
+            ? new Delete(key, s.Context, RequestOptions.Default)
+            : new Put(key, s.Values[^1], s.Context, RequestOptions.Default, deadline - now);
+        return await Write(c, write) switch
+        {
+            WriteSuccess => RespValue.Integer(1),
+            RequestFailed f => Fail(f),
+            _ => RespValue.Error("ERR unexpected reply"),
+        };
     }
 
-    /// <summary>The condition of <c>EXPIRE</c> (Redis 7): none, <c>NX</c>, <c>XX</c>, <c>GT</c> or <c>LT</c>, or Redis's error for a bad combination.</summary>
-    internal static RespValue? ParseExpireCondition(string[] options, out string? condition)
+    [Flags]
+    internal enum ExpireCondition { None = 0, Nx = 1, Xx = 2, Gt = 4, Lt = 8 }
+
+    /// <summary>
+    /// The conditions of <c>EXPIRE</c> (Redis 7), or Redis's error: an unknown option first (named
+    /// as given), then <c>NX</c> with any other, then <c>GT</c> with <c>LT</c>. <c>XX</c> combines
+    /// with <c>GT</c> or <c>LT</c>.
+    /// </summary>
+    internal static RespValue? ParseExpireCondition(string[] options, out ExpireCondition condition)
     {
-        condition = null;
+        condition = ExpireCondition.None;
         foreach (var o in options)
         {
-            if (o is not ("NX" or "XX" or "GT" or "LT")) return RespValue.Error($"ERR Unsupported option {o}");
-            if (condition is null || condition == o) { condition = o; continue; }
-            return RespValue.Error(o is "GT" or "LT" && condition is "GT" or "LT"
-                ? "ERR GT and LT options at the same time are not compatible"
-                : "ERR NX and XX, GT or LT options at the same time are not compatible");
+            condition |= o.ToUpperInvariant() switch
+            {
+                "NX" => ExpireCondition.Nx,
+                "XX" => ExpireCondition.Xx,
+                "GT" => ExpireCondition.Gt,
+                "LT" => ExpireCondition.Lt,
+                _ => (ExpireCondition)(-1),
+            };
+            if (condition == (ExpireCondition)(-1)) { condition = ExpireCondition.None; return RespValue.Error($"ERR Unsupported option {o}"); }
         }
+        if (condition.HasFlag(ExpireCondition.Nx) && condition != ExpireCondition.Nx)
+            return RespValue.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        if (condition.HasFlag(ExpireCondition.Gt) && condition.HasFlag(ExpireCondition.Lt))
+            return RespValue.Error("ERR GT and LT options at the same time are not compatible");
         return null;
     }
 
-    /// <summary>Whether <c>EXPIRE</c>'s condition holds for a key whose deadline is <paramref name="current"/> (0: none, which counts as infinite for GT and LT, as in Redis).</summary>
-    internal static bool ConditionHolds(string? condition, long current, long deadline) => condition switch
-    {
-        "NX" => current == 0,
-        "XX" => current != 0,
-        "GT" => current != 0 && deadline > current,
-        "LT" => current == 0 || deadline < current,
-        _ => true,
-    };
+    /// <summary>Whether <c>EXPIRE</c>'s conditions hold for a key whose deadline is <paramref name="current"/> (0: none, which counts as infinite for GT and LT, as in Redis).</summary>
+    internal static bool ConditionHolds(ExpireCondition condition, long current, long deadline) =>
+        (!condition.HasFlag(ExpireCondition.Nx) || current <= 0)
+        && (!condition.HasFlag(ExpireCondition.Xx) || current > 0)
+        && (!condition.HasFlag(ExpireCondition.Gt) || (current > 0 && deadline > current))
+        && (!condition.HasFlag(ExpireCondition.Lt) || current <= 0 || deadline < current);
 
     /// <summary><c>TTL</c>, <c>PTTL</c>, <c>EXPIRETIME</c>, <c>PEXPIRETIME</c>: -2 when the key is absent, -1 when it has no deadline.</summary>
     private static async Task<RespValue> TtlCmd(RespCall c)
     {
-        switch (await Read(c, c.Args[1], RequestOptions.Default))
+        var read = await Read(c, c.Args[1], RequestOptions.Default);
+        if (read is RequestFailed f) return Fail(f);
+        if (LiveNow(c, read) is not { } s) return RespValue.Integer(-2);
+        var deadline = s.LastExpiresAtMs;
+        var now = NowMs(c);
+        return RespValue.Integer(c.Upper(0) switch
         {
-            case RequestFailed f: return Fail(f);
-            case GetSuccess s:
-                var deadline = s.LastExpiresAtMs;
-                var now = NowMs(c);
-                return RespValue.Integer(c.Upper(0) switch
-                {
-                    "TTL" => TimeToLive.RemainingSeconds(deadline, now),
-                    "PTTL" => TimeToLive.RemainingMs(deadline, now),
-                    "EXPIRETIME" => deadline == 0 ? -1 : deadline / 1000,
-                    _ => deadline == 0 ? -1 : deadline,
-                });
-            default:
-                return RespValue.Integer(-2);
-        }
+            "TTL" => TimeToLive.RemainingSeconds(deadline, now),
+            "PTTL" => TimeToLive.RemainingMs(deadline, now),
+            // Redis rounds the absolute time in seconds to the nearest, as it does TTL.
+            "EXPIRETIME" => deadline <= 0 ? -1 : (deadline + 500) / 1000,
+            _ => deadline <= 0 ? -1 : deadline,
+        });
     }
 
     /// <summary><c>PERSIST key</c>: 1 when the key had a deadline and now has none, else 0.</summary>
     private static async Task<RespValue> Persist(RespCall c)
     {
         var key = c.Args[1];
-        switch (await Read(c, key, RequestOptions.Default))
+        var read = await Read(c, key, RequestOptions.Default);
+        if (read is RequestFailed failed) return Fail(failed);
+        if (LiveNow(c, read) is not { LastExpiresAtMs: > 0 } s) return RespValue.Integer(0);
+        return await Write(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default)) switch
         {
-            case RequestFailed f: return Fail(f);
-            case GetSuccess { LastExpiresAtMs: not 0 } s:
-                return await Write(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default)) switch
-                {
-                    WriteSuccess => RespValue.Integer(1),
-                    RequestFailed f => Fail(f),
-                    _ => RespValue.Error("ERR unexpected reply"),
-                };
-            default:
-                return RespValue.Integer(0);
-        }
+            WriteSuccess => RespValue.Integer(1),
+            RequestFailed f => Fail(f),
+            _ => RespValue.Error("ERR unexpected reply"),
+        };
     }
 }

@@ -31,7 +31,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
     {
         SlotEnvelope => "E",
         // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
-        ReplicaPut { ExpiresAtMs: not 0 } => "RT",
+        ReplicaPut { ExpiresAtMs: > 0 } => "RT",
         ReplicaPut => "RP",
         ReplicaMerge => "RM",
         ReplicaRead => "RR",
@@ -147,7 +147,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
-                if (m.ExpiresAtMs != 0) w.WriteVarLong(m.ExpiresAtMs);
+                if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
             case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;

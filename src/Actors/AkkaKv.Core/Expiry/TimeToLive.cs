@@ -28,9 +28,9 @@ public static class TimeToLive
     /// Redis's <c>PTTL</c> of the value a read returned at <paramref name="nowMs"/>: the milliseconds
     /// left, -1 when it has no deadline.
     /// </summary>
-    public static long RemainingMs(long expiresAtMs, long nowMs) => expiresAtMs == 0 ? -1 : Math.Max(0, expiresAtMs - nowMs);
+    public static long RemainingMs(long expiresAtMs, long nowMs) => expiresAtMs <= 0 ? -1 : Math.Max(0, expiresAtMs - nowMs);
 
     /// <summary>Redis's <c>TTL</c>: <see cref="RemainingMs"/> in seconds, rounded to the nearest (as Redis does).</summary>
     public static long RemainingSeconds(long expiresAtMs, long nowMs) =>
-        expiresAtMs == 0 ? -1 : (RemainingMs(expiresAtMs, nowMs) + 500) / 1000;
+        expiresAtMs <= 0 ? -1 : (RemainingMs(expiresAtMs, nowMs) + 500) / 1000;
 }

@@ -59,7 +59,7 @@ public static class EntryDigest
                 w.Int64(counter);
             }
             if (s.Value is null) w.Byte(0);
-            else if (s.ExpiresAtMs == 0)
+            else if (!s.HasDeadline)
             {
                 w.Byte(1);
                 w.Bytes(s.Value.Span);

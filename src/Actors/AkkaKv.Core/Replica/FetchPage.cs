@@ -94,7 +94,9 @@ public static class FetchPage
 
     private static long SizeOf(Sibling s)
     {
-        long size = SiblingOverheadBytes + Encoding.UTF8.GetByteCount(s.Dot.Actor) + (s.Value?.Length ?? 0);
+        long size = SiblingOverheadBytes + Encoding.UTF8.GetByteCount(s.Dot.Actor) + (s.Value?.Length ?? 0)
+            // A deadline: the field mask and the deadline.
+            + (s.HasDeadline ? 2 * VarIntBytes : 0);
         foreach (var (actor, _) in s.Past.Entries) size += PastEntryOverheadBytes + Encoding.UTF8.GetByteCount(actor);
         return size;
     }

@@ -14,7 +14,10 @@ public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long Tim
     public bool IsTombstone => Value is null;
 
     /// <summary>A value that reads as present at <paramref name="nowMs"/>: not a tombstone and not past its deadline.</summary>
-    public bool IsLiveAt(long nowMs) => Value is not null && (ExpiresAtMs == 0 || nowMs < ExpiresAtMs);
+    public bool IsLiveAt(long nowMs) => Value is not null && (!HasDeadline || nowMs < ExpiresAtMs);
+
+    /// <summary>A value with a deadline (a positive one; a tombstone never has one, whatever the field says).</summary>
+    public bool HasDeadline => Value is not null && ExpiresAtMs > 0;
 
     /// <summary>True when <paramref name="other"/>'s causal history contains this sibling's event.</summary>
     public bool IsObsoletedBy(Sibling other) => other.Dot != Dot && other.Past.Covers(Dot);

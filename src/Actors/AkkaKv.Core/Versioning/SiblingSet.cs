@@ -89,7 +89,13 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         foreach (var s in Siblings) all[s.Dot] = s;
         var changed = false;
         foreach (var s in incoming)
-            if (all.TryAdd(s.Dot, s)) changed = true;
+        {
+            if (all.TryAdd(s.Dot, s)) { changed = true; continue; }
+            // One dot in two forms: only a node from before expiry, which stored a version without
+            // its deadline, makes one. Every replica keeps the same form (the one with the earliest
+            // deadline), so the replicas converge and the deadline is not lost.
+            if (Preferred(s, all[s.Dot])) { all[s.Dot] = s; changed = true; }
+        }
         if (!changed) return this;
         var pasts = all.Values.Select(s => (s.Dot, s.Past)).ToList();
         var kept = all.Values
@@ -98,6 +104,9 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
             .ToImmutableArray();
         return new SiblingSet(kept);
     }
+
+    private static bool Preferred(Sibling candidate, Sibling held) =>
+        candidate.HasDeadline && (!held.HasDeadline || candidate.ExpiresAtMs < held.ExpiresAtMs);
 
     /// <summary>
     /// The set after a put of <paramref name="value"/> (null: a tombstone) that carried

@@ -30,7 +30,7 @@ public static class VersioningCodec
             w.WriteString(s.Dot.Actor);
             w.WriteVarLong(s.Dot.Counter);
             w.WriteVector(s.Past);
-            if (s.ExpiresAtMs == 0)
+            if (!s.HasDeadline)
             {
                 // The first format: a presence byte (0 tombstone, 1 value), the value, the timestamp.
                 w.WriteNullableBytes(s.Value);
