@@ -18,7 +18,7 @@ public sealed class NodeLogger : DefaultLogger
     private LogEvent? Demoted(LogEvent e)
     {
         if (e.LogLevel() < LogLevel.WarningLevel) return null;
-        if (FromSharding(e) && RemoteLogNoise.ExpectedSharding($"{e.Message}") is { } handOff)
+        if (FromSharding(e) && RemoteLogNoise.ExpectedSharding($"{e.Message}", MembershipSettled(Context.System)) is { } handOff)
             return new Info(e.LogSource, e.LogClass, $"{e.Message} [expected: {handOff}]");
         if (!FromRemoting(e)) return null;
         var text = e.Cause is null ? $"{e.Message}" : $"{e.Message} ({e.Cause.GetType().Name}: {e.Cause.Message})";
@@ -43,6 +43,14 @@ public sealed class NodeLogger : DefaultLogger
     private static bool FromSharding(LogEvent e) =>
         e.LogClass?.Namespace?.StartsWith("Akka.Cluster.Sharding", StringComparison.Ordinal) == true
         || e.LogSource?.Contains("/system/sharding/", StringComparison.Ordinal) == true;
+
+    /// <summary>This node runs, and every member is Up and reachable (no member joins, leaves or is away).</summary>
+    private static bool MembershipSettled(ActorSystem system)
+    {
+        if (!SelfRunning(system, out _)) return false;
+        var state = Cluster.Get(system).State;
+        return state.Unreachable.Count == 0 && state.Members.All(m => m.Status == MemberStatus.Up);
+    }
 
     /// <summary>
     /// Whether this node is a running member (Up or WeaklyUp, its shutdown not begun), and the

@@ -35,10 +35,20 @@ public static partial class RemoteLogNoise
     /// during hand off to avoid re-ordering", prefixed with the entity type's name). Their coordinators count that replica as not answering (a
     /// write that misses W is not acknowledged; the client retries), so no operator is needed.
     /// </summary>
-    public static string? ExpectedSharding(string message) =>
+    /// <remarks>
+    /// Also, while members join or leave (<paramref name="membershipSettled"/> false: this node not
+    /// running, or a member not Up, or one unreachable): "replica: Requested shard homes [s] from
+    /// coordinator at [...]. [n] total buffered messages". The coordinator is moving the slots of
+    /// the member that leaves and answers the region's request late; the region retries and the
+    /// buffered requests go out once the slot has its new home. In a settled cluster the same
+    /// warning means the coordinator does not answer, and it stays a warning.
+    /// </remarks>
+    public static string? ExpectedSharding(string message, bool membershipSettled = true) =>
         HandOffDropPattern().IsMatch(message)
             ? "the slot is handed off to another member; its coordinators count this replica as not answering"
-            : null;
+            : !membershipSettled && ShardHomesRetryPattern().IsMatch(message)
+                ? "members are joining or leaving: the coordinator is moving their slots, and the region asks again"
+                : null;
 
     /// <summary>The actor system addresses (<c>akka.tcp://system@host:port</c>) a log message names, without paths.</summary>
     public static IEnumerable<string> Addresses(string message) =>
@@ -46,6 +56,9 @@ public static partial class RemoteLogNoise
 
     [GeneratedRegex(@"akka(\.[a-z]+)?://[A-Za-z0-9_\-]+@(\[[0-9A-Fa-f:.]+\]|[^\s/\[\],:]+):[0-9]+")]
     private static partial Regex AddressPattern();
+
+    [GeneratedRegex(@"^([A-Za-z0-9_.\-]+: )?Requested shard homes \[[^\]]*\] from coordinator at \[")]
+    private static partial Regex ShardHomesRetryPattern();
 
     [GeneratedRegex(@"^([A-Za-z0-9_.\-]+: )?Dropping \[[0-9]+\] buffered messages to shard \[[^\]]*\] during hand off")]
     private static partial Regex HandOffDropPattern();
