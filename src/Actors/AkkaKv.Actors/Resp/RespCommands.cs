@@ -102,6 +102,14 @@ internal static partial class RespCommands
 
     private static RespValue Fail(RequestFailed f) => RespValue.Error("ERR " + f.Reason);
 
+    /// <summary>Sends the write and answers <paramref name="ok"/> once it is acknowledged, or the failure.</summary>
+    private static async Task<RespValue> WriteReply(RespCall c, IKvRequest request, RespValue ok) => await Write(c, request) switch
+    {
+        WriteSuccess => ok,
+        RequestFailed f => Fail(f),
+        _ => RespValue.Error("ERR unexpected reply"),
+    };
+
     /// <summary>Concurrent siblings resolve to the newest write (wall clock of its coordinating replica, then version order).</summary>
     private static RespValue PlainValue(IGetResponse r) => r switch
     {
@@ -338,12 +346,7 @@ internal static partial class RespCommands
     private static async Task<RespValue> KvPut(RespCall c)
     {
         if (!TryParseOptions(c, 3, ["CONTEXT", "W", "SLOPPY", "TIMEOUT", "TTL"], out var options, out var context, out var error, out var ttlMs)) return error!;
-        return await Write(c, new Put(c.Args[1], c.Args[2], context, options, ttlMs)) switch
-        {
-            WriteSuccess => RespValue.Ok,
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        return await WriteReply(c, new Put(c.Args[1], c.Args[2], context, options, ttlMs), RespValue.Ok);
     }
 
     private static async Task<RespValue> KvDel(RespCall c)
@@ -354,12 +357,7 @@ internal static partial class RespCommands
             var (_, failure) = await DeleteWhatIsThere(c, c.Args[1], options);
             return failure is null ? RespValue.Ok : Fail(failure);
         }
-        return await Write(c, new Delete(c.Args[1], context, options)) switch
-        {
-            WriteSuccess => RespValue.Ok,
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        return await WriteReply(c, new Delete(c.Args[1], context, options), RespValue.Ok);
     }
 
     private static async Task<RespValue> KvStatus(RespCall c) => await Status(c) switch

@@ -90,26 +90,13 @@ internal static partial class RespCommands
                 var (_, failure) = await DeleteWhatIsThere(c, key, RequestOptions.Default);
                 return failure is null ? RespValue.Ok : Fail(failure);
             }
-            var ttl0 = spec.TtlAt(now);
-            if (ttl0 > long.MaxValue - now) return InvalidExpire(c);
-            deadline = now + ttl0;
+            var relative = spec.TtlAt(now);
+            if (relative > long.MaxValue - now) return InvalidExpire(c);
+            deadline = now + relative;
         }
-        var ttl = 0L;
-        if (deadline > 0)
-        {
-            ttl = deadline - NowMs(c);
-            if (ttl <= 0)
-            {
-                // KEEPTTL of a deadline that passed meanwhile: the key expired; the new value has none.
-                ttl = 0;
-            }
-        }
-        return await Write(c, new Put(key, value, null, new RequestOptions(Overwrite: true), ttl)) switch
-        {
-            WriteSuccess => RespValue.Ok,
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        // A kept deadline that passed meanwhile: the key expired, and the new value has none.
+        var ttl = deadline > 0 ? Math.Max(0, deadline - NowMs(c)) : 0;
+        return await WriteReply(c, new Put(key, value, null, new RequestOptions(Overwrite: true), ttl), RespValue.Ok);
     }
 
     /// <summary><c>SETEX key seconds value</c> and <c>PSETEX key ms value</c>.</summary>
@@ -185,12 +172,7 @@ internal static partial class RespCommands
         IKvRequest write = past || deadline <= now
             ? new Delete(key, s.Context, RequestOptions.Default)
             : new Put(key, s.Values[^1], s.Context, RequestOptions.Default, deadline - now);
-        return await Write(c, write) switch
-        {
-            WriteSuccess => RespValue.Integer(1),
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        return await WriteReply(c, write, RespValue.Integer(1));
     }
 
     [Flags]
@@ -255,11 +237,6 @@ internal static partial class RespCommands
         var read = await Read(c, key, RequestOptions.Default);
         if (read is RequestFailed failed) return Fail(failed);
         if (LiveNow(c, read) is not { LastExpiresAtMs: > 0 } s) return RespValue.Integer(0);
-        return await Write(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default)) switch
-        {
-            WriteSuccess => RespValue.Integer(1),
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+        return await WriteReply(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default), RespValue.Integer(1));
     }
 }

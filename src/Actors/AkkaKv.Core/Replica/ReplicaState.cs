@@ -52,7 +52,7 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     {
         var keys = Keys;
         foreach (var entry in e.Entries)
-            if (HoldsDead(entry, long.MaxValue)) keys = keys.Remove(entry.Key);
+            if (IsPurgeable(entry, long.MaxValue)) keys = keys.Remove(entry.Key);
         return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
     }
 
@@ -60,9 +60,7 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     /// The key holds exactly the set <paramref name="entry"/> names, and nothing of it reads as
     /// present at <paramref name="nowMs"/>: every sibling a tombstone or an expired value.
     /// </summary>
-    public bool IsPurgeable(MerkleEntry entry, long nowMs) => HoldsDead(entry, nowMs);
-
-    private bool HoldsDead(MerkleEntry entry, long nowMs) =>
+    public bool IsPurgeable(MerkleEntry entry, long nowMs) =>
         Keys.TryGetValue(entry.Key, out var set) && !set.IsEmpty && set.IsDeletedAt(nowMs) && EntryDigest.Of(entry.Key, set) == entry.Digest;
 
     /// <summary>
