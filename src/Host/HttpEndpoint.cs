@@ -56,7 +56,10 @@ internal static class HttpEndpoint
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddHealthChecks();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(KvMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(KvMetrics.MeterName).AddPrometheusExporter(prometheus =>
+            // Every scrape collects afresh: the exporter's default 300 ms response cache would hand a scrape taken
+            // right after a burst of requests the counters from before it.
+            prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.AddHostedService<StatusRefresher>();
         builder.Services.AddDashboard();
         addNode(builder.Services, builder.Logging);

@@ -55,8 +55,15 @@ public sealed class HttpEndpointTests
         for (var i = 0; i < puts; i++) Assert.True((await client.GetAsync(Bytes.FromUtf8($"{_run}:metrics-{i}"), Quorum)).Found);
         var invalid = await Assert.ThrowsAsync<KvRequestException>(() => client.PutAsync(Bytes.FromUtf8($"{_run}:metrics-bad"), Bytes.FromUtf8("v"), options: Quorum with { W = 4 }));
         Assert.Contains("W=4 is invalid", invalid.Message);
-        var after = Parse(await GetAsync(http, new Uri(cluster.HttpBase("n1"), "/metrics")));
+        // The request counters are recorded before the reply leaves, so the first scrape after the load shows
+        // them; n1's own replica may journal a write after the W=2 quorum answered, so scrape again (within a
+        // deadline) until its journal count has caught up too.
+        Dictionary<string, double> after = [];
+        var scrapeDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        do after = Parse(await GetAsync(http, new Uri(cluster.HttpBase("n1"), "/metrics")));
+        while (Delta("akkakv_journal_write_duration_seconds_count") < puts && DateTime.UtcNow < scrapeDeadline && await Pause());
 
+        static async Task<bool> Pause() { await Task.Delay(200); return true; }
         double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         string Series(string op, string outcome) => $"akkakv_request_duration_seconds_count{{akkakv_operation=\"{op}\",akkakv_outcome=\"{outcome}\"}}";
         _output.WriteLine(string.Join("\n", after.Where(kv => kv.Key.StartsWith("akkakv_", StringComparison.Ordinal) && !kv.Key.Contains("_bucket")).Select(kv => $"{kv.Key} {kv.Value}")));

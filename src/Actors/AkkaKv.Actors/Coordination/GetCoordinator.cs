@@ -61,8 +61,8 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         if (ReadPlan.FailFastReason(_view, _options) is { } reason)
         {
             _replied = true;
-            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
             KvMetrics.Request("get", KvMetrics.Outcome.QuorumNotMet, _started);
+            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.R, ValueList.From(Enumerable.Range(0, _options.N).Select(Report))));
             Context.Stop(Self);
             return;
         }
@@ -79,9 +79,9 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             var reply = BuildReply();
-            _replyTo.Tell(reply);
             KvMetrics.Request("get", KvMetrics.Outcome.Ok, _started);
             if (reply is GetSuccess success) KvMetrics.Siblings(success.Values.Count);
+            _replyTo.Tell(reply);
             if (_replies.Count < _options.N)
                 Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
         }
@@ -119,10 +119,10 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         if (!_replied)
         {
             _replied = true;
+            KvMetrics.Request("get", KvMetrics.Outcome.Timeout, _started);
             _replyTo.Tell(new RequestFailed(_key,
                 $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_replies.Count} of R={_options.R} replica replies", _replies.Count, _options.R,
                 ValueList.From(Enumerable.Range(0, _options.N).Select(slot => Report(slot, ReplicaReadState.Timeout)))));
-            KvMetrics.Request("get", KvMetrics.Outcome.Timeout, _started);
         }
         Finish();
     }

@@ -93,8 +93,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             if (_coordinated || _replied) return;
             _replied = true;
-            _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
             KvMetrics.Request(_operation, KvMetrics.Outcome.Invalid, _started);
+            _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
             Finish();
         });
         Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
@@ -135,8 +135,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         if (_plan.FailFast is { } reason)
         {
             _replied = true;
-            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
             KvMetrics.Request(_operation, KvMetrics.Outcome.QuorumNotMet, _started);
+            _replyTo.Tell(new RequestFailed(_key, reason, 0, _options.W));
             Context.Stop(Self);
             return;
         }
@@ -211,8 +211,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         if (!_replied && _tally.Reached)
         {
             _replied = true;
-            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
             KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
+            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
         }
         // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
         // a slot hinted because it was believed unreachable may still ack its merge.
@@ -226,8 +226,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
             var reason = _coordinated
                 ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
                 : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
-            _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));
             KvMetrics.Request(_operation, KvMetrics.Outcome.Timeout, _started);
+            _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));
             _replied = true;
         }
         Finish();

@@ -85,15 +85,15 @@ internal sealed class ScanCoordinator : ReceiveActor, IWithTimers
     private void Reply()
     {
         var page = KeyScan.Combine(_partition, _slices.Values, _partitioner, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        _replyTo.Tell(new ScanResult(page.NextCursor, ValueList.From(page.Keys)));
         KvMetrics.Request("scan", KvMetrics.Outcome.Ok, _started);
+        _replyTo.Tell(new ScanResult(page.NextCursor, ValueList.From(page.Keys)));
         Context.Stop(Self);
     }
 
     private void Fail(string reason, string outcome)
     {
-        _replyTo.Tell(new RequestFailed(Bytes.Empty, reason, _slices.Count, 1));
         KvMetrics.Request("scan", outcome, _started);
+        _replyTo.Tell(new RequestFailed(Bytes.Empty, reason, _slices.Count, 1));
         Context.Stop(Self);
     }
 }
