@@ -5,7 +5,7 @@
 # the median, the ratio, p50/p99, and the nodes' CPU per operation (all nodes together, user +
 # system time from /proc/<pid>/stat over the phase, divided by the operations).
 #   tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
-# Environment: RUNS (3), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
+# Environment: RUNS (3), TESTS (set,get: the redis-benchmark tests, e.g. incr), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
 # JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below), REMOTE_TLS (0, or 1).
 # REMOTE_TLS=1: as RESP_TLS=1, and mutual TLS on Akka remoting between the nodes too
 # (AKKAKV_REMOTE_TLS=1 ./cluster.sh start with the same PKI).
@@ -24,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
 RUNS=${RUNS:-3}
+TESTS=${TESTS:-set,get}
 PIPELINE=${PIPELINE:-1}
 REDIS_PORT=${REDIS_PORT:-6390}
 AKKAKV_PORT=6381
@@ -140,9 +141,8 @@ for run in $(seq "$RUNS"); do
   [[ $JOURNAL == postgresql ]] && start_postgres
   ./cluster.sh start >"$work/cluster-$run.log" 2>&1 || { cat "$work/cluster-$run.log" >&2; exit 1; }
   mapfile -t pids < <(node_pids)
-  echo "== run $run: akkakv (pids ${pids[*]}): redis-benchmark -p $AKKAKV_PORT -t set / get -n $N -c 50 -d 100 -r 100000 -P $PIPELINE" >&2
-  bench akkakv "$AKKAKV_PORT" set "$run" "${pids[@]}"
-  bench akkakv "$AKKAKV_PORT" get "$run" "${pids[@]}"
+  echo "== run $run: akkakv (pids ${pids[*]}): redis-benchmark -p $AKKAKV_PORT -t $TESTS (one at a time) -n $N -c 50 -d 100 -r 100000 -P $PIPELINE" >&2
+  for test in ${TESTS//,/ }; do bench akkakv "$AKKAKV_PORT" "$test" "$run" "${pids[@]}"; done
   [[ $JOURNAL == postgresql ]] && echo "== run $run: journal rows per node database: $(pg_journal_rows)" >&2
   ./cluster.sh stop >/dev/null 2>&1
   stop_postgres
@@ -156,8 +156,7 @@ for run in $(seq "$RUNS"); do
   fi
   redis_pid=$!
   for _ in $(seq 100); do redis-cli "${TLS_ARGS[@]}" -p "$REDIS_PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
-  bench redis "$REDIS_PORT" set "$run" "$redis_pid"
-  bench redis "$REDIS_PORT" get "$run" "$redis_pid"
+  for test in ${TESTS//,/ }; do bench redis "$REDIS_PORT" "$test" "$run" "$redis_pid"; done
   kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 done
 

@@ -59,6 +59,16 @@ public interface IKvClient : IAsyncDisposable
     /// no deadline). A TTL under 1 ms is refused (ArgumentOutOfRangeException): delete instead.
     /// </summary>
     Task<bool> ExpireAsync(Bytes key, TimeSpan? ttl, RequestOptions? options = null, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Adds <paramref name="delta"/> (negative: subtracts) to the key's counter, as Redis's
+    /// <c>INCRBY</c>, and returns the number at the replica that took it (see
+    /// <see cref="IncrementSuccess"/> for what it counts). A key that reads as not found counts from 0;
+    /// concurrent increments through any nodes, or on both sides of a partition, all count.
+    /// </summary>
+    /// <exception cref="KvRequestException">The key holds a string that is not a 64-bit integer, the
+    /// result would pass 64 bits, or the write was not acknowledged by W replicas in time (then it
+    /// may or may not have been applied, never twice).</exception>
+    Task<long> IncrementAsync(Bytes key, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

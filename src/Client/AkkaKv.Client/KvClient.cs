@@ -98,6 +98,18 @@ public sealed class KvClient : IKvClient
         return true;
     }
 
+    public async Task<long> IncrementAsync(Bytes key, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = new Increment(key, delta, options ?? RequestOptions.Default);
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken);
+        return reply switch
+        {
+            IncrementSuccess s => s.Value,
+            RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
     private static long TtlMs(TimeSpan ttl) =>
         ttl >= TimeSpan.FromMilliseconds(1) ? (long)Math.Ceiling(ttl.TotalMilliseconds)
             : throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "a TTL is at least 1 ms");

@@ -27,6 +27,23 @@ public sealed record Get(Bytes Key, RequestOptions Options) : IKvRequest;
 /// </summary>
 public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions Options, long TtlMs = 0) : IKvRequest;
 
+/// <summary>
+/// Add <see cref="Delta"/> (negative: subtract) to the key's counter (<c>INCRBY</c>): the coordinating
+/// replica mints a counter version from what it holds, a PN-counter entry of its own (docs/typed-values.md).
+/// A key that reads as not found counts from 0; a string that is not a 64-bit integer, or a result
+/// past 64 bits, is refused and nothing is written. Answered with <see cref="IncrementSuccess"/> or
+/// <see cref="RequestFailed"/>; a timed-out increment may or may not have been applied (never twice).
+/// </summary>
+public sealed record Increment(Bytes Key, long Delta, RequestOptions Options) : IKvRequest;
+
+/// <summary>
+/// The increment is durable on at least W replicas. <see cref="Value"/> is the number at its
+/// coordinating replica right after it: every increment that replica had received, plus this one.
+/// Increments held only by other replicas (concurrent ones, or ones a sloppy quorum left on
+/// fallbacks) are not in it until replication, hints or anti-entropy bring them.
+/// </summary>
+public sealed record IncrementSuccess(Bytes Key, long Value, int Acks) : IWriteResponse;
+
 /// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
 public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
 

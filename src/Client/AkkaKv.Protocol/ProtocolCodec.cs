@@ -22,6 +22,8 @@ public static class ProtocolCodec
         Put { TtlMs: not 0 } => "PT",
         Put => "P",
         Delete => "D",
+        Increment => "IN",
+        IncrementSuccess => "IV",
         GetSuccess { ExpiresAtMs: not null } => "GT",
         GetSuccess => "GS",
         NotFound => "NF",
@@ -54,6 +56,8 @@ public static class ProtocolCodec
             case Get m: w.WriteBytes(m.Key); w.WriteOptions(m.Options); break;
             case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); if (m.TtlMs != 0) w.WriteVarLong(m.TtlMs); break;
             case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
+            case Increment m: w.WriteBytes(m.Key); w.WriteVarLong(m.Delta); w.WriteOptions(m.Options); break;
+            case IncrementSuccess m: w.WriteBytes(m.Key); w.WriteVarLong(m.Value); w.WriteInt(m.Acks); break;
             case GetSuccess m:
                 w.WriteBytes(m.Key);
                 w.WriteInt(m.Values.Count);
@@ -144,6 +148,8 @@ public static class ProtocolCodec
                 return new Put(r.ReadBytes(), r.ReadBytes(), r.ReadNullableString(), r.ReadOptions(), r.ReadVarLong());
             }
             case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
+            case "IN": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions());
+            case "IV": return new IncrementSuccess(r.ReadBytes(), r.ReadVarLong(), r.ReadInt());
             case "GS" or "GT":
             {
                 var key = r.ReadBytes();

@@ -405,6 +405,30 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Increments_pipelined_to_a_replica_each_count_and_survive_a_restart()
+    {
+        // Fifty increments sent without waiting for the journal: each mints from the one before it
+        // (not from the persisted state), so the numbers answered are 1..50 in order, and none is lost.
+        var replica = StartReplica();
+        for (var i = 0; i < 50; i++) replica.Tell(new ReplicaPut(++_nextRequestId, B("hits"), null, null, IncrementBy: 1), TestActor);
+        var numbers = Enumerable.Range(0, 50).Select(_ => ExpectMsg<ReplicaPutDone>(Wait)).OrderBy(d => d.RequestId).Select(d => d.Number).ToList();
+        Assert.Equal(Enumerable.Range(1, 50).Select(n => (long?)n), numbers);
+        Assert.Equal("50", Assert.Single(AkkaKv.Counters.CounterRules.Read(Read(replica, B("hits")), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Value.ToUtf8());
+
+        // A string that is no integer is refused, and the key keeps it.
+        Put(replica, B("name"), B("abc"), null);
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("name"), null, null, IncrementBy: 1), TestActor);
+        Assert.Equal(AkkaKv.Counters.CounterRules.NotAnInteger, ExpectMsg<ReplicaPutRejected>(Wait).Reason);
+        Assert.Equal("abc", Assert.Single(Read(replica, B("name")).Siblings).Value!.ToUtf8());
+
+        // After a restart (a new incarnation) the count goes on from 50, under the new id.
+        StopAndAwaitTermination(replica);
+        replica = StartReplica();
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("hits"), null, null, IncrementBy: -10), TestActor);
+        Assert.Equal(40, ExpectMsg<ReplicaPutDone>(Wait).Number);
+    }
+
+    [Fact]
     public void A_replica_whose_journal_missed_a_purge_drops_its_old_values_instead_of_resurrecting_them()
     {
         // This node held the slot and saw "k" written; then it was away while "k" was deleted and

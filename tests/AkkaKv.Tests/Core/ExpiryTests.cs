@@ -73,13 +73,13 @@ public sealed class ExpiryTests
         var w = new KvWriter();
         w.WriteVarULong(1);
         w.WriteString(Actor); w.WriteVarLong(3); w.WriteVarULong(0); w.WriteByte(2); w.WriteBytes(B("v")); w.WriteVarLong(42);
-        w.WriteVarULong(0b11); w.WriteVarLong(T0); w.WriteVarLong(7);
+        w.WriteVarULong(0b101); w.WriteVarLong(T0); w.WriteVarLong(7);
         Assert.Contains("does not know", Assert.Throws<FormatException>(() => Decode(w.ToArray())).Message);
         // A value marker this node does not know.
         w = new KvWriter();
         w.WriteVarULong(1);
-        w.WriteString(Actor); w.WriteVarLong(3); w.WriteVarULong(0); w.WriteByte(3); w.WriteBytes(B("v")); w.WriteVarLong(42);
-        Assert.Contains("value marker is 3", Assert.Throws<FormatException>(() => Decode(w.ToArray())).Message);
+        w.WriteString(Actor); w.WriteVarLong(3); w.WriteVarULong(0); w.WriteByte(4); w.WriteBytes(B("v")); w.WriteVarLong(42);
+        Assert.Contains("value marker is 4", Assert.Throws<FormatException>(() => Decode(w.ToArray())).Message);
     }
 
     private static ReplicaState WithExpiring(long deadline)

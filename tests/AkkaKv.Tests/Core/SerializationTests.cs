@@ -30,7 +30,16 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         new Sibling(new Dot("n3/2.ffffffff", 1), VersionVector.Empty, Bytes.From([0, 0xFF, 0xC3]), -5),
         new Sibling(new Dot("n4/0.00000002", 9), VersionVector.Empty, B("expiring"), 1_700_000_000_002, ExpiresAtMs: 1_700_000_060_002),
         new Sibling(new Dot("n4/0.00000002", 10), VersionVector.Empty, Bytes.Empty, -1, ExpiresAtMs: 1),
+        // A counter version (an increment with a base and a deadline), and a tombstone that reset counter versions.
+        new Sibling(new Dot("n5/0.00000003", 2), VersionVector.Empty, B("12"), 1_700_000_000_003, 1_700_000_060_003,
+            new AkkaKv.Counters.CounterPart(Counter(("n5/0.00000003", 5, 1), ("n1/0.0badf00d", 9, 0)), Counter(("n1/0.0badf00d", 2, 0)),
+                new AkkaKv.Counters.CounterBase(new Dot("n9/0.00000001", 1), 1_600_000_000_000, -1), IsIncrement: true)),
+        new Sibling(new Dot("n5/0.00000003", 3), VersionVector.Empty, null, 1_700_000_000_004, 0,
+            new AkkaKv.Counters.CounterPart(Counter(("n6/0.00000004", long.MaxValue, 3)), Counter(("n6/0.00000004", long.MaxValue, 3)), null, IsIncrement: false)),
     ]);
+
+    private static AkkaKv.Counters.PnCounter Counter(params (string Id, long Up, long Down)[] entries) =>
+        AkkaKv.Counters.PnCounter.Of(entries.Select(e => KeyValuePair.Create(e.Id, new AkkaKv.Counters.CounterEntry(e.Up, e.Down))));
 
     private static readonly string Context = CausalContext.Development.Encode(Bytes.FromUtf8("k"), Siblings.Context);
 
@@ -70,6 +79,9 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["NotFound"] = new NotFound(B("k"), "", ValueList<ReplicaReport>.Empty),
         ["NotFound after a delete"] = new NotFound(B("k"), Context, AllReportStates),
         ["WriteSuccess"] = new WriteSuccess(B("k"), 2, Context, 1),
+        ["Increment"] = new Increment(B("k"), -5, RequestOptions.Default),
+        ["Increment by the smallest delta"] = new Increment(B("k"), long.MinValue, new RequestOptions(W: 3)),
+        ["IncrementSuccess"] = new IncrementSuccess(B("k"), long.MaxValue, 2),
         ["RequestFailed"] = new RequestFailed(B("k"), "timed out after 5000 ms with 1 of W=2 durable acks ✓", 1, 2),
         ["RequestFailed of a read with replica states"] = new RequestFailed(B("k"), "timed out", 1, 2, AllReportStates),
         ["GetStatus"] = GetStatus.Instance,
@@ -98,6 +110,8 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaNotReady"] = new ReplicaNotReady(9, new SlotId(3, 0), "n3"),
         ["ReplicaRead"] = new ReplicaRead(0, B("k")),
         ["ReplicaPutDone"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, Siblings.Context),
+        ["ReplicaPutDone of an increment"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, VersionVector.Empty, Number: long.MinValue),
+        ["ReplicaPut of an increment"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true, IncrementBy: -3)),
         ["ReplicaPutRejected"] = new ReplicaPutRejected(1, new SlotId(3, 0), "n2", "the key would hold 65 concurrent versions"),
         ["ReplicaMergeDone"] = new ReplicaMergeDone(2, new SlotId(3, 1), "n3"),
         ["ReplicaReadResult"] = new ReplicaReadResult(3, new SlotId(3, 2), "n1", Siblings),

@@ -52,6 +52,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<Scan>(OnScan);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context, p.TtlMs));
         Receive<Delete>(d => OnWrite(d, null, d.Context, 0));
+        Receive<Increment>(i => OnWrite(i, null, null, 0, i.Delta));
         Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
@@ -285,10 +286,17 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         return true;
     }
 
-    private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs)
+    private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null)
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(request, value, isWrite: true, out var options)) return;
+        // A counter version is one an older node cannot read: none is written until every member reads them.
+        if (incrementBy is not null && FeatureLevel.Refusal(_view.Members, FeatureLevel.Counters, "an increment") is { } older)
+        {
+            Sender.Tell(new RequestFailed(request.Key, older, 0, 0));
+            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+            return;
+        }
         // The deadline is fixed here, by this node's clock, and travels with the version.
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (TimeToLive.DeadlineOf(ttlMs, now, out var expiresAt) is { } ttlError)
@@ -315,6 +323,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy)));
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Configuration;
+using AkkaKv.Counters;
 using AkkaKv.Observability;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
@@ -94,11 +95,12 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         var context = _settings.Contexts.Encode(_key, _merged.Context);
         // Expired values read as not found by this node's clock; the context still covers them,
         // so a write after this read supersedes them.
-        var live = _merged.LiveOldestFirst(_time.GetUtcNow().ToUnixTimeMilliseconds()).ToList();
+        // A counter reads as one value, its number (CounterRules.Read).
+        var live = CounterRules.Read(_merged, _time.GetUtcNow().ToUnixTimeMilliseconds());
         return live.Count == 0
             ? new NotFound(_key, context, reports)
-            : new GetSuccess(_key, ValueList.From(live.Select(s => s.Value!)), context, reports,
-                live.Any(s => s.HasDeadline) ? ValueList.From(live.Select(s => s.HasDeadline ? s.ExpiresAtMs : 0)) : null);
+            : new GetSuccess(_key, ValueList.From(live.Select(v => v.Value)), context, reports,
+                live.Any(v => v.ExpiresAtMs > 0) ? ValueList.From(live.Select(v => v.ExpiresAtMs)) : null);
     }
 
     private ReplicaReport Report(int slot) => Report(slot, ReplicaReadState.Pending);

@@ -40,6 +40,10 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     /// <summary>The value's deadline (Unix ms; 0: none), fixed by the gateway that took the write.</summary>
     private readonly long _expiresAtMs;
     private readonly VersionVector? _context;
+    /// <summary>An increment (the replica mints a counter version) instead of a value; null for a put or delete.</summary>
+    private readonly long? _incrementBy;
+    /// <summary>For an increment: the number its coordinating replica made.</summary>
+    private long _number;
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
@@ -68,11 +72,12 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null, long started = 0, long expiresAtMs = 0)
+        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null)
     {
         _expiresAtMs = expiresAtMs;
+        _incrementBy = incrementBy;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
-        _operation = value is null ? "delete" : "put";
+        _operation = incrementBy is not null ? "incr" : value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
@@ -124,7 +129,10 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             if (!_tally.Answered.Contains(t.Slot) && !_hinted.ContainsKey(t.Slot)) Hint(t.Slot);
         });
-        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => TryNextCoordinatingReplica());
+        // An increment is not sent to a second replica when the first is merely slow: if the first
+        // minted it late as well, it would count twice. Only a replica that declined (ReplicaNotReady,
+        // nothing minted) hands it on; a silent one leaves the request to time out, outcome unknown.
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (_incrementBy is null) TryNextCoordinatingReplica(); });
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
     }
 
@@ -147,7 +155,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs)));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
@@ -168,6 +176,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
         _resultContext = _settings.Contexts.Encode(_key, done.Written);
         _resultSiblings = done.Siblings.Count;
+        _number = done.Number ?? 0;
         _tally = _tally.Add(done.Slot.Index);
         _resolved.Add(done.Slot.Index);
         _written = done.Siblings;
@@ -212,7 +221,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
-            _replyTo.Tell(new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings));
+            _replyTo.Tell(_incrementBy is null
+                ? new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings)
+                : new IncrementSuccess(_key, _number, _tally.Count));
         }
         // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
         // a slot hinted because it was believed unreachable may still ack its merge.

@@ -78,6 +78,7 @@ public static class KvMetrics
     {
         Protocol.Get => "get",
         Protocol.Delete => "delete",
+        Protocol.Increment => "incr",
         _ => "put",
     };
 

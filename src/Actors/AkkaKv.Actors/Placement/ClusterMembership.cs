@@ -32,7 +32,7 @@ internal static class ClusterMembership
 
     /// <summary>The member as the pure core sees it, or null for a member that is no store node.</summary>
     public static MemberState? StateOf(Member member, bool reachable) =>
-        NodeNameOf(member) is { } node ? new MemberState(node, member.Address.ToString(), StatusOf(member.Status), reachable) : null;
+        NodeNameOf(member) is { } node ? new MemberState(node, member.Address.ToString(), StatusOf(member.Status), reachable, member.AppVersion?.ToString() ?? "") : null;
 
     /// <summary>The store's members in a snapshot of the cluster state (e.g. <c>Cluster.State</c>).</summary>
     public static Membership Of(ClusterEvent.CurrentClusterState state) =>

@@ -67,6 +67,14 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     // an empty write, which Akka.Persistence.Sql fails on ("Sequence contains no elements"), and
     // repeated failures open the journal's circuit breaker for every replica of the node.
     private int _inFlightPersists;
+
+    /// <summary>
+    /// Per key, what this replica holds with the versions it has minted but not yet persisted, and
+    /// how many those are: the next put or increment of the key mints from it, so an increment
+    /// pipelined behind another counts from it (instead of both counting from the same state and one
+    /// being lost), and pipelined blind writes supersede each other.
+    /// </summary>
+    private readonly Dictionary<Bytes, (SiblingSet Held, int Pending)> _unpersisted = new();
     private bool _stopWhenPersisted;
     // The request id of the last question to the peers about their GC generation (0: none).
     private long _generationCheck;
@@ -415,25 +423,46 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             Incarnate();
             return;
         }
-        _minted = counter;
-        var dot = new Dot(actorId, _minted);
-        var evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, _time.GetUtcNow().ToUnixTimeMilliseconds(), put.ExpiresAtMs);
+        var dot = new Dot(actorId, counter);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var held = _unpersisted.TryGetValue(put.Key, out var pending) ? _state.Get(put.Key).Merge(pending.Held) : _state.Get(put.Key);
+        SiblingsMerged evt;
+        long? number = null;
         var replyTo = Sender;
+        if (put.IncrementBy is { } delta)
+        {
+            if (_state.IncrementEvent(put.Key, held, dot, delta, now, out var minted, out var made) is { } refused)
+            {
+                // Nothing minted (not an integer, or an overflow): Redis's error, and the key is unchanged.
+                replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, refused));
+                return;
+            }
+            evt = minted!;
+            number = made;
+        }
+        else evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, now, put.ExpiresAtMs, held);
         if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey) is { } reason)
         {
             // The dot was never handed out or persisted; skipping its counter is harmless.
             replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, reason));
             return;
         }
+        _minted = counter;
+        _unpersisted[put.Key] = (held.Merge(evt.Siblings), pending.Pending + 1);
         _inFlightPersists++;
         var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAsync(evt, e =>
         {
             KvMetrics.JournalWritten(persistStarted);
             Apply(e);
+            if (_unpersisted.TryGetValue(e.Key, out var left))
+            {
+                if (left.Pending <= 1) _unpersisted.Remove(e.Key);
+                else _unpersisted[e.Key] = left with { Pending = left.Pending - 1 };
+            }
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
-            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written));
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written, number));
             if (IsLate(put)) ReplicateLatePut(put, result);
             AfterEvent();
             Persisted();

@@ -26,8 +26,13 @@ internal interface IReplicaCommand : IKvMessage
 /// <see cref="MayDecline"/>: the coordinator has another replica to try, so a replica that cannot
 /// mint at once (still catching up) answers <see cref="ReplicaNotReady"/> instead of making it wait.
 /// </summary>
-/// <remarks><see cref="ExpiresAtMs"/>: the value's deadline (Unix ms at the node that took the write; 0: none).</remarks>
-internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0) : IReplicaCommand;
+/// <remarks>
+/// <see cref="ExpiresAtMs"/>: the value's deadline (Unix ms at the node that took the write; 0: none).
+/// <see cref="IncrementBy"/>: an increment (<c>INCRBY</c>) instead of a value: the replica mints the
+/// counter version from what it holds (<see cref="Counters.CounterRules.Increment"/>); Value and
+/// Context are then null and ignored.
+/// </remarks>
+internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0, long? IncrementBy = null) : IReplicaCommand;
 
 /// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
 internal sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;
@@ -44,7 +49,8 @@ internal sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
 /// sibling, else empty, because a version vector cannot cover the new version without also
 /// covering older concurrent versions of the same replica, which the writer never saw.
 /// </summary>
-internal sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written) : IKvMessage;
+/// <see cref="Number"/>: for an increment, the number it made at this replica; null otherwise.
+internal sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written, long? Number = null) : IKvMessage;
 
 /// <summary>The coordinating replica refused to mint the version (the key's limits); nothing was written.</summary>
 internal sealed record ReplicaPutRejected(long RequestId, SlotId Slot, string Node, string Reason) : IKvMessage;

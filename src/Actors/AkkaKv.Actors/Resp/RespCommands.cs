@@ -66,6 +66,11 @@ internal static partial class RespCommands
         new("PTTL", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
         new("EXPIRETIME", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
         new("PEXPIRETIME", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TtlCmd),
+        new("INCR", 2, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
+        new("DECR", 2, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
+        new("INCRBY", 3, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
+        new("DECRBY", 3, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
+        new("TYPE", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TypeCmd),
         new("MSET", -3, CommandKind.Write, ["write", "denyoom"], 1, -1, 2, MSet),
         new("DEL", -2, CommandKind.Write, ["write"], 1, -1, 1, Del),
         // Redis's non-blocking DEL; StackExchange.Redis's KeyDelete sends it. Deletes are never blocking here.

@@ -31,10 +31,13 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
     {
         SlotEnvelope => "E",
         // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
+        // An increment ("RI"), a put with a deadline ("RT"): the fields of "RP", then the delta or the deadline.
+        ReplicaPut { IncrementBy: not null } => "RI",
         ReplicaPut { ExpiresAtMs: > 0 } => "RT",
         ReplicaPut => "RP",
         ReplicaMerge => "RM",
         ReplicaRead => "RR",
+        ReplicaPutDone { Number: not null } => "PI",
         ReplicaPutDone => "PD",
         ReplicaPutRejected => "PX",
         ReplicaNotReady => "PN",
@@ -147,13 +150,17 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
-                if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
+                if (m.IncrementBy is { } delta) w.WriteVarLong(delta);
+                else if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
             case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaMerge m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteSiblings(m.Siblings); w.WriteBool(m.AckWanted); break;
             case ReplicaRead m: w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); break;
             case ReplicaPutRejected m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteString(m.Reason); break;
-            case ReplicaPutDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written); break;
+            case ReplicaPutDone m:
+                w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written);
+                if (m.Number is { } number) w.WriteVarLong(number);
+                break;
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
             case StopReplica: break;
@@ -262,7 +269,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
                 return new SlotEnvelope(slot, inner);
             }
-            case "RP" or "RT":
+            case "RP" or "RT" or "RI":
             {
                 var id = r.ReadVarLong();
                 var key = r.ReadBytes();
@@ -270,6 +277,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var context = r.ReadBool() ? r.ReadVector() : null;
                 var sentAt = r.ReadVarLong();
                 var mayDecline = r.ReadBool();
+                if (manifest == "RI") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, 0, r.ReadVarLong());
                 var expiresAt = manifest == "RT" ? r.ReadVarLong() : 0;
                 if (manifest == "RT" && expiresAt <= 0) throw new FormatException("a put whose deadline is not positive");
                 return new ReplicaPut(id, key, value, context, sentAt, mayDecline, expiresAt);
@@ -278,7 +286,11 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
             case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
-            case "PD": return new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
+            case "PD" or "PI":
+            {
+                var done = new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
+                return manifest == "PI" ? done with { Number = r.ReadVarLong() } : done;
+            }
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());
             case "RD": return new ReplicaReadResult(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings());
             case "SR": return StopReplica.Instance;

@@ -25,7 +25,11 @@ namespace AkkaKv.Merkle;
 ///               u32 past count, (actor, i64 counter)*   (VersionVector order: actor ordinal)
 ///               u8 0 (tombstone) | u8 1, u32 length, value bytes
 ///                 | u8 2, i64 deadline ms, u32 length, value bytes   (a value with a deadline)
+///                 | u8 3, (u8 0 | u8 1, u32 length, value bytes), i64 deadline ms (0: none),
+///                   u8 increment, counter entries, counter floor,
+///                   (u8 0 | u8 1, actor, i64 counter, i64 timestamp ms, i64 value)   (counter fields; base)
 ///               i64 timestamp ms
+///   counter  := u32 count, (actor, i64 up, i64 down)*   (actor ordinal)
 ///   actor    := u32 UTF-16 code unit count, code units (UTF-16LE: exact, even for lone surrogates)
 /// </code>
 /// </summary>
@@ -58,7 +62,27 @@ public static class EntryDigest
                 w.Actor(actor);
                 w.Int64(counter);
             }
-            if (s.Value is null) w.Byte(0);
+            if (s.Counter is { } counterPart)
+            {
+                // Marker 3: a version with counter fields (a tombstone or a value, any deadline).
+                w.Byte(3);
+                w.Byte(s.Value is null ? (byte)0 : (byte)1);
+                if (s.Value is not null) w.Bytes(s.Value.Span);
+                w.Int64(s.HasDeadline ? s.ExpiresAtMs : 0);
+                w.Byte(counterPart.IsIncrement ? (byte)1 : (byte)0);
+                Counter(ref w, counterPart.Entries);
+                Counter(ref w, counterPart.Floor);
+                if (counterPart.Base is { } b)
+                {
+                    w.Byte(1);
+                    w.Actor(b.Dot.Actor);
+                    w.Int64(b.Dot.Counter);
+                    w.Int64(b.TimestampMs);
+                    w.Int64(b.Value);
+                }
+                else w.Byte(0);
+            }
+            else if (s.Value is null) w.Byte(0);
             else if (!s.HasDeadline)
             {
                 w.Byte(1);
@@ -74,6 +98,17 @@ public static class EntryDigest
         }
         w.Flush();
         return hasher.GetCurrentHashAsUInt64();
+    }
+
+    private static void Counter(ref Writer w, Counters.PnCounter counter)
+    {
+        w.UInt32((uint)counter.Entries.Count);
+        foreach (var (id, e) in counter.Entries)
+        {
+            w.Actor(id);
+            w.Int64(e.Up);
+            w.Int64(e.Down);
+        }
     }
 
     private ref struct Writer(XxHash64 hasher, Span<byte> buffer)

@@ -17,9 +17,10 @@ public enum MemberStatus
 /// <summary>
 /// One member incarnation: its stable node name, its address (unique per incarnation: a node
 /// restarted with the same name is a new incarnation), its status, and whether the failure
-/// detector marks it unreachable.
+/// detector marks it unreachable. <see cref="AppVersion"/>: the feature level it gossips
+/// (<c>akka.cluster.app-version</c>; see <see cref="FeatureLevel"/>), "" when unknown.
 /// </summary>
-public sealed record MemberState(string Node, string Address, MemberStatus Status, bool Reachable);
+public sealed record MemberState(string Node, string Address, MemberStatus Status, bool Reachable, string AppVersion = "");
 
 /// <summary>
 /// The store's members as the cluster reports them: every incarnation by address, with its stable

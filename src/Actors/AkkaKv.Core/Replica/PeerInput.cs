@@ -84,7 +84,21 @@ public static class PeerInput
         foreach (var s in set.Siblings)
         {
             if (s.Value is { } v && v.Length > MaxMergedValueBytes) return $"a value of {v.Length} bytes, over {MaxMergedValueBytes}";
-            if ((CheckDot(s.Dot) ?? CheckVector(s.Past, "a version's past")) is { } error) return error;
+            if ((CheckDot(s.Dot) ?? CheckVector(s.Past, "a version's past") ?? CheckCounter(s)) is { } error) return error;
+        }
+        return null;
+    }
+
+    private static string? CheckCounter(Sibling s)
+    {
+        if (s.Counter is not { } c) return null;
+        if (c.IsIncrement && s.Value is null) return $"version {s.Dot} is an increment without a value";
+        if (c.Base is { } b && CheckDot(b.Dot) is { } baseError) return "a counter base: " + baseError;
+        foreach (var (what, counter) in new[] { ("counter entries", c.Entries), ("a counter floor", c.Floor) })
+        {
+            if (counter.Entries.Count > MaxVectorEntries) return $"{what} of {counter.Entries.Count} replica ids, over {MaxVectorEntries}";
+            foreach (var (id, _) in counter.Entries)
+                if (CheckActor(id) is { } error) return error;
         }
         return null;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AkkaKv.Counters;
 using AkkaKv.Merkle;
 using AkkaKv.Versioning;
 
@@ -25,13 +26,21 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     public SiblingSet Get(Bytes key) => Keys.GetValueOrDefault(key) ?? SiblingSet.Empty;
 
+    /// <summary>
+    /// Per key, the highest counter entry of this incarnation (<see cref="ActorId"/>) in any version
+    /// merged here: an increment raises the entry from at least this, so a reset minted elsewhere
+    /// without it (by a replica that had not received it) never makes this replica count it again.
+    /// In memory only: every recovery starts a new incarnation, whose entries start empty.
+    /// </summary>
+    public ImmutableDictionary<Bytes, CounterEntry> OwnCounters { get; init; } = ImmutableDictionary<Bytes, CounterEntry>.Empty;
+
     public ReplicaState Apply(object evt) => evt switch
     {
         // A new id has minted nothing: its counter starts at zero.
-        ReplicaIncarnated e => this with { ActorId = Codec.StringPool.Intern(e.ActorId), Counter = 0 },
+        ReplicaIncarnated e => this with { ActorId = Codec.StringPool.Intern(e.ActorId), Counter = 0, OwnCounters = OwnCounters.Clear() },
         SiblingsMerged e => ApplyMerge(e),
         TombstonesPurged e => ApplyPurge(e),
-        ReplicaReset e => this with { Keys = Keys.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },
+        ReplicaReset e => this with { Keys = Keys.Clear(), OwnCounters = OwnCounters.Clear(), GcGeneration = Math.Max(GcGeneration, e.GcGeneration) },
         _ => throw new ArgumentException($"unknown replica event {evt.GetType().Name}", nameof(evt)),
     };
 
@@ -39,7 +48,10 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     {
         var merged = Get(e.Key).Merge(e.Siblings);
         var counter = ActorId is null ? Counter : Math.Max(Counter, e.Siblings.MaxCounterOf(ActorId));
-        return this with { Counter = counter, Keys = Keys.SetItem(e.Key, merged) };
+        var own = OwnCounters;
+        if (ActorId is not null && CounterRules.EntryOf(e.Siblings, ActorId) is { IsZero: false } entry)
+            own = own.SetItem(e.Key, own.GetValueOrDefault(e.Key).Max(entry));
+        return this with { Counter = counter, Keys = Keys.SetItem(e.Key, merged), OwnCounters = own };
     }
 
     /// <summary>
@@ -51,9 +63,10 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     private ReplicaState ApplyPurge(TombstonesPurged e)
     {
         var keys = Keys;
+        var own = OwnCounters;
         foreach (var entry in e.Entries)
-            if (IsPurgeable(entry, long.MaxValue)) keys = keys.Remove(entry.Key);
-        return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
+            if (IsPurgeable(entry, long.MaxValue)) { keys = keys.Remove(entry.Key); own = own.Remove(entry.Key); }
+        return this with { Keys = keys, OwnCounters = own, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
     }
 
     /// <summary>
@@ -80,12 +93,28 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     /// <summary>
     /// The event for a put minted here as <paramref name="dot"/>: a blind put (null context)
     /// supersedes every version this replica holds for the key. <paramref name="expiresAtMs"/>: the
-    /// value's deadline (0: none; a tombstone has none).
+    /// value's deadline (0: none; a tombstone has none). <paramref name="held"/>: what the replica
+    /// holds for the key, writes it has minted but not yet persisted included (default: its state).
+    /// A put that supersedes counter versions carries their entries as its floor (<see cref="CounterRules.ResetBy"/>).
     /// </summary>
-    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs, long expiresAtMs = 0)
+    public SiblingsMerged PutEvent(Bytes key, Dot dot, Bytes? value, VersionVector? context, long timestampMs, long expiresAtMs = 0, SiblingSet? held = null)
     {
-        var past = context ?? Get(key).Context;
-        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs, value is null ? 0 : expiresAtMs)]));
+        held ??= Get(key);
+        var past = context ?? held.Context;
+        return new SiblingsMerged(key, SiblingSet.Of([new Sibling(dot, past, value, timestampMs, value is null ? 0 : expiresAtMs, CounterRules.ResetBy(held, past))]));
+    }
+
+    /// <summary>
+    /// The event for an increment of <paramref name="delta"/> minted here as <paramref name="dot"/>
+    /// (<see cref="CounterRules.Increment"/>) over <paramref name="held"/> (the state's versions and
+    /// those minted but not yet persisted), and the number it makes; or why nothing may be written.
+    /// </summary>
+    public string? IncrementEvent(Bytes key, SiblingSet held, Dot dot, long delta, long nowMs, out SiblingsMerged? evt, out long number)
+    {
+        evt = null;
+        if (CounterRules.Increment(held, nowMs, dot, delta, OwnCounters.GetValueOrDefault(key), out var version, out number) is { } error) return error;
+        evt = new SiblingsMerged(key, SiblingSet.Of([version!]));
+        return null;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using AkkaKv.Counters;
+
 namespace AkkaKv.Versioning;
 
 /// <summary>
@@ -8,8 +10,10 @@ namespace AkkaKv.Versioning;
 /// <see cref="ExpiresAtMs"/> is the value's deadline (Unix ms, wall clock of the node that took
 /// the write; 0: none): part of the version, like the value, so every replica holds the same
 /// deadline, and each compares it with its own clock (<see cref="IsLiveAt"/>). A tombstone has none.
+/// <see cref="Counter"/>: the counter fields of a version an increment minted, or of a write that
+/// reset counter versions (null for every other version; see <see cref="CounterPart"/>).
 /// </summary>
-public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs, long ExpiresAtMs = 0)
+public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs, long ExpiresAtMs = 0, CounterPart? Counter = null)
 {
     public bool IsTombstone => Value is null;
 
@@ -18,6 +22,9 @@ public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long Tim
 
     /// <summary>A value with a deadline (a positive one; a tombstone never has one, whatever the field says).</summary>
     public bool HasDeadline => Value is not null && ExpiresAtMs > 0;
+
+    /// <summary>Minted by an increment: its value is a number a read works out with the key's other versions (<see cref="CounterRules"/>).</summary>
+    public bool IsIncrement => Counter is { IsIncrement: true };
 
     /// <summary>True when <paramref name="other"/>'s causal history contains this sibling's event.</summary>
     public bool IsObsoletedBy(Sibling other) => other.Dot != Dot && other.Past.Covers(Dot);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AkkaKv.Codec;
+using AkkaKv.Counters;
 
 namespace AkkaKv.Versioning;
 
@@ -13,8 +14,16 @@ public static class VersioningCodec
     /// <summary>The presence byte of an extended sibling: a value, and after the timestamp a field mask.</summary>
     private const byte ExtendedValue = 2;
 
+    /// <summary>The presence byte of an extended tombstone: no value; after the timestamp a field mask.</summary>
+    private const byte ExtendedTombstone = 3;
+
     /// <summary>Field mask bit of an extended sibling: a deadline follows.</summary>
     private const ulong ExtraDeadline = 1;
+
+    /// <summary>Field mask bit of an extended sibling: counter fields follow (after the deadline, if any).</summary>
+    private const ulong ExtraCounter = 2;
+
+    private const ulong KnownExtras = ExtraDeadline | ExtraCounter;
 
     public static void WriteVector(this KvWriter w, VersionVector v)
     {
@@ -30,7 +39,7 @@ public static class VersioningCodec
             w.WriteString(s.Dot.Actor);
             w.WriteVarLong(s.Dot.Counter);
             w.WriteVector(s.Past);
-            if (!s.HasDeadline)
+            if (!s.HasDeadline && s.Counter is null)
             {
                 // The first format: a presence byte (0 tombstone, 1 value), the value, the timestamp.
                 w.WriteNullableBytes(s.Value);
@@ -38,13 +47,14 @@ public static class VersioningCodec
             }
             else
             {
-                // An extended sibling (a value with more fields): presence byte 2, the value, the
-                // timestamp, then a mask of the fields that follow. Only values carry extras.
-                w.WriteByte(ExtendedValue);
-                w.WriteBytes(s.Value!);
+                // An extended sibling: presence byte 2 (a value) or 3 (a tombstone), the value, the
+                // timestamp, then a mask of the fields that follow, in bit order.
+                w.WriteByte(s.Value is null ? ExtendedTombstone : ExtendedValue);
+                if (s.Value is not null) w.WriteBytes(s.Value);
                 w.WriteVarLong(s.TimestampMs);
-                w.WriteVarULong(ExtraDeadline);
-                w.WriteVarLong(s.ExpiresAtMs);
+                w.WriteVarULong((s.HasDeadline ? ExtraDeadline : 0) | (s.Counter is null ? 0 : ExtraCounter));
+                if (s.HasDeadline) w.WriteVarLong(s.ExpiresAtMs);
+                if (s.Counter is { } counter) WriteCounterPart(w, counter);
             }
         }
     }
@@ -81,18 +91,73 @@ public static class VersioningCodec
         {
             case 0: return new Sibling(dot, past, null, r.ReadVarLong());
             case 1: return new Sibling(dot, past, r.ReadBytes(), r.ReadVarLong());
-            case ExtendedValue:
-                var value = r.ReadBytes();
+            case ExtendedValue or ExtendedTombstone:
+                var value = presence == ExtendedValue ? r.ReadBytes() : null;
                 var timestamp = r.ReadVarLong();
                 var mask = r.ReadVarULong();
-                if ((mask & ~ExtraDeadline) != 0)
+                if ((mask & ~KnownExtras) != 0)
                     throw new FormatException($"a version with fields this node does not know (mask {mask:x}): upgrade every node before using them");
+                if (value is null && (mask & ExtraDeadline) != 0) throw new FormatException("a tombstone with a deadline");
                 var expiresAt = (mask & ExtraDeadline) != 0 ? r.ReadVarLong() : 0;
                 if (expiresAt < 0) throw new FormatException("a negative deadline");
-                return new Sibling(dot, past, value, timestamp, expiresAt);
+                var counter = (mask & ExtraCounter) != 0 ? ReadCounterPart(r) : null;
+                return new Sibling(dot, past, value, timestamp, expiresAt, counter);
             default:
                 throw new FormatException($"a version whose value marker is {presence}, which this node does not know: upgrade every node");
         }
+    }
+
+    /// <summary>Counter fields: a flags byte (1 increment, 2 a base follows), entries, floor, then the base (dot, timestamp, value).</summary>
+    private static void WriteCounterPart(KvWriter w, CounterPart c)
+    {
+        w.WriteByte((byte)((c.IsIncrement ? 1 : 0) | (c.Base is null ? 0 : 2)));
+        WritePnCounter(w, c.Entries);
+        WritePnCounter(w, c.Floor);
+        if (c.Base is { } b)
+        {
+            w.WriteString(b.Dot.Actor);
+            w.WriteVarLong(b.Dot.Counter);
+            w.WriteVarLong(b.TimestampMs);
+            w.WriteVarLong(b.Value);
+        }
+    }
+
+    private static void WritePnCounter(KvWriter w, PnCounter counter)
+    {
+        w.WriteVarULong((ulong)counter.Entries.Count);
+        foreach (var (id, e) in counter.Entries) { w.WriteString(id); w.WriteVarLong(e.Up); w.WriteVarLong(e.Down); }
+    }
+
+    private static CounterPart ReadCounterPart(KvReader r)
+    {
+        var flags = r.ReadByte();
+        if ((flags & ~3) != 0) throw new FormatException($"counter fields with flags {flags:x} this node does not know: upgrade every node");
+        var entries = ReadPnCounter(r);
+        var floor = ReadPnCounter(r);
+        CounterBase? counterBase = null;
+        if ((flags & 2) != 0)
+        {
+            if ((flags & 1) == 0) throw new FormatException("a counter base on a version that is not an increment");
+            var dot = new Dot(r.ReadPooledString(), r.ReadVarLong());
+            if (dot.Counter < 1) throw new FormatException("a counter base whose version counter is not positive");
+            counterBase = new CounterBase(dot, r.ReadVarLong(), r.ReadVarLong());
+        }
+        return new CounterPart(entries, floor, counterBase, (flags & 1) != 0);
+    }
+
+    private static PnCounter ReadPnCounter(KvReader r)
+    {
+        var count = r.ReadLength();
+        var entries = new List<KeyValuePair<string, CounterEntry>>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var id = r.ReadPooledString();
+            var up = r.ReadVarLong();
+            var down = r.ReadVarLong();
+            if (up < 0 || down < 0) throw new FormatException("a negative counter entry");
+            entries.Add(KeyValuePair.Create(id, new CounterEntry(up, down)));
+        }
+        return PnCounter.Of(entries);
     }
 
     /// <summary>A key → sibling set map (a replica snapshot's keys): count, then key and set pairs.</summary>
