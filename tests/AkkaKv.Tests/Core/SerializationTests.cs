@@ -32,14 +32,14 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         new Sibling(new Dot("n4/0.00000002", 10), VersionVector.Empty, Bytes.Empty, -1, ExpiresAtMs: 1),
         // A counter version (an increment with a base and a deadline), and a tombstone that reset counter versions.
         new Sibling(new Dot("n5/0.00000003", 2), VersionVector.Empty, B("12"), 1_700_000_000_003, 1_700_000_060_003,
-            new AkkaKv.Counters.CounterPart(Counter(("n5/0.00000003", 5, 1), ("n1/0.0badf00d", 9, 0)), Counter(("n1/0.0badf00d", 2, 0)),
-                new AkkaKv.Counters.CounterBase(new Dot("n9/0.00000001", 1), 1_600_000_000_000, -1), IsIncrement: true)),
+            new CounterPart(Counter(("n5/0.00000003", 5, 1), ("n1/0.0badf00d", 9, 0)), Counter(("n1/0.0badf00d", 2, 0)),
+                new CounterBase(new Dot("n9/0.00000001", 1), 1_600_000_000_000, -1), IsIncrement: true)),
         new Sibling(new Dot("n5/0.00000003", 3), VersionVector.Empty, null, 1_700_000_000_004, 0,
-            new AkkaKv.Counters.CounterPart(Counter(("n6/0.00000004", long.MaxValue, 3)), Counter(("n6/0.00000004", long.MaxValue, 3)), null, IsIncrement: false)),
+            new CounterPart(Counter(("n6/0.00000004", long.MaxValue, 3)), Counter(("n6/0.00000004", long.MaxValue, 3)), null, IsIncrement: false)),
     ]);
 
-    private static AkkaKv.Counters.PnCounter Counter(params (string Id, long Up, long Down)[] entries) =>
-        AkkaKv.Counters.PnCounter.Of(entries.Select(e => KeyValuePair.Create(e.Id, new AkkaKv.Counters.CounterEntry(e.Up, e.Down))));
+    private static PnCounter Counter(params (string Id, long Up, long Down)[] entries) =>
+        PnCounter.Of(entries.Select(e => KeyValuePair.Create(e.Id, new CounterEntry(e.Up, e.Down))));
 
     private static readonly string Context = CausalContext.Development.Encode(Bytes.FromUtf8("k"), Siblings.Context);
 

@@ -100,7 +100,7 @@ public static class EntryDigest
         return hasher.GetCurrentHashAsUInt64();
     }
 
-    private static void Counter(ref Writer w, Counters.PnCounter counter)
+    private static void Counter(ref Writer w, PnCounter counter)
     {
         w.UInt32((uint)counter.Entries.Count);
         foreach (var (id, e) in counter.Entries)

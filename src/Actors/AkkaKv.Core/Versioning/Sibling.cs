@@ -1,4 +1,3 @@
-using AkkaKv.Counters;
 
 namespace AkkaKv.Versioning;
 
@@ -23,7 +22,7 @@ public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long Tim
     /// <summary>A value with a deadline (a positive one; a tombstone never has one, whatever the field says).</summary>
     public bool HasDeadline => Value is not null && ExpiresAtMs > 0;
 
-    /// <summary>Minted by an increment: its value is a number a read works out with the key's other versions (<see cref="CounterRules"/>).</summary>
+    /// <summary>Minted by an increment: its value is a number a read works out with the key's other versions (<see cref="Counters.CounterRules"/>).</summary>
     public bool IsIncrement => Counter is { IsIncrement: true };
 
     /// <summary>True when <paramref name="other"/>'s causal history contains this sibling's event.</summary>

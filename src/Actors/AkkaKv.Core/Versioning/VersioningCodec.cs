@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using AkkaKv.Codec;
-using AkkaKv.Counters;
 
 namespace AkkaKv.Versioning;
 

@@ -1,6 +1,5 @@
-using AkkaKv.Versioning;
 
-namespace AkkaKv.Counters;
+namespace AkkaKv.Versioning;
 
 /// <summary>The string value an increment counts from: the version that wrote it (its dot and minting time) and its integer.</summary>
 public sealed record CounterBase(Dot Dot, long TimestampMs, long Value);
@@ -17,6 +16,6 @@ public sealed record CounterBase(Dot Dot, long TimestampMs, long Value);
 /// tombstone) that reset counter versions: it carries their entries, as both entries and floor,
 /// so those increments stop counting while each replica's entry keeps growing.</item>
 /// </list>
-/// See <see cref="CounterRules"/> and docs/typed-values.md.
+/// See <see cref="Counters.CounterRules"/> and docs/typed-values.md.
 /// </summary>
 public sealed record CounterPart(PnCounter Entries, PnCounter Floor, CounterBase? Base, bool IsIncrement);

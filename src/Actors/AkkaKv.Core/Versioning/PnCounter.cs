@@ -1,4 +1,4 @@
-namespace AkkaKv.Counters;
+namespace AkkaKv.Versioning;
 
 /// <summary>One replica's increments of a counter: <see cref="Up"/> the sum of its positive ones, <see cref="Down"/> of its negative ones. Both only grow.</summary>
 public readonly record struct CounterEntry(long Up, long Down)
