@@ -68,6 +68,9 @@ public interface IKvClient : IAsyncDisposable
     /// <exception cref="KvRequestException">The key holds a string that is not a 64-bit integer, the
     /// result would pass 64 bits, or the write was not acknowledged by W replicas in time (then it
     /// may or may not have been applied, never twice).</exception>
+    /// <exception cref="KvUnavailableException">No node could be reached, or the node the increment
+    /// reached did not answer in time: then it may or may not have been applied; the client does not
+    /// send it to another node, so it is never applied twice.</exception>
     Task<long> IncrementAsync(Bytes key, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
 

@@ -101,7 +101,7 @@ public sealed class KvClient : IKvClient
     public async Task<long> IncrementAsync(Bytes key, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = new Increment(key, delta, options ?? RequestOptions.Default);
-        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken);
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken, resend: false);
         return reply switch
         {
             IncrementSuccess s => s.Value,
@@ -176,7 +176,12 @@ public sealed class KvClient : IKvClient
         return reply as AdminReply ?? throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}");
     }
 
-    private async Task<(object Reply, string Node)> SendAsync(object message, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the current node, and the next ones in turn while a node cannot be reached or does not
+    /// answer. <paramref name="resend"/> false: a request that reached a node that did not answer
+    /// in time is not sent to another (an increment would count twice); its outcome is unknown.
+    /// </summary>
+    private async Task<(object Reply, string Node)> SendAsync(object message, TimeSpan? timeout, CancellationToken cancellationToken, bool resend = true)
     {
         var wait = (timeout ?? DefaultTimeout) + Margin;
         Exception? last = null;
@@ -195,6 +200,8 @@ public sealed class KvClient : IKvClient
             catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or TimeoutException)
             {
                 _gateways.TryRemove(endpoint, out _);
+                if (!resend && e is AskTimeoutException)
+                    throw new KvUnavailableException($"{endpoint} did not answer within {wait.TotalSeconds:0.#} s: the request may or may not have been applied; it was not sent to another node, so it is never applied twice", e);
                 last = e;
             }
         }

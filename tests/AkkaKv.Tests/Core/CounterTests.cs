@@ -52,7 +52,7 @@ public sealed class CounterTests(ITestOutputHelper output)
 
     // ---- histories on three replicas -------------------------------------------------------
 
-    private enum Step { Incr, Sync, Delete, OtherKey }
+    private enum Step { Incr, Sync, Delete, OtherKey, WriteBack }
 
     private readonly record struct Op(Step Kind, int Replica, int Source, int Delta)
     {
@@ -61,6 +61,7 @@ public sealed class CounterTests(ITestOutputHelper output)
             Step.Incr => $"incrby@{Replica} {Delta}",
             Step.Sync => $"merge {Source}->{Replica}",
             Step.Delete => $"del@{Replica}",
+            Step.WriteBack => $"write-back@{Replica} of what {Source} reads, with its context",
             _ => $"other-key@{Replica}",
         };
     }
@@ -68,6 +69,12 @@ public sealed class CounterTests(ITestOutputHelper output)
     private static readonly Gen<Op[]> GenOps =
         Gen.Select(Gen.Int[0, 19], Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[-5, 9])
             .Select((kind, r, s, d) => new Op(kind switch { <= 9 => Step.Incr, <= 16 => Step.Sync, 17 => Step.OtherKey, _ => Step.Delete }, r, s, d))
+            .Array[0, 50];
+
+    /// <summary>Histories with write-backs through stale replicas too (EXPIRE and PERSIST as the RESP gateway does them).</summary>
+    private static readonly Gen<Op[]> GenOpsWithWriteBacks =
+        Gen.Select(Gen.Int[0, 21], Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[-5, 9])
+            .Select((kind, r, s, d) => new Op(kind switch { <= 9 => Step.Incr, <= 16 => Step.Sync, 17 => Step.OtherKey, 18 => Step.Delete, _ => Step.WriteBack }, r, s, d))
             .Array[0, 50];
 
     /// <summary>Runs increments, merges and deletes through <see cref="ReplicaState"/> as replica actors do, keeping which increments each version's writer had seen.</summary>
@@ -100,10 +107,24 @@ public sealed class CounterTests(ITestOutputHelper output)
                     {
                         var dot = NextDot(op.Replica);
                         var held = state.Get(Key);
-                        Assert.Null(state.IncrementEvent(Key, held, dot, op.Delta, now, out var evt, out _));
+                        Assert.Null(state.IncrementEvent(Key, held, dot, op.Delta, now, out var evt, out var reply));
                         Deltas[dot] = op.Delta;
                         Saw[dot] = SeenIn(held).Append(dot).ToHashSet();
                         Replicas[op.Replica] = state.Apply(evt!);
+                        // INCR answers what a read at that replica returns right after it.
+                        Assert.Equal(reply.ToString(), Assert.Single(CounterRules.Read(Replicas[op.Replica].Get(Key), now)).Value.ToUtf8());
+                        break;
+                    }
+                    case Step.WriteBack:
+                    {
+                        // EXPIRE or PERSIST coordinated by this replica after a read answered by another:
+                        // the value read, written back with the read's context (which may cover
+                        // versions this replica has not received).
+                        var read = Replicas[op.Source].Get(Key);
+                        if (CounterRules.Read(read, now) is not [var value]) break;
+                        var dot = NextDot(op.Replica);
+                        Saw[dot] = SeenIn(read);
+                        Replicas[op.Replica] = state.Apply(state.PutEvent(Key, dot, value.Value, read.Context, now));
                         break;
                     }
                     case Step.Delete:
@@ -166,6 +187,22 @@ public sealed class CounterTests(ITestOutputHelper output)
             if (read.Count == 0)
                 Assert.True(surviving.Count == 0, $"the key reads as not found, but increments {string.Join(", ", surviving)} were not reset");
             else Assert.Equal(surviving.Sum(i => (long)h.Deltas[i]).ToString(), Assert.Single(read).Value.ToUtf8());
+        }, iter: 500, print: o => "[" + string.Join("; ", o) + "]", writeLine: output.WriteLine);
+    }
+
+    [Fact]
+    public void With_resets_through_stale_replicas_every_reply_is_what_a_read_returns_and_the_replicas_converge()
+    {
+        // Write-backs and deletes carrying a context that covers versions their replica lacks: each
+        // INCR's reply is the number a read at its replica returns right after (checked in Run), and
+        // replicas that exchange everything read the same number.
+        GenOpsWithWriteBacks.Sample(ops =>
+        {
+            var h = new History();
+            h.Run(ops, Now);
+            var all = h.All;
+            var reads = h.Replicas.Select(r => CounterRules.Read(r.Get(Key).Merge(all), Now)).ToList();
+            Assert.All(reads, r => Assert.Equal(reads[0], r));
         }, iter: 500, print: o => "[" + string.Join("; ", o) + "]", writeLine: output.WriteLine);
     }
 
@@ -315,11 +352,47 @@ public sealed class CounterTests(ITestOutputHelper output)
         a = a.Apply(a.PutEvent(Key, new Dot(a.ActorId!, 1), null, b.Get(Key).Context, Now));
         // b receives the delete (it supersedes b's version), increments once more, then meets d.
         b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
-        (b, _) = Incr(b, 1);
+        (b, var reply) = Incr(b, 1);
+        Assert.Equal(1, reply);
         var all = b.Get(Key).Merge(d.Get(Key));
-        // The delete lacked b's entries, so it reset nothing of them; b's new increment is not
-        // hidden under its old entry: 5 + 1 (d) + 1 (b's new one).
-        Assert.Equal("7", Assert.Single(CounterRules.Read(all, Now)).Value.ToUtf8());
+        // b's new increment is not hidden under its old entry in d's version, and the five the
+        // delete's context covered stay cancelled: d's concurrent +1 and b's new +1.
+        Assert.Equal("2", Assert.Single(CounterRules.Read(all, Now)).Value.ToUtf8());
+        Assert.Equal("1", ReadAt(b));
+    }
+
+    [Fact]
+    public void An_increment_after_a_purge_goes_on_above_the_purged_entries_and_answers_what_a_read_returns()
+    {
+        // a increments, b deletes (its tombstone carries a's entry as its floor), GC purges the key
+        // on a first; a increments again before b's purge, so b keeps the tombstone and anti-entropy
+        // brings it back to a.
+        var a = Replica("n1/0.1");
+        (a, _) = Incr(a, 1);
+        var b = Replica("n2/0.1").Apply(new SiblingsMerged(Key, a.Get(Key)));
+        b = b.Apply(b.PutEvent(Key, new Dot(b.ActorId!, 1), null, null, Now));
+        a = a.Apply(new SiblingsMerged(Key, b.Get(Key)));
+        a = a.Apply(new TombstonesPurged(1, ValueList.From([new MerkleEntry(Key, EntryDigest.Of(Key, a.Get(Key)))])));
+        Assert.True(a.Get(Key).IsEmpty);
+        (a, var reply) = Incr(a, 1);
+        Assert.Equal(1, reply);
+        Assert.Equal("1", ReadAt(a));
+        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        a = a.Apply(new SiblingsMerged(Key, b.Get(Key)));
+        Assert.Equal("1", ReadAt(a));
+        Assert.Equal("1", ReadAt(b));
+    }
+
+    [Fact]
+    public void An_increment_by_zero_stores_no_entry_and_answers_the_number()
+    {
+        var a = Set(Replica("n1/0.1"), "7");
+        (a, var n) = Incr(a, 0);
+        Assert.Equal(7, n);
+        Assert.True(Assert.Single(a.Get(Key).Siblings).Counter!.Entries.IsEmpty);
+        var w = new KvWriter();
+        w.WriteSiblings(a.Get(Key));
+        Assert.Equal(EntryDigest.Of(Key, a.Get(Key)), EntryDigest.Of(Key, new KvReader(w.ToArray()).ReadSiblings()));
     }
 
     [Fact]

@@ -236,7 +236,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             var reason = _coordinated
                 ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
-                : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
+                : _incrementBy is not null
+                    ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with 0 of W={_options.W} acks: the outcome is unknown (the replica asked may still apply the increment; it is not sent to another, so it never counts twice)"
+                    : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
             KvMetrics.Request(_operation, KvMetrics.Outcome.Timeout, _started);
             _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));
             _replied = true;

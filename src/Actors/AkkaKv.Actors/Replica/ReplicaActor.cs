@@ -271,6 +271,9 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         Persist(new ReplicaReset(generation), e =>
         {
             Apply(e);
+            // A new id too: the keys dropped may have held this id's counter entries above what the
+            // peers hold, and an entry restarted lower under the same id would be hidden under them.
+            Incarnate();
             _resetting = false;
             AfterEvent();
             StartCatchUp();
@@ -441,7 +444,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             number = made;
         }
         else evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, now, put.ExpiresAtMs, held);
-        if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey) is { } reason)
+        if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey, held) is { } reason)
         {
             // The dot was never handed out or persisted; skipping its counter is harmless.
             replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, reason));
@@ -467,6 +470,17 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             AfterEvent();
             Persisted();
         });
+    }
+
+    /// <summary>
+    /// The journal refused an event (it could not serialize it): nothing was stored and the write's
+    /// coordinator times out. The key's versions minted but not persisted are forgotten, so no later
+    /// write counts from the refused one.
+    /// </summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        if (@event is SiblingsMerged merged) _unpersisted.Remove(merged.Key);
+        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
     /// <summary>See <see cref="LatePut.IsLate"/>.</summary>

@@ -57,8 +57,8 @@ public static class CounterRules
     /// set's context), counts from what a read at <paramref name="nowMs"/> returns, keeps the
     /// deadline of the newest live version (Redis's <c>INCR</c> keeps the TTL), and raises the
     /// minting replica's entry from at least <paramref name="ownHighest"/> (the highest entry of
-    /// its own it has minted for the key, so a reset that reached it without that entry never
-    /// lowers it). Null with the reason (<see cref="NotAnInteger"/>, <see cref="Overflow"/>) when
+    /// its own it has minted for the key: a reset that reached it without that entry never lowers
+    /// it, and the increments missing from what it holds stay cancelled by a floor raised as much). Null with the reason (<see cref="NotAnInteger"/>, <see cref="Overflow"/>) when
     /// nothing may be written.
     /// </summary>
     public static string? Increment(SiblingSet set, long nowMs, Dot dot, long delta, CounterEntry ownHighest, out Sibling? version, out long number)
@@ -86,8 +86,19 @@ public static class CounterRules
         }
         var after = baseValue + entries.Above(floor) + delta;
         if (after < long.MinValue || after > long.MaxValue) return Overflow;
+        // Increments of this replica that no version it holds carries any more (a reset minted by a
+        // replica that lacked them superseded them, or tombstone GC purged the key): its entry goes
+        // on from its highest, so a concurrent version still holding the old entry cannot hide the
+        // new increment, and the floor rises by the same gap, so those increments stay cancelled
+        // (the reset's context covered them) and the number is what it was plus the delta.
+        var held = entries[dot.Actor];
+        var gap = new CounterEntry(Math.Max(0, ownHighest.Up - held.Up), Math.Max(0, ownHighest.Down - held.Down));
         PnCounter next;
-        try { next = entries.Add(dot.Actor, ownHighest, delta); }
+        try
+        {
+            floor = floor.Raise(dot.Actor, gap);
+            next = entries.Add(dot.Actor, ownHighest, delta);
+        }
         catch (OverflowException) { return Overflow; }
         number = (long)after;
         version = new Sibling(dot, set.Context, Ascii(number), nowMs, deadline, new CounterPart(next, floor, counterBase, IsIncrement: true));

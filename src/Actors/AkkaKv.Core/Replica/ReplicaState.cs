@@ -63,10 +63,11 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     private ReplicaState ApplyPurge(TombstonesPurged e)
     {
         var keys = Keys;
-        var own = OwnCounters;
         foreach (var entry in e.Entries)
-            if (IsPurgeable(entry, long.MaxValue)) { keys = keys.Remove(entry.Key); own = own.Remove(entry.Key); }
-        return this with { Keys = keys, OwnCounters = own, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
+            if (IsPurgeable(entry, long.MaxValue)) keys = keys.Remove(entry.Key);
+        // OwnCounters keeps purged keys: a tombstone purged here may still come back from a replica
+        // whose purge did not apply, and the next increment must go on above its entries.
+        return this with { Keys = keys, GcGeneration = Math.Max(GcGeneration, e.GcGeneration) };
     }
 
     /// <summary>
@@ -134,11 +135,12 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     /// <summary>
     /// Why a put of <paramref name="evt"/> must be refused, or null: the key would hold more than
-    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes.
+    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes
+    /// (<paramref name="held"/>: what the replica holds with its unpersisted versions; default its state).
     /// </summary>
-    public string? CheckPutLimits(SiblingsMerged evt, int maxSiblings, int maxBytes)
+    public string? CheckPutLimits(SiblingsMerged evt, int maxSiblings, int maxBytes, SiblingSet? held = null)
     {
-        var after = Get(evt.Key).Merge(evt.Siblings);
+        var after = (held ?? Get(evt.Key)).Merge(evt.Siblings);
         if (after.Count > maxSiblings)
             return $"the key would hold {after.Count} concurrent versions, over the limit of {maxSiblings} (akka-kv.limits.max-siblings): read it and write back with its context to resolve them";
         var bytes = after.Siblings.Sum(s => (long)(s.Value?.Length ?? 0));

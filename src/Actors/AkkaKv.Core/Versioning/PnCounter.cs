@@ -82,7 +82,16 @@ public sealed class PnCounter : IEquatable<PnCounter>
         var next = delta >= 0
             ? start with { Up = checked(start.Up + delta) }
             : start with { Down = checked(start.Down + checked(-delta)) };
-        return Merge(new PnCounter([KeyValuePair.Create(id, next)]));
+        // Of drops a zero entry (an increment by 0 of a replica with none): no version holds one.
+        return Merge(Of([KeyValuePair.Create(id, next)]));
+    }
+
+    /// <summary>This counter with replica <paramref name="id"/>'s entry raised by <paramref name="gap"/> (each part).</summary>
+    /// <exception cref="OverflowException">The entry would pass 2^63 - 1.</exception>
+    public PnCounter Raise(string id, CounterEntry gap)
+    {
+        var e = this[id];
+        return gap.IsZero ? this : Merge(Of([KeyValuePair.Create(id, new CounterEntry(checked(e.Up + gap.Up), checked(e.Down + gap.Down)))]));
     }
 
     /// <summary>
