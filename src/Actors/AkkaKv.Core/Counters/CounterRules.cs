@@ -97,7 +97,7 @@ public static class CounterRules
         try
         {
             floor = floor.Raise(dot.Actor, gap);
-            next = entries.Add(dot.Actor, ownHighest, delta);
+            next = entries.Add(dot.Actor, ownHighest, delta, dot.Counter);
         }
         catch (OverflowException) { return Overflow; }
         number = (long)after;
@@ -158,10 +158,33 @@ public static class CounterRules
         return e;
     }
 
+    /// <summary>
+    /// The floor of a set: the floors its versions carry, and every entry that a version of the set
+    /// saw without carrying it. A version whose past covers the version that set an entry (the
+    /// entry's replica and <see cref="CounterEntry.Version"/>) while its own entry for that replica
+    /// is older was written over a reset that superseded the entry without it (a DEL, or an EXPIRE
+    /// write-back, minted by a replica that had not received it): the reset's context covered those
+    /// increments, so they are cancelled, whichever concurrent version still carries them.
+    /// </summary>
     private static PnCounter FloorOf(SiblingSet set)
     {
         var f = PnCounter.Empty;
         foreach (var s in set.Siblings) if (s.Counter is { } c) f = f.Merge(c.Floor);
+        foreach (var carrier in set.Siblings)
+        {
+            if (carrier.Counter is not { } carried) continue;
+            foreach (var (id, entry) in carried.Entries.Entries)
+            {
+                if (entry.Version <= 0) continue;
+                var setBy = new Dot(id, entry.Version);
+                foreach (var v in set.Siblings)
+                    if (v.Past.Covers(setBy) && (v.Counter?.Entries[id].Version ?? 0) < entry.Version)
+                    {
+                        f = f.Merge(PnCounter.Of([KeyValuePair.Create(id, entry)]));
+                        break;
+                    }
+            }
+        }
         return f;
     }
 

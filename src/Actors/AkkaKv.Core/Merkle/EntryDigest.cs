@@ -29,7 +29,7 @@ namespace AkkaKv.Merkle;
 ///                   u8 increment, counter entries, counter floor,
 ///                   (u8 0 | u8 1, actor, i64 counter, i64 timestamp ms, i64 value)   (counter fields; base)
 ///               i64 timestamp ms
-///   counter  := u32 count, (actor, i64 up, i64 down)*   (actor ordinal)
+///   counter  := u32 count, (actor, i64 up, i64 down, i64 version)*   (actor ordinal)
 ///   actor    := u32 UTF-16 code unit count, code units (UTF-16LE: exact, even for lone surrogates)
 /// </code>
 /// </summary>
@@ -108,6 +108,7 @@ public static class EntryDigest
             w.Actor(id);
             w.Int64(e.Up);
             w.Int64(e.Down);
+            w.Int64(e.Version);
         }
     }
 

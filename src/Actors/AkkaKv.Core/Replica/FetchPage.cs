@@ -100,9 +100,9 @@ public static class FetchPage
         foreach (var (actor, _) in s.Past.Entries) size += PastEntryOverheadBytes + Encoding.UTF8.GetByteCount(actor);
         if (s.Counter is { } c)
         {
-            // Counter fields: the mask and flags, each entry's id and its two sums, the base (dot, time, value).
+            // Counter fields: the mask and flags, each entry's id, its two sums and version, the base (dot, time, value).
             size += 2 * VarIntBytes;
-            foreach (var (id, _) in c.Entries.Entries.Concat(c.Floor.Entries)) size += PastEntryOverheadBytes + VarIntBytes + Encoding.UTF8.GetByteCount(id);
+            foreach (var (id, _) in c.Entries.Entries.Concat(c.Floor.Entries)) size += PastEntryOverheadBytes + 2 * VarIntBytes + Encoding.UTF8.GetByteCount(id);
             if (c.Base is { } b) size += PastEntryOverheadBytes + 2 * VarIntBytes + Encoding.UTF8.GetByteCount(b.Dot.Actor);
         }
         return size;

@@ -1,9 +1,13 @@
 namespace AkkaKv.Versioning;
 
-/// <summary>One replica's increments of a counter: <see cref="Up"/> the sum of its positive ones, <see cref="Down"/> of its negative ones. Both only grow.</summary>
-public readonly record struct CounterEntry(long Up, long Down)
+/// <summary>
+/// One replica's increments of a counter: <see cref="Up"/> the sum of its positive ones,
+/// <see cref="Down"/> of its negative ones, and <see cref="Version"/> the counter of the replica's
+/// dot that set the entry (the version it minted with it). All three only grow, together.
+/// </summary>
+public readonly record struct CounterEntry(long Up, long Down, long Version = 0)
 {
-    public CounterEntry Max(CounterEntry other) => new(Math.Max(Up, other.Up), Math.Max(Down, other.Down));
+    public CounterEntry Max(CounterEntry other) => new(Math.Max(Up, other.Up), Math.Max(Down, other.Down), Math.Max(Version, other.Version));
     public bool IsZero => Up == 0 && Down == 0;
 }
 
@@ -73,12 +77,13 @@ public sealed class PnCounter : IEquatable<PnCounter>
 
     /// <summary>
     /// The counter with <paramref name="delta"/> added to replica <paramref name="id"/>'s entry,
-    /// starting from <paramref name="from"/> (its highest entry known, at least this counter's).
+    /// starting from <paramref name="from"/> (its highest entry known, at least this counter's), set
+    /// by the replica's version <paramref name="version"/> (its dot's counter).
     /// </summary>
     /// <exception cref="OverflowException">The entry would pass 2^63 - 1.</exception>
-    public PnCounter Add(string id, CounterEntry from, long delta)
+    public PnCounter Add(string id, CounterEntry from, long delta, long version)
     {
-        var start = this[id].Max(from);
+        var start = this[id].Max(from) with { Version = version };
         var next = delta >= 0
             ? start with { Up = checked(start.Up + delta) }
             : start with { Down = checked(start.Down + checked(-delta)) };
@@ -91,7 +96,7 @@ public sealed class PnCounter : IEquatable<PnCounter>
     public PnCounter Raise(string id, CounterEntry gap)
     {
         var e = this[id];
-        return gap.IsZero ? this : Merge(Of([KeyValuePair.Create(id, new CounterEntry(checked(e.Up + gap.Up), checked(e.Down + gap.Down)))]));
+        return gap.IsZero ? this : Merge(Of([KeyValuePair.Create(id, new CounterEntry(checked(e.Up + gap.Up), checked(e.Down + gap.Down), e.Version))]));
     }
 
     /// <summary>
@@ -123,5 +128,5 @@ public sealed class PnCounter : IEquatable<PnCounter>
         return h.ToHashCode();
     }
 
-    public override string ToString() => "{" + string.Join(", ", _entries.Select(e => $"{e.Key}:+{e.Value.Up}-{e.Value.Down}")) + "}";
+    public override string ToString() => "{" + string.Join(", ", _entries.Select(e => $"{e.Key}:+{e.Value.Up}-{e.Value.Down}@{e.Value.Version}")) + "}";
 }

@@ -106,7 +106,7 @@ public static class VersioningCodec
         }
     }
 
-    /// <summary>Counter fields: a flags byte (1 increment, 2 a base follows), entries, floor, then the base (dot, timestamp, value).</summary>
+    /// <summary>Counter fields: a flags byte (1 increment, 2 a base follows), entries and floor (each: count, then id, up, down, version), then the base (dot, timestamp, value).</summary>
     private static void WriteCounterPart(KvWriter w, CounterPart c)
     {
         w.WriteByte((byte)((c.IsIncrement ? 1 : 0) | (c.Base is null ? 0 : 2)));
@@ -124,7 +124,7 @@ public static class VersioningCodec
     private static void WritePnCounter(KvWriter w, PnCounter counter)
     {
         w.WriteVarULong((ulong)counter.Entries.Count);
-        foreach (var (id, e) in counter.Entries) { w.WriteString(id); w.WriteVarLong(e.Up); w.WriteVarLong(e.Down); }
+        foreach (var (id, e) in counter.Entries) { w.WriteString(id); w.WriteVarLong(e.Up); w.WriteVarLong(e.Down); w.WriteVarLong(e.Version); }
     }
 
     private static CounterPart ReadCounterPart(KvReader r)
@@ -153,8 +153,9 @@ public static class VersioningCodec
             var id = r.ReadPooledString();
             var up = r.ReadVarLong();
             var down = r.ReadVarLong();
-            if (up < 0 || down < 0) throw new FormatException("a negative counter entry");
-            entries.Add(KeyValuePair.Create(id, new CounterEntry(up, down)));
+            var version = r.ReadVarLong();
+            if (up < 0 || down < 0 || version < 0) throw new FormatException("a negative counter entry");
+            entries.Add(KeyValuePair.Create(id, new CounterEntry(up, down, version)));
         }
         return PnCounter.Of(entries);
     }
