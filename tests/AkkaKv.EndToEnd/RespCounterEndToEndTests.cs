@@ -30,6 +30,14 @@ public sealed partial class RespEndToEndTests
         Assert.Equal(new CliInteger(42), await Cli("n2").CallAsync("INCR", s));
         Assert.Equal(Ok, await Cli("n3").CallAsync("SET", k, "5"));
         Assert.Equal(new CliInteger(6), await Cli("n1").CallAsync("INCR", k));
+        // EXPIRE and PERSIST of a counter: its coordinating replica sets the deadline; the number stays.
+        Assert.Equal(new CliInteger(1), await Cli("n2").CallAsync("EXPIRE", k, "100"));
+        Assert.InRange(Integer(await Cli("n3").CallAsync("TTL", k)), 90, 100);
+        Assert.Equal(new CliInteger(7), await Cli("n3").CallAsync("INCR", k));
+        Assert.InRange(Integer(await Cli("n1").CallAsync("TTL", k)), 90, 100);
+        Assert.Equal(new CliInteger(1), await Cli("n1").CallAsync("PERSIST", k));
+        Assert.Equal(new CliInteger(-1), await Cli("n2").CallAsync("TTL", k));
+        Assert.Equal(new CliBulk("7"), await Cli("n2").CallAsync("GET", k));
 
         // The rate-limiter idiom: SET k 0 EX 60, then INCR keeps the TTL.
         Assert.Equal(Ok, await Cli("n1").CallAsync("SET", limiter, "0", "EX", "60"));
@@ -83,6 +91,9 @@ public sealed partial class RespEndToEndTests
         await using var client = _cluster.Client("n2");
         Assert.Equal(94, await client.IncrementAsync(Bytes.FromUtf8(k.ToString()), 100));
         Assert.Equal(93, await client.IncrementAsync(Bytes.FromUtf8(k.ToString()), -1));
+        Assert.Equal(93, (long)await n3.StringGetAsync(k));
+        Assert.True(await client.ExpireAsync(Bytes.FromUtf8(k.ToString()), TimeSpan.FromSeconds(100)));
+        Assert.InRange(await n1.KeyTimeToLiveAsync(k) ?? TimeSpan.Zero, TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(100));
         Assert.Equal(93, (long)await n3.StringGetAsync(k));
 
         await client.PutAsync(Bytes.FromUtf8(Key("client-ctr-text")), Bytes.FromUtf8("text"));

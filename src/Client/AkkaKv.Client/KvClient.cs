@@ -94,6 +94,17 @@ public sealed class KvClient : IKvClient
         var read = await GetAsync(key, options, cancellationToken);
         // Not found, expired since the read, or (to persist) without a deadline: nothing to change, as Redis answers 0.
         if (!read.Found || read.ExpiresAt <= DateTimeOffset.UtcNow || (ttl is null && read.ExpiresAt is null)) return false;
+        if (read.Values.Count == 1 && AkkaKv.Counters.CounterRules.TryParse(read.Values[0], out _))
+        {
+            // One integer (a counter, or a string holding one): the coordinating replica sets the
+            // deadline itself, as an increment of 0 (a write-back of the number could count an
+            // increment twice). A refusal for it (not an integer after all, an older member) writes back.
+            var request = new Increment(key, 0, options ?? RequestOptions.Default, ttlMs);
+            var (reply, _) = await SendAsync(request, request.Options.Timeout, cancellationToken, resend: false);
+            if (reply is IncrementSuccess) return true;
+            if (reply is RequestFailed f && f.Reason != AkkaKv.Counters.CounterRules.NotAnInteger && !f.Reason.StartsWith("an increment needs every node", StringComparison.Ordinal))
+                throw new KvRequestException(f.Reason, f.Acks, f.Required);
+        }
         await WriteAsync(new Put(key, read.Values[^1], read.Context, options ?? RequestOptions.Default, ttlMs), cancellationToken);
         return true;
     }

@@ -34,7 +34,10 @@ public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions
 /// past 64 bits, is refused and nothing is written. Answered with <see cref="IncrementSuccess"/> or
 /// <see cref="RequestFailed"/>; a timed-out increment may or may not have been applied (never twice).
 /// </summary>
-public sealed record Increment(Bytes Key, long Delta, RequestOptions Options) : IKvRequest;
+/// <see cref="TtlMs"/>: null keeps the key's deadline (as Redis's INCR); 0 removes it; a positive
+/// value sets it that many ms after the node takes the write. <c>EXPIRE</c> and <c>PERSIST</c> of a
+/// counter are an increment of 0 with a TTL, applied by the coordinating replica to what it holds.
+public sealed record Increment(Bytes Key, long Delta, RequestOptions Options, long? TtlMs = null) : IKvRequest;
 
 /// <summary>
 /// The increment is durable on at least W replicas. <see cref="Value"/> is the number at its

@@ -22,6 +22,7 @@ public static class ProtocolCodec
         Put { TtlMs: not 0 } => "PT",
         Put => "P",
         Delete => "D",
+        Increment { TtlMs: not null } => "IT",
         Increment => "IN",
         IncrementSuccess => "IV",
         GetSuccess { ExpiresAtMs: not null } => "GT",
@@ -56,7 +57,7 @@ public static class ProtocolCodec
             case Get m: w.WriteBytes(m.Key); w.WriteOptions(m.Options); break;
             case Put m: w.WriteBytes(m.Key); w.WriteBytes(m.Value); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); if (m.TtlMs != 0) w.WriteVarLong(m.TtlMs); break;
             case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
-            case Increment m: w.WriteBytes(m.Key); w.WriteVarLong(m.Delta); w.WriteOptions(m.Options); break;
+            case Increment m: w.WriteBytes(m.Key); w.WriteVarLong(m.Delta); w.WriteOptions(m.Options); if (m.TtlMs is { } ttl) w.WriteVarLong(ttl); break;
             case IncrementSuccess m: w.WriteBytes(m.Key); w.WriteVarLong(m.Value); w.WriteInt(m.Acks); break;
             case GetSuccess m:
                 w.WriteBytes(m.Key);
@@ -149,6 +150,7 @@ public static class ProtocolCodec
             }
             case "D": return new Delete(r.ReadBytes(), r.ReadNullableString(), r.ReadOptions());
             case "IN": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions());
+            case "IT": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions(), r.ReadVarLong());
             case "IV": return new IncrementSuccess(r.ReadBytes(), r.ReadVarLong(), r.ReadInt());
             case "GS" or "GT":
             {

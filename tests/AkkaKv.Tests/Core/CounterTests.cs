@@ -411,6 +411,30 @@ public sealed class CounterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EXPIRE_and_PERSIST_of_a_counter_are_an_increment_of_zero_that_sets_the_deadline_and_count_nothing_twice()
+    {
+        var a = Replica("n1/0.1");
+        (a, _) = Incr(a, 4);
+        // EXPIRE k 60 at a: the number stays, the deadline is set; PERSIST removes it.
+        var dot = new Dot(a.ActorId!, a.Counter + 1);
+        Assert.Null(a.IncrementEvent(Key, a.Get(Key), dot, 0, Now, out var expire, out var n, setDeadline: Now + 60_000));
+        Assert.Equal(4, n);
+        a = a.Apply(expire!);
+        Assert.Equal(new ReadValue(B("4"), Now + 60_000), Assert.Single(CounterRules.Read(a.Get(Key), Now)));
+        Assert.Null(a.IncrementEvent(Key, a.Get(Key), new Dot(a.ActorId!, a.Counter + 1), 0, Now, out var persist, out _, setDeadline: 0));
+        a = a.Apply(persist!);
+        Assert.Equal(new ReadValue(B("4"), 0), Assert.Single(CounterRules.Read(a.Get(Key), Now)));
+
+        // Taken by a replica that has not received the increment while a increments again: the
+        // two meet at 5, not 9 (a write-back of the number read, "4", would have counted it twice).
+        var stale = Replica("n2/0.1");
+        Assert.Null(stale.IncrementEvent(Key, stale.Get(Key), new Dot(stale.ActorId!, 1), 0, Now, out var staleExpire, out _, setDeadline: Now + 60_000));
+        stale = stale.Apply(staleExpire!);
+        (a, _) = Incr(a, 1);
+        Assert.Equal("5", Assert.Single(CounterRules.Read(a.Get(Key).Merge(stale.Get(Key)), Now)).Value.ToUtf8());
+    }
+
+    [Fact]
     public void A_stale_delete_cancels_what_its_context_covered_whatever_the_merge_order()
     {
         // As the reset test above, but b meets d before it increments again: still 2 in the end.

@@ -52,7 +52,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<Scan>(OnScan);
         Receive<Put>(p => OnWrite(p, p.Value, p.Context, p.TtlMs));
         Receive<Delete>(d => OnWrite(d, null, d.Context, 0));
-        Receive<Increment>(i => OnWrite(i, null, null, 0, i.Delta));
+        Receive<Increment>(i => OnWrite(i, null, null, i.TtlMs ?? 0, i.Delta, setsDeadline: i.TtlMs is not null));
         Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
@@ -286,7 +286,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         return true;
     }
 
-    private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null)
+    private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null, bool setsDeadline = false)
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(request, value, isWrite: true, out var options)) return;
@@ -323,6 +323,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline)));
     }
 }

@@ -42,6 +42,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private readonly VersionVector? _context;
     /// <summary>An increment (the replica mints a counter version) instead of a value; null for a put or delete.</summary>
     private readonly long? _incrementBy;
+    /// <summary>The increment sets the key's deadline to <see cref="_expiresAtMs"/> (0: none) instead of keeping it.</summary>
+    private readonly bool _setsDeadline;
     /// <summary>For an increment: the number its coordinating replica made.</summary>
     private long _number;
     private readonly ResolvedOptions _options;
@@ -72,8 +74,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null)
+        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false)
     {
+        _setsDeadline = setsDeadline;
         _expiresAtMs = expiresAtMs;
         _incrementBy = incrementBy;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
@@ -155,7 +158,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy)));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 

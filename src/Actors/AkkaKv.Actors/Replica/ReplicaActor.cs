@@ -434,7 +434,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var replyTo = Sender;
         if (put.IncrementBy is { } delta)
         {
-            if (_state.IncrementEvent(put.Key, held, dot, delta, now, out var minted, out var made) is { } refused)
+            if (_state.IncrementEvent(put.Key, held, dot, delta, now, out var minted, out var made, put.SetsDeadline ? put.ExpiresAtMs : null) is { } refused)
             {
                 // Nothing minted (not an integer, or an overflow): Redis's error, and the key is unchanged.
                 replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, refused));

@@ -30,9 +30,10 @@ internal interface IReplicaCommand : IKvMessage
 /// <see cref="ExpiresAtMs"/>: the value's deadline (Unix ms at the node that took the write; 0: none).
 /// <see cref="IncrementBy"/>: an increment (<c>INCRBY</c>) instead of a value: the replica mints the
 /// counter version from what it holds (<see cref="Counters.CounterRules.Increment"/>); Value and
-/// Context are then null and ignored.
+/// Context are then null and ignored; <see cref="SetsDeadline"/>: the increment sets the key's
+/// deadline to <see cref="ExpiresAtMs"/> (0: none) instead of keeping it (EXPIRE, PERSIST of a counter).
 /// </remarks>
-internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0, long? IncrementBy = null) : IReplicaCommand;
+internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0, long? IncrementBy = null, bool SetsDeadline = false) : IReplicaCommand;
 
 /// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
 internal sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;

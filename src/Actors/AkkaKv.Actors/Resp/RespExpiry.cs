@@ -169,6 +169,7 @@ internal static partial class RespCommands
         var past = spec.IsPastAt(now);
         var deadline = past ? now : spec.How == ExpirySpec.Kind.Absolute ? spec.Amount : start + spec.Amount;
         if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
+        if (!past && deadline > now && await SetIntegerDeadline(c, key, s, deadline - now) is { } set) return set;
         IKvRequest write = past || deadline <= now
             ? new Delete(key, s.Context, RequestOptions.Default)
             : new Put(key, s.Values[^1], s.Context, RequestOptions.Default, deadline - now);
@@ -237,6 +238,26 @@ internal static partial class RespCommands
         var read = await Read(c, key, RequestOptions.Default);
         if (read is RequestFailed failed) return Fail(failed);
         if (LiveNow(c, read) is not { LastExpiresAtMs: > 0 } s) return RespValue.Integer(0);
+        if (await SetIntegerDeadline(c, key, s, 0) is { } set) return set;
         return await WriteReply(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default), RespValue.Integer(1));
+    }
+
+    /// <summary>
+    /// The deadline of a key that reads as one integer (a counter, or a string holding one) is set by
+    /// its coordinating replica, as an increment of 0 with the TTL (<paramref name="ttlMs"/>; 0: none):
+    /// a write-back of the number could count an increment twice (docs/typed-values.md). Null when
+    /// the key is something else, or the increment is refused for it (then the caller writes back).
+    /// </summary>
+    private static async Task<RespValue?> SetIntegerDeadline(RespCall c, Bytes key, GetSuccess read, long ttlMs)
+    {
+        if (read.Values.Count != 1 || !Counters.CounterRules.TryParse(read.Values[0], out _)) return null;
+        return await Ask(c, new Increment(key, 0, RequestOptions.Default, ttlMs), RequestOptions.Default) switch
+        {
+            IncrementSuccess => RespValue.Integer(1),
+            // A sibling that is no integer won meanwhile, or a member cannot read counters yet: write back.
+            RequestFailed f when f.Reason == Counters.CounterRules.NotAnInteger || f.Reason.StartsWith("an increment needs every node", StringComparison.Ordinal) => null,
+            RequestFailed f => Fail(f),
+            _ => RespValue.Error("ERR unexpected reply"),
+        };
     }
 }

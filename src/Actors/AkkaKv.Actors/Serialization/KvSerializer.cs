@@ -32,6 +32,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         SlotEnvelope => "E",
         // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
         // An increment ("RI"), a put with a deadline ("RT"): the fields of "RP", then the delta or the deadline.
+        // An increment that sets the deadline ("RK"): the fields of "RI", then the deadline (0: none).
+        ReplicaPut { IncrementBy: not null, SetsDeadline: true } => "RK",
         ReplicaPut { IncrementBy: not null } => "RI",
         ReplicaPut { ExpiresAtMs: > 0 } => "RT",
         ReplicaPut => "RP",
@@ -150,7 +152,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
-                if (m.IncrementBy is { } delta) w.WriteVarLong(delta);
+                if (m.IncrementBy is { } delta) { w.WriteVarLong(delta); if (m.SetsDeadline) w.WriteVarLong(m.ExpiresAtMs); }
                 else if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
             case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
@@ -269,7 +271,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
                 return new SlotEnvelope(slot, inner);
             }
-            case "RP" or "RT" or "RI":
+            case "RP" or "RT" or "RI" or "RK":
             {
                 var id = r.ReadVarLong();
                 var key = r.ReadBytes();
@@ -278,6 +280,13 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var sentAt = r.ReadVarLong();
                 var mayDecline = r.ReadBool();
                 if (manifest == "RI") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, 0, r.ReadVarLong());
+                if (manifest == "RK")
+                {
+                    var delta = r.ReadVarLong();
+                    var deadline = r.ReadVarLong();
+                    if (deadline < 0) throw new FormatException("an increment whose deadline is negative");
+                    return new ReplicaPut(id, key, value, context, sentAt, mayDecline, deadline, delta, SetsDeadline: true);
+                }
                 var expiresAt = manifest == "RT" ? r.ReadVarLong() : 0;
                 if (manifest == "RT" && expiresAt <= 0) throw new FormatException("a put whose deadline is not positive");
                 return new ReplicaPut(id, key, value, context, sentAt, mayDecline, expiresAt);

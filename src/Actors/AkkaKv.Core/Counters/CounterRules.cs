@@ -61,7 +61,9 @@ public static class CounterRules
     /// it, and the increments missing from what it holds stay cancelled by a floor raised as much). Null with the reason (<see cref="NotAnInteger"/>, <see cref="Overflow"/>) when
     /// nothing may be written.
     /// </summary>
-    public static string? Increment(SiblingSet set, long nowMs, Dot dot, long delta, CounterEntry ownHighest, out Sibling? version, out long number)
+    /// <param name="setDeadline">Null: keep the key's deadline; otherwise the new version's (0: none):
+    /// <c>EXPIRE</c> and <c>PERSIST</c> of a counter are an increment of 0 that sets it.</param>
+    public static string? Increment(SiblingSet set, long nowMs, Dot dot, long delta, CounterEntry ownHighest, out Sibling? version, out long number, long? setDeadline = null)
     {
         version = null;
         number = 0;
@@ -101,6 +103,7 @@ public static class CounterRules
         }
         catch (OverflowException) { return Overflow; }
         number = (long)after;
+        if (setDeadline is { } d) deadline = d;
         version = new Sibling(dot, set.Context, Ascii(number), nowMs, deadline, new CounterPart(next, floor, counterBase, IsIncrement: true));
         return null;
     }

@@ -110,10 +110,10 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     /// (<see cref="CounterRules.Increment"/>) over <paramref name="held"/> (the state's versions and
     /// those minted but not yet persisted), and the number it makes; or why nothing may be written.
     /// </summary>
-    public string? IncrementEvent(Bytes key, SiblingSet held, Dot dot, long delta, long nowMs, out SiblingsMerged? evt, out long number)
+    public string? IncrementEvent(Bytes key, SiblingSet held, Dot dot, long delta, long nowMs, out SiblingsMerged? evt, out long number, long? setDeadline = null)
     {
         evt = null;
-        if (CounterRules.Increment(held, nowMs, dot, delta, OwnCounters.GetValueOrDefault(key), out var version, out number) is { } error) return error;
+        if (CounterRules.Increment(held, nowMs, dot, delta, OwnCounters.GetValueOrDefault(key), out var version, out number, setDeadline) is { } error) return error;
         evt = new SiblingsMerged(key, SiblingSet.Of([version!]));
         return null;
     }
