@@ -102,7 +102,7 @@ public sealed class KvClient : IKvClient
             var request = new Increment(key, 0, options ?? RequestOptions.Default, ttlMs);
             var (reply, _) = await SendAsync(request, request.Options.Timeout, cancellationToken, resend: false);
             if (reply is IncrementSuccess) return true;
-            if (reply is RequestFailed f && f.Reason != AkkaKv.Counters.CounterRules.NotAnInteger && !f.Reason.StartsWith("an increment needs every node", StringComparison.Ordinal))
+            if (reply is RequestFailed f && !Increment.RefusedForTheKey(f))
                 throw new KvRequestException(f.Reason, f.Acks, f.Required);
         }
         await WriteAsync(new Put(key, read.Values[^1], read.Context, options ?? RequestOptions.Default, ttlMs), cancellationToken);

@@ -37,7 +37,16 @@ public sealed record Put(Bytes Key, Bytes Value, string? Context, RequestOptions
 /// <see cref="TtlMs"/>: null keeps the key's deadline (as Redis's INCR); 0 removes it; a positive
 /// value sets it that many ms after the node takes the write. <c>EXPIRE</c> and <c>PERSIST</c> of a
 /// counter are an increment of 0 with a TTL, applied by the coordinating replica to what it holds.
-public sealed record Increment(Bytes Key, long Delta, RequestOptions Options, long? TtlMs = null) : IKvRequest;
+public sealed record Increment(Bytes Key, long Delta, RequestOptions Options, long? TtlMs = null) : IKvRequest
+{
+    /// <summary>
+    /// A refusal that says nothing about the write but that this key (or cluster) takes no increment:
+    /// the key holds no integer after all, or a member cannot read counters yet. An EXPIRE or PERSIST
+    /// sent as an increment of 0 then falls back to writing the value back.
+    /// </summary>
+    public static bool RefusedForTheKey(RequestFailed failed) =>
+        failed.Reason == Counters.CounterRules.NotAnInteger || FeatureLevel.IsRefusal(failed.Reason);
+}
 
 /// <summary>
 /// The increment is durable on at least W replicas. <see cref="Value"/> is the number at its

@@ -369,17 +369,25 @@ public sealed class CounterTests(ITestOutputHelper output)
         Assert.Equal(1, n);
     }
 
-    [Fact]
-    public void A_reset_minted_by_a_replica_that_lacked_an_increment_never_hides_a_later_one()
+    /// <summary>
+    /// b increments to 5, d builds on it (+1); a (which never received b's increments) deletes the key
+    /// with a context that covers b's version, as a DEL whose read reached b does.
+    /// </summary>
+    private static (ReplicaState A, ReplicaState B, ReplicaState D) StaleDelete()
     {
-        // b increments to 5, d builds on it (+1); a (which never received b's increments) deletes
-        // the key with a context that covers b's version, as a DEL whose read reached b does.
         var b = Replica("n2/0.1");
         for (var i = 0; i < 5; i++) (b, _) = Incr(b, 1);
         var d = Replica("n3/0.1").Apply(new SiblingsMerged(Key, b.Get(Key)));
         (d, _) = Incr(d, 1);
         var a = Replica("n1/0.1");
         a = a.Apply(a.PutEvent(Key, new Dot(a.ActorId!, 1), null, b.Get(Key).Context, Now));
+        return (a, b, d);
+    }
+
+    [Fact]
+    public void A_reset_minted_by_a_replica_that_lacked_an_increment_never_hides_a_later_one()
+    {
+        var (a, b, d) = StaleDelete();
         // b receives the delete (it supersedes b's version), increments once more, then meets d.
         b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
         (b, var reply) = Incr(b, 1);
@@ -438,12 +446,7 @@ public sealed class CounterTests(ITestOutputHelper output)
     public void A_stale_delete_cancels_what_its_context_covered_whatever_the_merge_order()
     {
         // As the reset test above, but b meets d before it increments again: still 2 in the end.
-        var b = Replica("n2/0.1");
-        for (var i = 0; i < 5; i++) (b, _) = Incr(b, 1);
-        var d = Replica("n3/0.1").Apply(new SiblingsMerged(Key, b.Get(Key)));
-        (d, _) = Incr(d, 1);
-        var a = Replica("n1/0.1");
-        a = a.Apply(a.PutEvent(Key, new Dot(a.ActorId!, 1), null, b.Get(Key).Context, Now));
+        var (a, b, d) = StaleDelete();
         b = b.Apply(new SiblingsMerged(Key, a.Get(Key))).Apply(new SiblingsMerged(Key, d.Get(Key)));
         // Before b increments: only d's concurrent +1 counts.
         Assert.Equal("1", ReadAt(b));

@@ -255,7 +255,7 @@ internal static partial class RespCommands
         {
             IncrementSuccess => RespValue.Integer(1),
             // A sibling that is no integer won meanwhile, or a member cannot read counters yet: write back.
-            RequestFailed f when f.Reason == Counters.CounterRules.NotAnInteger || f.Reason.StartsWith("an increment needs every node", StringComparison.Ordinal) => null,
+            RequestFailed f when Protocol.Increment.RefusedForTheKey(f) => null,
             RequestFailed f => Fail(f),
             _ => RespValue.Error("ERR unexpected reply"),
         };

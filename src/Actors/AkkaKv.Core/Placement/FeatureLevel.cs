@@ -29,8 +29,14 @@ public static class FeatureLevel
     /// </summary>
     public static string? Refusal(Membership members, string required, string what)
     {
+        // IsRefusal recognizes this text: keep the two together.
         var older = members.Members.Where(m => !AtLeast(m.AppVersion, required)).Select(m => $"{m.Node} ({(m.AppVersion.Length == 0 ? "unknown" : m.AppVersion)})").Distinct().ToList();
         return older.Count == 0 ? null
-            : $"{what} needs every node at feature level {required} or later, and {string.Join(", ", older)} {(older.Count == 1 ? "is" : "are")} older: finish upgrading every node first";
+            : $"{what}{NeedsEveryNode}{required} or later, and {string.Join(", ", older)} {(older.Count == 1 ? "is" : "are")} older: finish upgrading every node first";
     }
+
+    private const string NeedsEveryNode = " needs every node at feature level ";
+
+    /// <summary>True when <paramref name="reason"/> is a <see cref="Refusal"/>: the write was refused because a member is older.</summary>
+    public static bool IsRefusal(string reason) => reason.Contains(NeedsEveryNode, StringComparison.Ordinal);
 }
