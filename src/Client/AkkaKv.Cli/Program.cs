@@ -124,6 +124,8 @@ try
             if (!r.Found) Console.WriteLine("(not found)");
             for (var i = 0; i < r.Values.Count; i++)
                 Console.WriteLine(r.Values.Count == 1 ? $"value: {r.Values[i]}" : $"value[{i}]: {r.Values[i]}");
+            foreach (var (field, value) in r.Hash ?? new Dictionary<Bytes, Bytes>())
+                Console.WriteLine($"field {field}: {value}");
             Console.WriteLine($"siblings: {r.Siblings}");
             Console.WriteLine($"context: {r.Context}");
             Console.WriteLine($"replicas: {string.Join(", ", r.Replicas.Select(x => $"{x.Slot}@{x.Node} {x.State.ToString().ToLowerInvariant()}"))}");

@@ -6,9 +6,11 @@ namespace AkkaKv.Client;
 /// The result of a get: the live values (more than one: concurrent writes, "siblings") and the causal
 /// context. <see cref="ExpiresAt"/>: when the last value (the one a plain Redis GET returns) expires,
 /// by the clock of the node that took its write; null when it does not.
+/// <see cref="Hash"/>: for a key holding a hash, its fields (each field's pick among concurrent
+/// writes of it); <see cref="Values"/> is then empty. Null for a string.
 /// </summary>
 public sealed record KvGetResult(bool Found, IReadOnlyList<Bytes> Values, string Context, IReadOnlyList<ReplicaReport> Replicas, string ServedBy,
-    DateTimeOffset? ExpiresAt = null)
+    DateTimeOffset? ExpiresAt = null, IReadOnlyDictionary<Bytes, Bytes>? Hash = null)
 {
     public int Siblings => Values.Count;
 }
@@ -73,6 +75,30 @@ public interface IKvClient : IAsyncDisposable
     /// send it to another node, so it is never applied twice.</exception>
     Task<long> IncrementAsync(Bytes key, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default);
     Task<NodeStatus> StatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies hash operations to the key's hash as one write, in order (<see cref="AkkaKv.Hashes.HashOp"/>:
+    /// set fields, delete fields, increment a field, set or remove the deadline), at the key's
+    /// coordinating replica; returns each one's result (fields added, fields removed, the field's
+    /// new value, 1 or 0). Concurrent writes of different fields, through any nodes, all survive.
+    /// </summary>
+    /// <exception cref="KvRequestException">The key holds a string (Redis's WRONGTYPE text), a field to
+    /// increment is not an integer, or the write was not acknowledged by W replicas in time (then it
+    /// may or may not have been applied, never twice).</exception>
+    Task<IReadOnlyList<long>> HashWriteAsync(Bytes key, IReadOnlyList<AkkaKv.Hashes.HashOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>HSET</c>: sets the fields; returns how many were new.</summary>
+    Task<long> HashSetAsync(Bytes key, IEnumerable<KeyValuePair<Bytes, Bytes>> fields, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>HDEL</c>: removes the fields; returns how many were there. The key is gone with its last field.</summary>
+    Task<long> HashDeleteAsync(Bytes key, IEnumerable<Bytes> fields, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>HINCRBY</c>: adds <paramref name="delta"/> to the field's integer (0 when absent); returns the new value.</summary>
+    Task<long> HashIncrementAsync(Bytes key, Bytes field, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>HGETALL</c>: the hash's fields, empty when the key is absent.</summary>
+    /// <exception cref="KvRequestException">The key holds a string (Redis's WRONGTYPE text).</exception>
+    Task<IReadOnlyDictionary<Bytes, Bytes>> HashGetAllAsync(Bytes key, RequestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// One page of the key listing (Redis's SCAN): the live keys from <paramref name="cursor"/> on

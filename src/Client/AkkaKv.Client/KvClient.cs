@@ -75,7 +75,7 @@ public sealed class KvClient : IKvClient
         return reply switch
         {
             GetSuccess s => new KvGetResult(true, s.Values, s.Context, s.Replicas, node,
-                s.LastExpiresAtMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastExpiresAtMs)),
+                s.LastExpiresAtMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastExpiresAtMs), HashOf(s)),
             NotFound n => new KvGetResult(false, [], n.Context, n.Replicas, node),
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
@@ -94,6 +94,8 @@ public sealed class KvClient : IKvClient
         var read = await GetAsync(key, options, cancellationToken);
         // Not found, expired since the read, or (to persist) without a deadline: nothing to change, as Redis answers 0.
         if (!read.Found || read.ExpiresAt <= DateTimeOffset.UtcNow || (ttl is null && read.ExpiresAt is null)) return false;
+        // A hash: its coordinating replica sets the deadline on the hash it holds.
+        if (read.Hash is not null) return (await HashWriteAsync(key, [AkkaKv.Hashes.HashOp.Expire(ttlMs)], options, cancellationToken))[0] == 1;
         if (read.Values.Count == 1 && AkkaKv.Counters.CounterRules.TryParse(read.Values[0], out _))
         {
             // One integer (a counter, or a string holding one): the coordinating replica sets the
@@ -119,6 +121,43 @@ public sealed class KvClient : IKvClient
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
         };
+    }
+
+    private static IReadOnlyDictionary<Bytes, Bytes>? HashOf(GetSuccess s)
+    {
+        if (s.Hash is not { } hash) return null;
+        var fields = new SortedDictionary<Bytes, Bytes>();
+        for (var i = 0; i + 1 < hash.Count; i += 2) fields[hash[i]] = hash[i + 1];
+        return fields;
+    }
+
+    public async Task<IReadOnlyList<long>> HashWriteAsync(Bytes key, IReadOnlyList<AkkaKv.Hashes.HashOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = new HashWrite(key, ValueList.From(ops), options ?? RequestOptions.Default);
+        // Applied by the replica to what it holds (HINCRBY): never resent to another node.
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken, resend: false);
+        return reply switch
+        {
+            HashWriteSuccess s => s.Results,
+            RequestFailed f => throw new KvRequestException(f.Reason == AkkaKv.Counters.CounterRules.WrongType ? "WRONGTYPE " + f.Reason : f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
+    public async Task<long> HashSetAsync(Bytes key, IEnumerable<KeyValuePair<Bytes, Bytes>> fields, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await HashWriteAsync(key, [AkkaKv.Hashes.HashOp.Set(fields.Select(f => (f.Key, f.Value)).ToArray())], options, cancellationToken))[0];
+
+    public async Task<long> HashDeleteAsync(Bytes key, IEnumerable<Bytes> fields, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await HashWriteAsync(key, [AkkaKv.Hashes.HashOp.Delete(fields.ToArray())], options, cancellationToken))[0];
+
+    public async Task<long> HashIncrementAsync(Bytes key, Bytes field, long delta = 1, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await HashWriteAsync(key, [AkkaKv.Hashes.HashOp.Increment(field, delta)], options, cancellationToken))[0];
+
+    public async Task<IReadOnlyDictionary<Bytes, Bytes>> HashGetAllAsync(Bytes key, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var read = await GetAsync(key, options, cancellationToken);
+        if (!read.Found) return new Dictionary<Bytes, Bytes>();
+        return read.Hash ?? throw new KvRequestException("WRONGTYPE " + AkkaKv.Counters.CounterRules.WrongType, 0, 0);
     }
 
     private static long TtlMs(TimeSpan ttl) =>

@@ -56,6 +56,24 @@ public sealed record Increment(Bytes Key, long Delta, RequestOptions Options, lo
 /// </summary>
 public sealed record IncrementSuccess(Bytes Key, long Value, int Acks) : IWriteResponse;
 
+/// <summary>
+/// Operations on the key's hash (<c>HSET</c>, <c>HDEL</c>, <c>HINCRBY</c>, and <c>EXPIRE</c>/<c>PERSIST</c>
+/// of a hash), applied in order by the coordinating replica to what it holds and written as one
+/// version (docs/typed-values.md, "Hashes"). A key holding a string is refused
+/// (<see cref="Counters.CounterRules.WrongType"/>); so is a field that <c>HINCRBY</c> finds not an
+/// integer, or a result past 64 bits; then nothing is written. Answered with
+/// <see cref="HashWriteSuccess"/> or <see cref="RequestFailed"/>; a timed-out request may or may not
+/// have been applied (never twice).
+/// </summary>
+public sealed record HashWrite(Bytes Key, ValueList<Hashes.HashOp> Ops, RequestOptions Options) : IKvRequest;
+
+/// <summary>
+/// The hash write is durable on at least W replicas (or changed nothing: an <c>HDEL</c> of absent
+/// fields writes nothing). <see cref="Results"/>: each operation's result, in order (fields added,
+/// fields removed, the incremented value, 1 or 0 for a deadline set), at the coordinating replica.
+/// </summary>
+public sealed record HashWriteSuccess(Bytes Key, ValueList<long> Results, int Acks) : IWriteResponse;
+
 /// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
 public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
 
@@ -107,9 +125,15 @@ public sealed record ReplicaReport(int Slot, string Node, ReplicaReadState State
 /// <see cref="ExpiresAtMs"/>: each value's deadline, in the same order (Unix ms by the clock of the
 /// node that took its write; 0: none); null from a node before expiry. Values past their deadline
 /// by the answering node's clock are not returned.
+/// <see cref="Hash"/>: for a key that holds a hash, its fields as name, value, name, value, ...
+/// ordered by name (each field's pick among concurrent writes of it); <see cref="Values"/> is then
+/// empty and <see cref="ExpiresAtMs"/> holds the hash's one deadline. Null for a string.
 /// </summary>
-public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas, ValueList<long>? ExpiresAtMs = null) : IGetResponse
+public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Context, ValueList<ReplicaReport> Replicas, ValueList<long>? ExpiresAtMs = null, ValueList<Bytes>? Hash = null) : IGetResponse
 {
+    /// <summary>The key holds a hash (<see cref="Hash"/>), not a string.</summary>
+    public bool IsHash => Hash is not null;
+
     /// <summary>The deadline of the value a plain GET returns (the last one): Unix ms, 0 when none.</summary>
     public long LastExpiresAtMs => ExpiresAtMs is { Count: > 0 } d ? d[^1] : 0;
 }

@@ -1,4 +1,5 @@
 using AkkaKv.Codec;
+using AkkaKv.Hashes;
 using AkkaKv.Placement;
 using AkkaKv.Ring;
 
@@ -25,6 +26,10 @@ public static class ProtocolCodec
         Increment { TtlMs: not null } => "IT",
         Increment => "IN",
         IncrementSuccess => "IV",
+        HashWrite => "FW",
+        HashWriteSuccess => "FV",
+        // A hash read: the "GT" layout, then the fields.
+        GetSuccess { Hash: not null } => "GH",
         GetSuccess { ExpiresAtMs: not null } => "GT",
         GetSuccess => "GS",
         NotFound => "NF",
@@ -59,16 +64,29 @@ public static class ProtocolCodec
             case Delete m: w.WriteBytes(m.Key); w.WriteNullableString(m.Context); w.WriteOptions(m.Options); break;
             case Increment m: w.WriteBytes(m.Key); w.WriteVarLong(m.Delta); w.WriteOptions(m.Options); if (m.TtlMs is { } ttl) w.WriteVarLong(ttl); break;
             case IncrementSuccess m: w.WriteBytes(m.Key); w.WriteVarLong(m.Value); w.WriteInt(m.Acks); break;
+            case HashWrite m: w.WriteBytes(m.Key); w.WriteHashOps(m.Ops); w.WriteOptions(m.Options); break;
+            case HashWriteSuccess m:
+                w.WriteBytes(m.Key);
+                w.WriteInt(m.Results.Count);
+                foreach (var v in m.Results) w.WriteVarLong(v);
+                w.WriteInt(m.Acks);
+                break;
             case GetSuccess m:
                 w.WriteBytes(m.Key);
                 w.WriteInt(m.Values.Count);
                 foreach (var v in m.Values) w.WriteBytes(v);
                 w.WriteString(m.Context);
                 WriteReports(w, m.Replicas);
-                if (m.ExpiresAtMs is not null)
+                if (m.ExpiresAtMs is not null || m.Hash is not null)
                 {
-                    w.WriteInt(m.ExpiresAtMs.Count);
-                    foreach (var d in m.ExpiresAtMs) w.WriteVarLong(d);
+                    var deadlines = m.ExpiresAtMs ?? ValueList<long>.Empty;
+                    w.WriteInt(deadlines.Count);
+                    foreach (var d in deadlines) w.WriteVarLong(d);
+                }
+                if (m.Hash is not null)
+                {
+                    w.WriteInt(m.Hash.Count);
+                    foreach (var b in m.Hash) w.WriteBytes(b);
                 }
                 break;
             case NotFound m: w.WriteBytes(m.Key); w.WriteString(m.Context); WriteReports(w, m.Replicas); break;
@@ -152,7 +170,15 @@ public static class ProtocolCodec
             case "IN": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions());
             case "IT": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions(), r.ReadVarLong());
             case "IV": return new IncrementSuccess(r.ReadBytes(), r.ReadVarLong(), r.ReadInt());
-            case "GS" or "GT":
+            case "FW": return new HashWrite(r.ReadBytes(), r.ReadHashOps(), r.ReadOptions());
+            case "FV":
+            {
+                var key = r.ReadBytes();
+                var results = new long[r.ReadCount()];
+                for (var i = 0; i < results.Length; i++) results[i] = r.ReadVarLong();
+                return new HashWriteSuccess(key, ValueList.From(results), r.ReadInt());
+            }
+            case "GS" or "GT" or "GH":
             {
                 var key = r.ReadBytes();
                 var n = r.ReadInt();
@@ -161,13 +187,22 @@ public static class ProtocolCodec
                 var context = r.ReadString();
                 var reports = ReadReports(r);
                 ValueList<long>? deadlines = null;
-                if (manifest == "GT")
+                if (manifest is "GT" or "GH")
                 {
                     var d = new long[r.ReadCount()];
                     for (var i = 0; i < d.Length; i++) d[i] = r.ReadVarLong();
                     deadlines = ValueList.From(d);
                 }
-                return new GetSuccess(key, ValueList.From(values), context, reports, deadlines);
+                ValueList<Bytes>? hash = null;
+                if (manifest == "GH")
+                {
+                    var count = r.ReadCount();
+                    if (count % 2 != 0) throw new FormatException("a hash read with a field name and no value");
+                    var fields = new List<Bytes>(Math.Min(count, 1024));
+                    for (var i = 0; i < count; i++) fields.Add(r.ReadBytes());
+                    hash = ValueList.From(fields);
+                }
+                return new GetSuccess(key, ValueList.From(values), context, reports, deadlines, hash);
             }
             case "NF": return new NotFound(r.ReadBytes(), r.ReadString(), ReadReports(r));
             case "WS": return new WriteSuccess(r.ReadBytes(), r.ReadInt(), r.ReadString(), r.ReadInt());

@@ -112,7 +112,11 @@ internal static class TypeReferenceGraph
                     case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar: il.Offset += 1; break;
                     case OperandType.InlineVar: il.Offset += 2; break;
                     case OperandType.InlineI8 or OperandType.InlineR: il.Offset += 8; break;
-                    case OperandType.InlineSwitch: il.Offset += 4 * il.ReadInt32(); break;
+                    case OperandType.InlineSwitch:
+                        // The count first: in "Offset += 4 * ReadInt32()" Offset would be read before the count is.
+                        var targets = il.ReadInt32();
+                        il.Offset += 4 * targets;
+                        break;
                     case OperandType.InlineBrTarget or OperandType.InlineI or OperandType.ShortInlineR or OperandType.InlineString or OperandType.InlineSig: il.Offset += 4; break;
                     default: // InlineMethod, InlineField, InlineType, InlineTok
                         var handleOperand = MetadataTokens.EntityHandle(il.ReadInt32());

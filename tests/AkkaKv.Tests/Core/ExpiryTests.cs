@@ -73,7 +73,7 @@ public sealed class ExpiryTests
         var w = new KvWriter();
         w.WriteVarULong(1);
         w.WriteString(Actor); w.WriteVarLong(3); w.WriteVarULong(0); w.WriteByte(2); w.WriteBytes(B("v")); w.WriteVarLong(42);
-        w.WriteVarULong(0b101); w.WriteVarLong(T0); w.WriteVarLong(7);
+        w.WriteVarULong(0b1001); w.WriteVarLong(T0); w.WriteVarLong(7);
         Assert.Contains("does not know", Assert.Throws<FormatException>(() => Decode(w.ToArray())).Message);
         // A value marker this node does not know.
         w = new KvWriter();

@@ -1,3 +1,4 @@
+using AkkaKv.Hashes;
 using System.Collections.Immutable;
 using Akka.Actor;
 using AkkaKv.Coordination;
@@ -31,6 +32,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         new Sibling(new Dot("n4/0.00000002", 9), VersionVector.Empty, B("expiring"), 1_700_000_000_002, ExpiresAtMs: 1_700_000_060_002),
         new Sibling(new Dot("n4/0.00000002", 10), VersionVector.Empty, Bytes.Empty, -1, ExpiresAtMs: 1),
         // A counter version (an increment with a base and a deadline), and a tombstone that reset counter versions.
+        // A hash version with a deadline and a reset floor, and one without either.
+        new Sibling(new Dot("n6/0.00000004", 3), VersionVector.Empty.With(new Dot("n6/0.00000004", 2)), Bytes.Empty, 1_700_000_000_004, 1_700_000_060_004,
+            new CounterPart(Counter(("n5/0.00000003", 5, 1)), Counter(("n5/0.00000003", 5, 1)), null, IsIncrement: false),
+            HashPart.Of([new HashField(B("data"), new Dot("n6/0.00000004", 3), 1_700_000_000_004, Bytes.From([0, 0xFF])),
+                new HashField(B("absexp"), new Dot("n6/0.00000004", 2), 1_700_000_000_001, B("-1"))])),
+        new Sibling(new Dot("n6/0.00000004", 4), VersionVector.Empty, Bytes.Empty, 5, Hash: HashPart.Of([new HashField(Bytes.Empty, new Dot("n6/0.00000004", 4), 5, Bytes.Empty)])),
         new Sibling(new Dot("n5/0.00000003", 2), VersionVector.Empty, B("12"), 1_700_000_000_003, 1_700_000_060_003,
             new CounterPart(Counter(("n5/0.00000003", 5, 1), ("n1/0.0badf00d", 9, 0)), Counter(("n1/0.0badf00d", 2, 0)),
                 new CounterBase(new Dot("n9/0.00000001", 1), 1_600_000_000_000, -1), IsIncrement: true)),
@@ -84,6 +91,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["Increment that sets a TTL"] = new Increment(B("k"), 0, RequestOptions.Default, TtlMs: 60_000),
         ["Increment that removes the TTL"] = new Increment(B("k"), 0, RequestOptions.Default, TtlMs: 0),
         ["IncrementSuccess"] = new IncrementSuccess(B("k"), long.MaxValue, 2),
+        ["HashWrite of every operation"] = new HashWrite(B("k"), ValueList.From([HashOp.Set((B("f"), B("v")), (Bytes.Empty, Bytes.From([0, 0xFF]))),
+            HashOp.Delete(B("f"), B("g")), HashOp.Increment(B("n"), long.MinValue), HashOp.Expire(60_000), HashOp.Expire(0)]), new RequestOptions(W: 3)),
+        ["HashWriteSuccess"] = new HashWriteSuccess(B("k"), ValueList.From([2L, 0, long.MinValue, 1]), 2),
+        ["GetSuccess of a hash"] = new GetSuccess(B("k"), ValueList<Bytes>.Empty, Context, AllReportStates, ValueList.From([1_800_000_000_000L]),
+            ValueList.From([B("absexp"), B("-1"), B("data"), Bytes.From([0, 0xFF])])),
+        ["GetSuccess of a hash without a deadline"] = new GetSuccess(B("k"), ValueList<Bytes>.Empty, "", ValueList<ReplicaReport>.Empty, ValueList.From([0L]), ValueList<Bytes>.Empty),
         ["RequestFailed"] = new RequestFailed(B("k"), "timed out after 5000 ms with 1 of W=2 durable acks ✓", 1, 2),
         ["RequestFailed of a read with replica states"] = new RequestFailed(B("k"), "timed out", 1, 2, AllReportStates),
         ["GetStatus"] = GetStatus.Instance,
@@ -116,6 +129,10 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaPut of an increment"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true, IncrementBy: -3)),
         ["ReplicaPut of an increment that sets a deadline"] = new ReplicaPut(9, B("k"), null, null, 1, ExpiresAtMs: 1_800_000_000_000, IncrementBy: 0, SetsDeadline: true),
         ["ReplicaPut of an increment that removes the deadline"] = new ReplicaPut(9, B("k"), null, null, 1, IncrementBy: 0, SetsDeadline: true),
+        ["ReplicaPut of hash operations"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true,
+            HashOps: ValueList.From([HashOp.Set((B("f"), B("v"))), HashOp.Increment(B("n"), 3), new HashOp(HashOpKind.Expire, ValueList<Bytes>.Empty, 1_800_000_000_000)]))),
+        ["ReplicaPutDone of hash operations"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, VersionVector.Empty, Results: ValueList.From([1L, -7])),
+        ["ReplicaPutDone of hash operations that changed nothing"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", SiblingSet.Empty, VersionVector.Empty, Results: ValueList.From([0L])),
         ["ReplicaPutRejected"] = new ReplicaPutRejected(1, new SlotId(3, 0), "n2", "the key would hold 65 concurrent versions"),
         ["ReplicaMergeDone"] = new ReplicaMergeDone(2, new SlotId(3, 1), "n3"),
         ["ReplicaReadResult"] = new ReplicaReadResult(3, new SlotId(3, 2), "n1", Siblings),

@@ -53,6 +53,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<Put>(p => OnWrite(p, p.Value, p.Context, p.TtlMs));
         Receive<Delete>(d => OnWrite(d, null, d.Context, 0));
         Receive<Increment>(i => OnWrite(i, null, null, i.TtlMs ?? 0, i.Delta, setsDeadline: i.TtlMs is not null));
+        Receive<HashWrite>(OnHashWrite);
         Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
@@ -284,6 +285,40 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         }
         _inFlight++;
         return true;
+    }
+
+    /// <summary>
+    /// Hash operations: validated here (shape, sizes), every TTL turned into a deadline by this
+    /// node's clock, then coordinated like a put whose version the coordinating replica makes.
+    /// </summary>
+    private void OnHashWrite(HashWrite write)
+    {
+        _received = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!Validate(write, null, isWrite: true, out var options)) return;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var error = Limits.CheckHashOps(write.Ops, _settings)
+            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Hashes, "a hash write");
+        var ops = new List<Hashes.HashOp>(write.Ops?.Count ?? 0);
+        if (error is null)
+            foreach (var op in write.Ops!)
+            {
+                if (op.Kind != Hashes.HashOpKind.Expire) { ops.Add(op); continue; }
+                if (TimeToLive.DeadlineOf(op.Number, now, out var deadline) is { } ttlError) { error = ttlError; break; }
+                ops.Add(op with { Number = deadline });
+            }
+        if (error is not null)
+        {
+            Sender.Tell(new RequestFailed(write.Key, error, 0, 0));
+            KvMetrics.Request(KvMetrics.OperationOf(write), KvMetrics.Outcome.Invalid, _received);
+            return;
+        }
+        if (!Admit(write)) return;
+        var partition = _view.Partitioner.PartitionOf(write.Key);
+        var id = ++_nextRequestId;
+        var replyTo = Sender;
+        var view = ViewOf(partition);
+        var hashOps = ValueList.From(ops);
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, write.Key, null, null, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, 0, null, false, hashOps)));
     }
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null, bool setsDeadline = false)

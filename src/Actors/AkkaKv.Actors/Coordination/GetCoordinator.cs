@@ -95,8 +95,13 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         var context = _settings.Contexts.Encode(_key, _merged.Context);
         // Expired values read as not found by this node's clock; the context still covers them,
         // so a write after this read supersedes them.
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        // A hash reads as its fields, each field's pick among concurrent writes (HashRules.Read).
+        if (Hashes.HashRules.Read(_merged, now) is { } hash)
+            return new GetSuccess(_key, ValueList<Bytes>.Empty, context, reports, ValueList.From([hash.ExpiresAtMs]),
+                ValueList.From(hash.Fields.SelectMany(f => new[] { f.Name, f.Value })));
         // A counter reads as one value, its number (CounterRules.Read).
-        var live = CounterRules.Read(_merged, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var live = CounterRules.Read(_merged, now);
         return live.Count == 0
             ? new NotFound(_key, context, reports)
             : new GetSuccess(_key, ValueList.From(live.Select(v => v.Value)), context, reports,

@@ -46,6 +46,15 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private readonly bool _setsDeadline;
     /// <summary>For an increment: the number its coordinating replica made.</summary>
     private long _number;
+    /// <summary>Hash operations (the replica mints a hash version) instead of a value; null otherwise.</summary>
+    private readonly ValueList<Hashes.HashOp>? _hashOps;
+    /// <summary>For hash operations: each one's result at the coordinating replica.</summary>
+    private ValueList<long> _results = ValueList<long>.Empty;
+    /// <summary>
+    /// The write is applied by the coordinating replica to what it holds (an increment, hash
+    /// operations): sent to a second replica only when the first declined, or it could apply twice.
+    /// </summary>
+    private bool AppliedAtReplica => _incrementBy is not null || _hashOps is not null;
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
@@ -74,13 +83,14 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false)
+        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null)
     {
+        _hashOps = hashOps;
         _setsDeadline = setsDeadline;
         _expiresAtMs = expiresAtMs;
         _incrementBy = incrementBy;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
-        _operation = incrementBy is not null ? "incr" : value is null ? "delete" : "put";
+        _operation = incrementBy is not null ? "incr" : hashOps is not null ? "hash" : value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
@@ -135,7 +145,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         // An increment is not sent to a second replica when the first is merely slow: if the first
         // minted it late as well, it would count twice. Only a replica that declined (ReplicaNotReady,
         // nothing minted) hands it on; a silent one leaves the request to time out, outcome unknown.
-        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (_incrementBy is null) TryNextCoordinatingReplica(); });
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (!AppliedAtReplica) TryNextCoordinatingReplica(); });
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
     }
 
@@ -158,7 +168,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline)));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
@@ -180,6 +190,16 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _resultContext = _settings.Contexts.Encode(_key, done.Written);
         _resultSiblings = done.Siblings.Count;
         _number = done.Number ?? 0;
+        _results = done.Results ?? ValueList<long>.Empty;
+        if (done.Siblings.IsEmpty)
+        {
+            // Hash operations that changed nothing on a key the replica does not hold: nothing to replicate.
+            _replied = true;
+            KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
+            _replyTo.Tell(new HashWriteSuccess(_key, _results, 1));
+            Finish();
+            return;
+        }
         _tally = _tally.Add(done.Slot.Index);
         _resolved.Add(done.Slot.Index);
         _written = done.Siblings;
@@ -224,8 +244,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
-            _replyTo.Tell(_incrementBy is null
-                ? new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings)
+            _replyTo.Tell(_hashOps is not null ? new HashWriteSuccess(_key, _results, _tally.Count)
+                : _incrementBy is null ? new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings)
                 : new IncrementSuccess(_key, _number, _tally.Count));
         }
         // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
@@ -239,8 +259,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             var reason = _coordinated
                 ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
-                : _incrementBy is not null
-                    ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with 0 of W={_options.W} acks: the outcome is unknown (the replica asked may still apply the increment; it is not sent to another, so it never counts twice)"
+                : AppliedAtReplica
+                    ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with 0 of W={_options.W} acks: the outcome is unknown (the replica asked may still apply the {(_hashOps is null ? "increment" : "write")}; it is not sent to another, so it never applies twice)"
                     : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
             KvMetrics.Request(_operation, KvMetrics.Outcome.Timeout, _started);
             _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));

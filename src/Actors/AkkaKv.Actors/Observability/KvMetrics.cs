@@ -79,6 +79,7 @@ public static class KvMetrics
         Protocol.Get => "get",
         Protocol.Delete => "delete",
         Protocol.Increment => "incr",
+        Protocol.HashWrite => "hash",
         _ => "put",
     };
 

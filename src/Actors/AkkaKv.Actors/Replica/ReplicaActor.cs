@@ -405,7 +405,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
 
     private void HandlePut(ReplicaPut put)
     {
-        if (PeerInput.CheckPut(put.Key, put.Value, put.Context, _settings) is { } invalid)
+        if ((PeerInput.CheckPut(put.Key, put.Value, put.Context, _settings)
+             ?? (put.HashOps is { } hashOps ? Configuration.Limits.CheckHashOps(hashOps, _settings) : null)) is { } invalid)
         {
             _log.Warning("replica {0}: refused an invalid put from {1}: {2}", _slot, Sender.Path.Address, invalid);
             Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, "invalid put: " + invalid));
@@ -431,8 +432,25 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var held = _unpersisted.TryGetValue(put.Key, out var pending) ? _state.Get(put.Key).Merge(pending.Held) : _state.Get(put.Key);
         SiblingsMerged evt;
         long? number = null;
+        ValueList<long>? results = null;
         var replyTo = Sender;
-        if (put.IncrementBy is { } delta)
+        if (put.HashOps is { } ops)
+        {
+            if (ReplicaState.HashEvent(put.Key, held, dot, ops, now, out var minted, out var made) is { } refused)
+            {
+                replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, refused));
+                return;
+            }
+            results = ValueList.From(made);
+            if (minted is null)
+            {
+                // Nothing changed (HDEL of absent fields, EXPIRE of a key gone meanwhile): nothing to mint or persist.
+                replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(put.Key), VersionVector.Empty, Results: results));
+                return;
+            }
+            evt = minted;
+        }
+        else if (put.IncrementBy is { } delta)
         {
             if (_state.IncrementEvent(put.Key, held, dot, delta, now, out var minted, out var made, put.SetsDeadline ? put.ExpiresAtMs : null) is { } refused)
             {
@@ -465,7 +483,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             }
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
-            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written, number));
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written, number, results));
             if (IsLate(put)) ReplicateLatePut(put, result);
             AfterEvent();
             Persisted();

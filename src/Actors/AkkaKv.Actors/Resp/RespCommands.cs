@@ -71,6 +71,18 @@ internal static partial class RespCommands
         new("INCRBY", 3, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
         new("DECRBY", 3, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, IncrCmd),
         new("TYPE", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, TypeCmd),
+        new("HSET", -4, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, HSet),
+        new("HMSET", -4, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, HSet),
+        new("HGET", 3, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, HGet),
+        new("HMGET", -3, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, HMGet),
+        new("HGETALL", 2, CommandKind.Read, ["readonly"], 1, 1, 1, HGetAll),
+        new("HKEYS", 2, CommandKind.Read, ["readonly"], 1, 1, 1, HKeys),
+        new("HVALS", 2, CommandKind.Read, ["readonly"], 1, 1, 1, HVals),
+        new("HLEN", 2, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, HLen),
+        new("HEXISTS", 3, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, HExists),
+        new("HSTRLEN", 3, CommandKind.Read, ["readonly", "fast"], 1, 1, 1, HStrLen),
+        new("HDEL", -3, CommandKind.Write, ["write", "fast"], 1, 1, 1, HDel),
+        new("HINCRBY", 4, CommandKind.Write, ["write", "denyoom", "fast"], 1, 1, 1, HIncrBy),
         new("MSET", -3, CommandKind.Write, ["write", "denyoom"], 1, -1, 2, MSet),
         new("DEL", -2, CommandKind.Write, ["write"], 1, -1, 1, Del),
         // Redis's non-blocking DEL; StackExchange.Redis's KeyDelete sends it. Deletes are never blocking here.
@@ -105,8 +117,6 @@ internal static partial class RespCommands
     private static Task<object> Ask(RespCall c, IKvMessage request, RequestOptions options) =>
         c.Session.Backend.RequestAsync(request, (options.Timeout ?? c.Session.Node.Settings.RequestTimeout) + AskGrace);
 
-    private static RespValue Fail(RequestFailed f) => RespValue.Error("ERR " + f.Reason);
-
     /// <summary>Sends the write and answers <paramref name="ok"/> once it is acknowledged, or the failure.</summary>
     private static async Task<RespValue> WriteReply(RespCall c, IKvRequest request, RespValue ok) => await Write(c, request) switch
     {
@@ -116,8 +126,10 @@ internal static partial class RespCommands
     };
 
     /// <summary>Concurrent siblings resolve to the newest write (wall clock of its coordinating replica, then version order).</summary>
-    private static RespValue PlainValue(IGetResponse r) => r switch
+    private static RespValue PlainValue(IGetResponse r, bool hashAsNull = false) => r switch
     {
+        // As Redis: GET of a hash is an error; MGET answers nil for it.
+        GetSuccess { IsHash: true } => hashAsNull ? RespValue.Null : WrongType,
         GetSuccess s when s.Values.Count > 0 => new RespBulk(s.Values[^1]),
         GetSuccess or NotFound => RespValue.Null,
         RequestFailed f => Fail(f),
@@ -151,7 +163,7 @@ internal static partial class RespCommands
             if (replyBytes > limit)
                 return RespValue.Error($"ERR the reply would exceed {limit} bytes (akka-kv.resp.max-reply-bytes): MGET fewer or smaller keys");
         }
-        return RespValue.Array(keys.Select(k => PlainValue(replies[k])));
+        return RespValue.Array(keys.Select(k => PlainValue(replies[k], hashAsNull: true)));
     }
 
     private static async Task<RespValue> Exists(RespCall c)
@@ -244,14 +256,29 @@ internal static partial class RespCommands
                 default: return RespValue.Error("ERR syntax error");
             }
         }
-        return await ScanPage(c, cursor, match, count) switch
+        switch (await ScanPage(c, cursor, match, count))
         {
-            // Every key is a string: TYPE string lists them all, any other type none.
-            ScanResult r => RespValue.Array(RespValue.Bulk(r.Cursor.ToString(CultureInfo.InvariantCulture)),
-                RespValue.Array(type is null or "string" ? r.Keys.Select(k => (RespValue)new RespBulk(k)) : [])),
-            RequestFailed f => Fail(f),
-            _ => RespValue.Error("ERR unexpected reply"),
-        };
+            case ScanResult r:
+                var keys = type is null ? r.Keys.ToList() : await OfType(c, r.Keys, type);
+                if (keys is null) return RespValue.Error("ERR SCAN TYPE failed: a key of the page could not be read; retry the same cursor");
+                return RespValue.Array(RespValue.Bulk(r.Cursor.ToString(CultureInfo.InvariantCulture)),
+                    RespValue.Array(keys.Select(k => (RespValue)new RespBulk(k))));
+            case RequestFailed f: return Fail(f);
+            default: return RespValue.Error("ERR unexpected reply");
+        }
+    }
+
+    /// <summary>
+    /// The keys of a page whose type (<c>string</c> or <c>hash</c>, as <c>TYPE</c> answers) is
+    /// <paramref name="type"/>: each key is read, as Redis's own SCAN TYPE looks at each value.
+    /// Null when a read failed. A type no key has (<c>list</c>, <c>set</c>, ...) matches none.
+    /// </summary>
+    private static async Task<List<Bytes>?> OfType(RespCall c, IReadOnlyList<Bytes> keys, string type)
+    {
+        if (type is not ("string" or "hash")) return [];
+        var reads = await Task.WhenAll(keys.Select(k => Read(c, k, RequestOptions.Default)));
+        if (reads.Any(r => r is RequestFailed)) return null;
+        return keys.Where((_, i) => reads[i] is GetSuccess s && LiveNow(c, s) is not null && s.IsHash == (type == "hash")).ToList();
     }
 
     /// <summary>Partitions a whole listing walks at once (each walk is one partition's pages, in order).</summary>
@@ -321,6 +348,8 @@ internal static partial class RespCommands
         var reply = await Read(c, c.Args[1], options);
         return reply switch
         {
+            // KV.GET shows a string's siblings; a hash's fields are read with HGETALL.
+            GetSuccess { IsHash: true } => WrongType,
             GetSuccess s => KvGetReply(s.Values, s.Context, s.Replicas),
             NotFound n => KvGetReply(ValueList<Bytes>.Empty, n.Context, n.Replicas),
             RequestFailed { Replicas: { } replicas } f => RespValue.Error($"ERR {f.Reason}; replicas: " +

@@ -41,9 +41,10 @@ internal static partial class RespCommands
             _ => RespValue.Error("ERR unexpected reply"),
         };
 
-    /// <summary><c>TYPE key</c>: <c>string</c> for a value or a counter, <c>none</c> when the key reads as not found.</summary>
+    /// <summary><c>TYPE key</c>: <c>string</c> for a value or a counter, <c>hash</c> for a hash, <c>none</c> when the key reads as not found.</summary>
     private static async Task<RespValue> TypeCmd(RespCall c) => await Read(c, c.Args[1], RequestOptions.Default) switch
     {
+        GetSuccess { IsHash: true } => new RespSimple("hash"),
         GetSuccess => new RespSimple("string"),
         NotFound => new RespSimple("none"),
         RequestFailed f => Fail(f),

@@ -169,6 +169,7 @@ internal static partial class RespCommands
         var past = spec.IsPastAt(now);
         var deadline = past ? now : spec.How == ExpirySpec.Kind.Absolute ? spec.Amount : start + spec.Amount;
         if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
+        if (!past && deadline > now && s.IsHash) return await SetHashDeadline(c, key, deadline - now);
         if (!past && deadline > now && await SetIntegerDeadline(c, key, s, deadline - now) is { } set) return set;
         IKvRequest write = past || deadline <= now
             ? new Delete(key, s.Context, RequestOptions.Default)
@@ -238,6 +239,7 @@ internal static partial class RespCommands
         var read = await Read(c, key, RequestOptions.Default);
         if (read is RequestFailed failed) return Fail(failed);
         if (LiveNow(c, read) is not { LastExpiresAtMs: > 0 } s) return RespValue.Integer(0);
+        if (s.IsHash) return await SetHashDeadline(c, key, 0);
         if (await SetIntegerDeadline(c, key, s, 0) is { } set) return set;
         return await WriteReply(c, new Put(key, s.Values[^1], s.Context, RequestOptions.Default), RespValue.Integer(1));
     }

@@ -34,5 +34,8 @@ internal sealed record RespArray(IReadOnlyList<RespValue> Items) : RespValue;
 /// <summary>Field/value pairs: a map in RESP3, a flat array of 2n items in RESP2 (like HELLO's reply).</summary>
 internal sealed record RespMap(IReadOnlyList<KeyValuePair<string, RespValue>> Fields) : RespValue;
 
+/// <summary>A map with binary keys (<c>HGETALL</c>'s fields): a RESP3 map, or a flat array of key, value, ... in RESP2.</summary>
+internal sealed record RespPairs(IReadOnlyList<KeyValuePair<Bytes, RespValue>> Pairs) : RespValue;
+
 /// <summary>No value (a missing key).</summary>
 internal sealed record RespNull : RespValue;

@@ -40,6 +40,15 @@ internal static class RespWriter
                     Write(output, v, protocol);
                 }
                 break;
+            case RespPairs p:
+                if (protocol >= 3) WriteHeader(output, (byte)'%', p.Pairs.Count);
+                else WriteHeader(output, (byte)'*', 2L * p.Pairs.Count);
+                foreach (var (field, v) in p.Pairs)
+                {
+                    Write(output, new RespBulk(field), protocol);
+                    Write(output, v, protocol);
+                }
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(value), value.GetType().Name, "unknown RESP value");
         }
     }
@@ -58,6 +67,7 @@ internal static class RespWriter
         RespBulk b => HeaderBytes + b.Value.Length + 2,
         RespArray a => HeaderBytes + a.Items.Sum(SizeOf),
         RespMap m => HeaderBytes + m.Fields.Sum(f => HeaderBytes + 3L * f.Key.Length + 2 + SizeOf(f.Value)),
+        RespPairs p => HeaderBytes + p.Pairs.Sum(f => HeaderBytes + f.Key.Length + 2 + SizeOf(f.Value)),
         _ => HeaderBytes,
     };
 

@@ -1,3 +1,4 @@
+using AkkaKv.Hashes;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Serialization;
@@ -33,12 +34,16 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
         // An increment ("RI"), a put with a deadline ("RT"): the fields of "RP", then the delta or the deadline.
         // An increment that sets the deadline ("RK"): the fields of "RI", then the deadline (0: none).
+        // Hash operations ("RH"): the fields of "RP", then the operations (an Expire's number is its deadline).
+        ReplicaPut { HashOps: not null } => "RH",
         ReplicaPut { IncrementBy: not null, SetsDeadline: true } => "RK",
         ReplicaPut { IncrementBy: not null } => "RI",
         ReplicaPut { ExpiresAtMs: > 0 } => "RT",
         ReplicaPut => "RP",
         ReplicaMerge => "RM",
         ReplicaRead => "RR",
+        // The results of hash operations ("PH"): the fields of "PD", then the results.
+        ReplicaPutDone { Results: not null } => "PH",
         ReplicaPutDone { Number: not null } => "PI",
         ReplicaPutDone => "PD",
         ReplicaPutRejected => "PX",
@@ -152,7 +157,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 if (m.Context is not null) w.WriteVector(m.Context);
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
-                if (m.IncrementBy is { } delta) { w.WriteVarLong(delta); if (m.SetsDeadline) w.WriteVarLong(m.ExpiresAtMs); }
+                if (m.HashOps is { } ops) w.WriteHashOps(ops);
+                else if (m.IncrementBy is { } delta) { w.WriteVarLong(delta); if (m.SetsDeadline) w.WriteVarLong(m.ExpiresAtMs); }
                 else if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
             case ReplicaNotReady m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
@@ -161,7 +167,12 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case ReplicaPutRejected m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteString(m.Reason); break;
             case ReplicaPutDone m:
                 w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); w.WriteVector(m.Written);
-                if (m.Number is { } number) w.WriteVarLong(number);
+                if (m.Results is { } results)
+                {
+                    w.WriteInt(results.Count);
+                    foreach (var v in results) w.WriteVarLong(v);
+                }
+                else if (m.Number is { } number) w.WriteVarLong(number);
                 break;
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
             case ReplicaReadResult m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); w.WriteSiblings(m.Siblings); break;
@@ -271,7 +282,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
                 return new SlotEnvelope(slot, inner);
             }
-            case "RP" or "RT" or "RI" or "RK":
+            case "RP" or "RT" or "RI" or "RK" or "RH":
             {
                 var id = r.ReadVarLong();
                 var key = r.ReadBytes();
@@ -279,6 +290,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var context = r.ReadBool() ? r.ReadVector() : null;
                 var sentAt = r.ReadVarLong();
                 var mayDecline = r.ReadBool();
+                if (manifest == "RH") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, HashOps: r.ReadHashOps());
                 if (manifest == "RI") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, 0, r.ReadVarLong());
                 if (manifest == "RK")
                 {
@@ -295,9 +307,15 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
             case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
-            case "PD" or "PI":
+            case "PD" or "PI" or "PH":
             {
                 var done = new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
+                if (manifest == "PH")
+                {
+                    var results = new long[r.ReadCount()];
+                    for (var i = 0; i < results.Length; i++) results[i] = r.ReadVarLong();
+                    return done with { Results = ValueList.From(results) };
+                }
                 return manifest == "PI" ? done with { Number = r.ReadVarLong() } : done;
             }
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());

@@ -33,6 +33,12 @@ public static class CounterRules
     /// <summary>Redis's reply to an increment whose result passes 64 bits.</summary>
     public const string Overflow = "increment or decrement would overflow";
 
+    /// <summary>Redis's reply to a command on a key holding another type (a string command on a hash, a hash command on a string), after its <c>WRONGTYPE</c> prefix.</summary>
+    public const string WrongType = "Operation against a key holding the wrong kind of value";
+
+    /// <summary>The live versions a string read works with, oldest first: hash versions are another type (<c>Hashes.HashRules</c>: a key whose newest version is a hash is read as one).</summary>
+    private static List<Sibling> LiveStrings(SiblingSet set, long nowMs) => set.LiveOldestFirst(nowMs).Where(s => !s.IsHash).ToList();
+
     /// <summary>
     /// The values a read at <paramref name="nowMs"/> returns: the live ones, oldest first (as
     /// <see cref="SiblingSet.LiveOldestFirst"/>), or, when one of them is an increment, one value:
@@ -41,7 +47,7 @@ public static class CounterRules
     /// </summary>
     public static IReadOnlyList<ReadValue> Read(SiblingSet set, long nowMs)
     {
-        var live = set.LiveOldestFirst(nowMs).ToList();
+        var live = LiveStrings(set, nowMs);
         if (!live.Exists(s => s.IsIncrement))
             return live.ConvertAll(s => new ReadValue(s.Value!, s.HasDeadline ? s.ExpiresAtMs : 0));
         var deadline = live[^1].HasDeadline ? live[^1].ExpiresAtMs : 0;
@@ -58,7 +64,7 @@ public static class CounterRules
     /// deadline of the newest live version (Redis's <c>INCR</c> keeps the TTL), and raises the
     /// minting replica's entry from at least <paramref name="ownHighest"/> (the highest entry of
     /// its own it has minted for the key: a reset that reached it without that entry never lowers
-    /// it, and the increments missing from what it holds stay cancelled by a floor raised as much). Null with the reason (<see cref="NotAnInteger"/>, <see cref="Overflow"/>) when
+    /// it, and the increments missing from what it holds stay cancelled by a floor raised as much). Null with the reason (<see cref="NotAnInteger"/>, <see cref="Overflow"/>, <see cref="WrongType"/> for a hash) when
     /// nothing may be written.
     /// </summary>
     /// <param name="setDeadline">Null: keep the key's deadline; otherwise the new version's (0: none):
@@ -67,7 +73,8 @@ public static class CounterRules
     {
         version = null;
         number = 0;
-        var live = set.LiveOldestFirst(nowMs).ToList();
+        if (set.LiveOldestFirst(nowMs).LastOrDefault() is { IsHash: true }) return WrongType;
+        var live = LiveStrings(set, nowMs);
         var entries = EntriesOf(set);
         var floor = FloorOf(set);
         CounterBase? counterBase = null;

@@ -28,6 +28,9 @@ namespace AkkaKv.Merkle;
 ///                 | u8 3, (u8 0 | u8 1, u32 length, value bytes), i64 deadline ms (0: none),
 ///                   u8 increment, counter entries, counter floor,
 ///                   (u8 0 | u8 1, actor, i64 counter, i64 timestamp ms, i64 value)   (counter fields; base)
+///                 | u8 4, i64 deadline ms (0: none), (u8 0 | u8 1, counter fields as in 3 from
+///                   u8 increment on), u32 field count,
+///                   (u32 length, name, actor, i64 counter, i64 timestamp ms, u32 length, value)*   (a hash)
 ///               i64 timestamp ms
 ///   counter  := u32 count, (actor, i64 up, i64 down, i64 version)*   (actor ordinal)
 ///   actor    := u32 UTF-16 code unit count, code units (UTF-16LE: exact, even for lone surrogates)
@@ -62,25 +65,35 @@ public static class EntryDigest
                 w.Actor(actor);
                 w.Int64(counter);
             }
-            if (s.Counter is { } counterPart)
+            if (s.IsHash)
+            {
+                // Marker 4: a hash version (its value is empty; any deadline, any reset floor).
+                w.Byte(4);
+                w.Int64(s.HasDeadline ? s.ExpiresAtMs : 0);
+                if (s.Counter is { } reset)
+                {
+                    w.Byte(1);
+                    CounterFields(ref w, reset);
+                }
+                else w.Byte(0);
+                w.UInt32((uint)s.Hash!.Count);
+                foreach (var f in s.Hash.Fields)
+                {
+                    w.Bytes(f.Name.Span);
+                    w.Actor(f.Dot.Actor);
+                    w.Int64(f.Dot.Counter);
+                    w.Int64(f.TimestampMs);
+                    w.Bytes(f.Value.Span);
+                }
+            }
+            else if (s.Counter is { } counterPart)
             {
                 // Marker 3: a version with counter fields (a tombstone or a value, any deadline).
                 w.Byte(3);
                 w.Byte(s.Value is null ? (byte)0 : (byte)1);
                 if (s.Value is not null) w.Bytes(s.Value.Span);
                 w.Int64(s.HasDeadline ? s.ExpiresAtMs : 0);
-                w.Byte(counterPart.IsIncrement ? (byte)1 : (byte)0);
-                Counter(ref w, counterPart.Entries);
-                Counter(ref w, counterPart.Floor);
-                if (counterPart.Base is { } b)
-                {
-                    w.Byte(1);
-                    w.Actor(b.Dot.Actor);
-                    w.Int64(b.Dot.Counter);
-                    w.Int64(b.TimestampMs);
-                    w.Int64(b.Value);
-                }
-                else w.Byte(0);
+                CounterFields(ref w, counterPart);
             }
             else if (s.Value is null) w.Byte(0);
             else if (!s.HasDeadline)
@@ -98,6 +111,22 @@ public static class EntryDigest
         }
         w.Flush();
         return hasher.GetCurrentHashAsUInt64();
+    }
+
+    private static void CounterFields(ref Writer w, CounterPart counterPart)
+    {
+        w.Byte(counterPart.IsIncrement ? (byte)1 : (byte)0);
+        Counter(ref w, counterPart.Entries);
+        Counter(ref w, counterPart.Floor);
+        if (counterPart.Base is { } b)
+        {
+            w.Byte(1);
+            w.Actor(b.Dot.Actor);
+            w.Int64(b.Dot.Counter);
+            w.Int64(b.TimestampMs);
+            w.Int64(b.Value);
+        }
+        else w.Byte(0);
     }
 
     private static void Counter(ref Writer w, PnCounter counter)

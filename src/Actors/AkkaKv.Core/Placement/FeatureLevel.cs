@@ -3,7 +3,7 @@ namespace AkkaKv.Placement;
 /// <summary>
 /// The store's feature levels, gossiped with membership as each node's
 /// <c>akka.cluster.app-version</c> (set in <c>hocon/cluster.conf</c>). A node writes a kind of
-/// version that older nodes cannot read (a counter) only while every member is at the level that
+/// version that older nodes cannot read (a counter, a hash) only while every member is at the level that
 /// reads it: during a rolling upgrade the write is refused with a clear error instead of being
 /// misread by an older replica. Levels compare as <see cref="Version"/>s; a level that does not
 /// parse (a node from before levels gossips its assembly version, or nothing) counts as older.
@@ -11,10 +11,13 @@ namespace AkkaKv.Placement;
 public static class FeatureLevel
 {
     /// <summary>This build's level; <c>hocon/cluster.conf</c>'s app-version must equal it (a test checks).</summary>
-    public const string Current = "1.1.0";
+    public const string Current = "1.2.0";
 
     /// <summary>The first level that reads counter versions (<c>INCR</c>).</summary>
     public const string Counters = "1.1.0";
+
+    /// <summary>The first level that reads hash versions (<c>HSET</c>).</summary>
+    public const string Hashes = "1.2.0";
 
     /// <summary>True when <paramref name="appVersion"/> is at least <paramref name="required"/>.</summary>
     public static bool AtLeast(string appVersion, string required)

@@ -105,6 +105,12 @@ public static class FetchPage
             foreach (var (id, _) in c.Entries.Entries.Concat(c.Floor.Entries)) size += PastEntryOverheadBytes + 2 * VarIntBytes + Encoding.UTF8.GetByteCount(id);
             if (c.Base is { } b) size += PastEntryOverheadBytes + 2 * VarIntBytes + Encoding.UTF8.GetByteCount(b.Dot.Actor);
         }
+        if (s.Hash is { } h)
+        {
+            // Hash fields: the mask and count, each field's name, writer (dot), time and value.
+            size += 2 * VarIntBytes;
+            foreach (var f in h.Fields) size += PastEntryOverheadBytes + 3 * VarIntBytes + f.Name.Length + f.Value.Length + Encoding.UTF8.GetByteCount(f.Dot.Actor);
+        }
         return size;
     }
 }

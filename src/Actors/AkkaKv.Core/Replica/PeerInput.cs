@@ -84,7 +84,7 @@ public static class PeerInput
         foreach (var s in set.Siblings)
         {
             if (s.Value is { } v && v.Length > MaxMergedValueBytes) return $"a value of {v.Length} bytes, over {MaxMergedValueBytes}";
-            if ((CheckDot(s.Dot) ?? CheckVector(s.Past, "a version's past") ?? CheckCounter(s)) is { } error) return error;
+            if ((CheckDot(s.Dot) ?? CheckVector(s.Past, "a version's past") ?? CheckCounter(s) ?? CheckHash(s)) is { } error) return error;
         }
         return null;
     }
@@ -100,6 +100,21 @@ public static class PeerInput
             foreach (var (id, _) in counter.Entries)
                 if (CheckActor(id) is { } error) return error;
         }
+        return null;
+    }
+
+    /// <summary>Most fields one hash version may carry: far above <c>limits.max-bytes-per-key</c> allows at a byte a field, so only forged versions reach it.</summary>
+    public const int MaxMergedHashFields = 1 << 20;
+
+    private static string? CheckHash(Sibling s)
+    {
+        if (s.Hash is not { } h) return null;
+        if (s.Value is null || s.Value.Length != 0) return $"version {s.Dot} has hash fields and a value";
+        if (h.Count == 0) return $"version {s.Dot} is a hash without fields";
+        if (h.Count > MaxMergedHashFields) return $"a hash of {h.Count} fields, over {MaxMergedHashFields}";
+        if (h.ByteCount > MaxMergedValueBytes) return $"a hash of {h.ByteCount} bytes, over {MaxMergedValueBytes}";
+        foreach (var f in h.Fields)
+            if (CheckDot(f.Dot) is { } error) return $"hash field of version {s.Dot}: " + error;
         return null;
     }
 

@@ -119,6 +119,19 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
     }
 
     /// <summary>
+    /// The event for hash operations minted here as <paramref name="dot"/> over
+    /// <paramref name="held"/> (<see cref="Hashes.HashRules.Apply"/>), null when they change
+    /// nothing, and each operation's result; or why nothing may be written.
+    /// </summary>
+    public static string? HashEvent(Bytes key, SiblingSet held, Dot dot, IReadOnlyList<Hashes.HashOp> ops, long nowMs, out SiblingsMerged? evt, out long[] results)
+    {
+        evt = null;
+        if (Hashes.HashRules.Apply(held, nowMs, dot, ops, out var version, out results) is { } error) return error;
+        if (version is not null) evt = new SiblingsMerged(key, SiblingSet.Of([version]));
+        return null;
+    }
+
+    /// <summary>
     /// Why a put with <paramref name="context"/> must be refused before anything is minted, or null:
     /// the context claims a version of this replica past every one it has minted
     /// (<paramref name="minted"/>). No context this replica's own journal handed out can; one that
@@ -135,7 +148,7 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     /// <summary>
     /// Why a put of <paramref name="evt"/> must be refused, or null: the key would hold more than
-    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes
+    /// <paramref name="maxSiblings"/> versions or more than <paramref name="maxBytes"/> value bytes (a hash: its field names and values)
     /// (<paramref name="held"/>: what the replica holds with its unpersisted versions; default its state).
     /// </summary>
     public string? CheckPutLimits(SiblingsMerged evt, int maxSiblings, int maxBytes, SiblingSet? held = null)
@@ -143,7 +156,7 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
         var after = (held ?? Get(evt.Key)).Merge(evt.Siblings);
         if (after.Count > maxSiblings)
             return $"the key would hold {after.Count} concurrent versions, over the limit of {maxSiblings} (akka-kv.limits.max-siblings): read it and write back with its context to resolve them";
-        var bytes = after.Siblings.Sum(s => (long)(s.Value?.Length ?? 0));
+        var bytes = after.Siblings.Sum(s => (long)(s.Value?.Length ?? 0) + (s.Hash?.ByteCount ?? 0));
         return bytes > maxBytes
             ? $"the key's versions would hold {bytes} bytes, over the limit of {maxBytes} (akka-kv.limits.max-bytes-per-key): read it and write back with its context to resolve them"
             : null;

@@ -11,9 +11,14 @@ namespace AkkaKv.Versioning;
 /// deadline, and each compares it with its own clock (<see cref="IsLiveAt"/>). A tombstone has none.
 /// <see cref="Counter"/>: the counter fields of a version an increment minted, or of a write that
 /// reset counter versions (null for every other version; see <see cref="CounterPart"/>).
+/// <see cref="Hash"/>: the fields of a hash version (its <see cref="Value"/> is then empty, never
+/// null); null for every other version.
 /// </summary>
-public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs, long ExpiresAtMs = 0, CounterPart? Counter = null)
+public sealed record Sibling(Dot Dot, VersionVector Past, Bytes? Value, long TimestampMs, long ExpiresAtMs = 0, CounterPart? Counter = null, HashPart? Hash = null)
 {
+    /// <summary>A hash version (<c>HSET</c> and the other hash commands mint them): its fields are in <see cref="Hash"/>.</summary>
+    public bool IsHash => Hash is not null && Value is not null;
+
     public bool IsTombstone => Value is null;
 
     /// <summary>A value that reads as present at <paramref name="nowMs"/>: not a tombstone and not past its deadline.</summary>

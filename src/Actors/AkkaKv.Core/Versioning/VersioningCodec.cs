@@ -22,7 +22,10 @@ public static class VersioningCodec
     /// <summary>Field mask bit of an extended sibling: counter fields follow (after the deadline, if any).</summary>
     private const ulong ExtraCounter = 2;
 
-    private const ulong KnownExtras = ExtraDeadline | ExtraCounter;
+    /// <summary>Field mask bit of an extended sibling: hash fields follow (after the counter fields, if any).</summary>
+    private const ulong ExtraHash = 4;
+
+    private const ulong KnownExtras = ExtraDeadline | ExtraCounter | ExtraHash;
 
     public static void WriteVector(this KvWriter w, VersionVector v)
     {
@@ -38,7 +41,7 @@ public static class VersioningCodec
             w.WriteString(s.Dot.Actor);
             w.WriteVarLong(s.Dot.Counter);
             w.WriteVector(s.Past);
-            if (!s.HasDeadline && s.Counter is null)
+            if (!s.HasDeadline && s.Counter is null && s.Hash is null)
             {
                 // The first format: a presence byte (0 tombstone, 1 value), the value, the timestamp.
                 w.WriteNullableBytes(s.Value);
@@ -51,9 +54,10 @@ public static class VersioningCodec
                 w.WriteByte(s.Value is null ? ExtendedTombstone : ExtendedValue);
                 if (s.Value is not null) w.WriteBytes(s.Value);
                 w.WriteVarLong(s.TimestampMs);
-                w.WriteVarULong((s.HasDeadline ? ExtraDeadline : 0) | (s.Counter is null ? 0 : ExtraCounter));
+                w.WriteVarULong((s.HasDeadline ? ExtraDeadline : 0) | (s.Counter is null ? 0 : ExtraCounter) | (s.IsHash ? ExtraHash : 0));
                 if (s.HasDeadline) w.WriteVarLong(s.ExpiresAtMs);
                 if (s.Counter is { } counter) WriteCounterPart(w, counter);
+                if (s.IsHash) WriteHashPart(w, s.Hash!);
             }
         }
     }
@@ -100,7 +104,10 @@ public static class VersioningCodec
                 var expiresAt = (mask & ExtraDeadline) != 0 ? r.ReadVarLong() : 0;
                 if (expiresAt < 0) throw new FormatException("a negative deadline");
                 var counter = (mask & ExtraCounter) != 0 ? ReadCounterPart(r) : null;
-                return new Sibling(dot, past, value, timestamp, expiresAt, counter);
+                if (value is null && (mask & ExtraHash) != 0) throw new FormatException("a tombstone with hash fields");
+                var hash = (mask & ExtraHash) != 0 ? ReadHashPart(r) : null;
+                if (hash is not null && value!.Length != 0) throw new FormatException("a hash version with a value");
+                return new Sibling(dot, past, value, timestamp, expiresAt, counter, hash);
             default:
                 throw new FormatException($"a version whose value marker is {presence}, which this node does not know: upgrade every node");
         }
@@ -158,6 +165,35 @@ public static class VersioningCodec
             entries.Add(KeyValuePair.Create(id, new CounterEntry(up, down, version)));
         }
         return PnCounter.Of(entries);
+    }
+
+    /// <summary>Hash fields: count, then each field's name, the dot that wrote it (actor, counter), its minting time and its value, ordered by name.</summary>
+    private static void WriteHashPart(KvWriter w, HashPart hash)
+    {
+        w.WriteVarULong((ulong)hash.Count);
+        foreach (var f in hash.Fields)
+        {
+            w.WriteBytes(f.Name);
+            w.WriteString(f.Dot.Actor);
+            w.WriteVarLong(f.Dot.Counter);
+            w.WriteVarLong(f.TimestampMs);
+            w.WriteBytes(f.Value);
+        }
+    }
+
+    private static HashPart ReadHashPart(KvReader r)
+    {
+        var count = r.ReadLength();
+        if (count == 0) throw new FormatException("a hash version without fields");
+        var fields = ImmutableArray.CreateBuilder<HashField>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var name = r.ReadBytes();
+            var dot = new Dot(r.ReadPooledString(), r.ReadVarLong());
+            if (dot.Counter < 1) throw new FormatException("a hash field whose version counter is not positive");
+            fields.Add(new HashField(name, dot, r.ReadVarLong(), r.ReadBytes()));
+        }
+        return HashPart.FromOrdered(fields.ToImmutable());
     }
 
     /// <summary>A key → sibling set map (a replica snapshot's keys): count, then key and set pairs.</summary>
