@@ -134,8 +134,10 @@ public sealed class KvClient : IKvClient
     public async Task<IReadOnlyList<long>> HashWriteAsync(Bytes key, IReadOnlyList<AkkaKv.Hashes.HashOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = new HashWrite(key, ValueList.From(ops), options ?? RequestOptions.Default);
-        // Applied by the replica to what it holds (HINCRBY): never resent to another node.
-        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken, resend: false);
+        // An HINCRBY is applied by the replica to what it holds: never resent to another node (it
+        // could count twice). Setting or deleting fields, or a deadline, twice is harmless.
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken,
+            resend: !ops.Any(o => o.Kind == AkkaKv.Hashes.HashOpKind.Increment));
         return reply switch
         {
             HashWriteSuccess s => s.Results,

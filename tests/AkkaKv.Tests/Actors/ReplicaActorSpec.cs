@@ -432,6 +432,43 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Hash_operations_pipelined_to_a_replica_each_apply_and_the_hash_survives_a_restart()
+    {
+        static ValueList<AkkaKv.Hashes.HashOp> Ops(params AkkaKv.Hashes.HashOp[] ops) => ValueList.From(ops);
+        // Thirty HINCRBYs and thirty HSETs of distinct fields sent without waiting for the journal:
+        // each applies to what the one before it made, so the increments answer 1..30 and every field is there.
+        var replica = StartReplica();
+        for (var i = 0; i < 30; i++)
+        {
+            replica.Tell(new ReplicaPut(++_nextRequestId, B("h"), null, null, HashOps: Ops(AkkaKv.Hashes.HashOp.Increment(B("n"), 1))), TestActor);
+            replica.Tell(new ReplicaPut(++_nextRequestId, B("h"), null, null, HashOps: Ops(AkkaKv.Hashes.HashOp.Set((B($"f{i}"), B($"{i}"))))), TestActor);
+        }
+        var done = Enumerable.Range(0, 60).Select(_ => ExpectMsg<ReplicaPutDone>(Wait)).OrderBy(d => d.RequestId).ToList();
+        Assert.Equal(Enumerable.Range(1, 30).Select(n => (long)n), done.Where((_, i) => i % 2 == 0).Select(d => d.Results![0]));
+        Assert.All(done.Where((_, i) => i % 2 == 1), d => Assert.Equal(1L, d.Results![0]));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Assert.Equal(31, AkkaKv.Hashes.HashRules.Read(Read(replica, B("h")), now)!.Value.Fields.Count);
+
+        // A hash write to a string is refused with WRONGTYPE and the key keeps its string;
+        // an HDEL of an absent field writes nothing and answers 0.
+        Put(replica, B("name"), B("abc"), null);
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("name"), null, null, HashOps: Ops(AkkaKv.Hashes.HashOp.Set((B("f"), B("v"))))), TestActor);
+        Assert.Equal(AkkaKv.Counters.CounterRules.WrongType, ExpectMsg<ReplicaPutRejected>(Wait).Reason);
+        Assert.Equal("abc", Assert.Single(Read(replica, B("name")).Siblings).Value!.ToUtf8());
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("h"), null, null, HashOps: Ops(AkkaKv.Hashes.HashOp.Delete(B("absent")))), TestActor);
+        Assert.Equal(0L, ExpectMsg<ReplicaPutDone>(Wait).Results![0]);
+
+        // After a restart the hash is all there, and the next increment goes on from 30.
+        StopAndAwaitTermination(replica);
+        replica = StartReplica();
+        var read = AkkaKv.Hashes.HashRules.Read(Read(replica, B("h")), now)!.Value.Fields;
+        Assert.Equal(31, read.Count);
+        Assert.Equal("29", read.Single(f => f.Name == B("f29")).Value.ToUtf8());
+        replica.Tell(new ReplicaPut(++_nextRequestId, B("h"), null, null, HashOps: Ops(AkkaKv.Hashes.HashOp.Increment(B("n"), 12))), TestActor);
+        Assert.Equal(42L, ExpectMsg<ReplicaPutDone>(Wait).Results![0]);
+    }
+
+    [Fact]
     public void A_replica_whose_journal_missed_a_purge_drops_its_old_values_instead_of_resurrecting_them()
     {
         // This node held the slot and saw "k" written; then it was away while "k" was deleted and

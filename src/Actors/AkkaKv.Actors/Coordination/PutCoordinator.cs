@@ -51,10 +51,11 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     /// <summary>For hash operations: each one's result at the coordinating replica.</summary>
     private ValueList<long> _results = ValueList<long>.Empty;
     /// <summary>
-    /// The write is applied by the coordinating replica to what it holds (an increment, hash
-    /// operations): sent to a second replica only when the first declined, or it could apply twice.
+    /// Applying it twice would count twice (an increment, an HINCRBY): not sent to a second replica
+    /// while the first may still apply it. Setting or deleting fields, or a deadline, twice is
+    /// harmless (a late version at the first replica holds the same fields), so those move on as a put does.
     /// </summary>
-    private bool AppliedAtReplica => _incrementBy is not null || _hashOps is not null;
+    private bool CountsTwice => _incrementBy is not null || _hashOps?.Any(o => o.Kind == Hashes.HashOpKind.Increment) == true;
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
@@ -145,7 +146,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         // An increment is not sent to a second replica when the first is merely slow: if the first
         // minted it late as well, it would count twice. Only a replica that declined (ReplicaNotReady,
         // nothing minted) hands it on; a silent one leaves the request to time out, outcome unknown.
-        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (!AppliedAtReplica) TryNextCoordinatingReplica(); });
+        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (!CountsTwice) TryNextCoordinatingReplica(); });
         Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
     }
 
@@ -259,8 +260,8 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             var reason = _coordinated
                 ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with {_tally.Count} of W={_options.W} durable acks; the value may be stored on fewer than W replicas"
-                : AppliedAtReplica
-                    ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with 0 of W={_options.W} acks: the outcome is unknown (the replica asked may still apply the {(_hashOps is null ? "increment" : "write")}; it is not sent to another, so it never applies twice)"
+                : CountsTwice
+                    ? $"timed out after {_options.Timeout.TotalMilliseconds:0} ms with 0 of W={_options.W} acks: the outcome is unknown (the replica asked may still apply the increment; it is not sent to another, so it never counts twice)"
                     : $"timed out after {_options.Timeout.TotalMilliseconds:0} ms: no replica of partition {_partition} could mint the version (0 of W={_options.W} acks)";
             KvMetrics.Request(_operation, KvMetrics.Outcome.Timeout, _started);
             _replyTo.Tell(new RequestFailed(_key, reason, _tally.Count, _options.W));

@@ -10,9 +10,11 @@ namespace AkkaKv.Tests.MultiNode;
 /// node, before, during and after one node is cut off (both directions, by the throttle adapter's
 /// blackhole), so both sides of the cut take increments. Once healed, every node reads the same
 /// number, and it is bounded as issue 15 asks: the sum of the acknowledged increments at most, plus
-/// at most the increments whose outcome is unknown (failed or timed out).
+/// at most the increments whose outcome is unknown (failed or timed out). The same clients also
+/// write fields of one hash (each its own fields): healed, every node reads every acknowledged field
+/// with its value, and no field that was never written.
 /// </summary>
-public sealed class CounterPartitionSpec(ITestOutputHelper output) : IAsyncLifetime
+public sealed class TypedValuesPartitionSpec(ITestOutputHelper output) : IAsyncLifetime
 {
     // No split-brain decision while the test runs (it heals well within a minute); the failure
     // detector keeps the shipped settings.
@@ -39,17 +41,20 @@ public sealed class CounterPartitionSpec(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public async Task Increments_on_both_sides_of_a_partition_all_count_once_healed()
+    public async Task Increments_and_hash_fields_on_both_sides_of_a_partition_all_survive_healed()
     {
         await _cluster.StartSettledAsync(Three, TimeSpan.FromSeconds(60));
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}");
         var keys = Enumerable.Range(0, 3).Select(i => Bytes.FromUtf8($"ctr-{i}")).ToArray();
         var tallies = keys.ToDictionary(k => k, _ => new Tally());
+        var hash = Bytes.FromUtf8("fields");
+        var ackedFields = new Dictionary<string, string>();
+        var attemptedFields = new Dictionary<string, string>();
 
         // Two clients per node. The cut-off node's clients write at W=1 (its own replica is all
         // they can reach); the others at the default W=2.
-        async Task<int> Client(string node, int ops, Random random)
+        async Task<int> Client(string node, string client, int ops, Random random)
         {
             var acks = 0;
             var options = node == Cut ? new RequestOptions(W: 1) : RequestOptions.Default;
@@ -66,6 +71,12 @@ public sealed class CounterPartitionSpec(ITestOutputHelper output) : IAsyncLifet
                     if (reply is IncrementSuccess) { tally.Acked += delta; tally.AckedCount++; acks++; }
                     else { tally.Unknown += delta; tally.UnknownCount++; }
                 }
+                // A field of its own in the shared hash: concurrent writes of other fields must not hide it.
+                var (field, value) = ($"{client}-{i}", $"{node}:{random.Next()}");
+                lock (attemptedFields) attemptedFields[field] = value;
+                try { reply = await _cluster.AskAsync<object>(node, new HashWrite(hash, ValueList.From([Hashes.HashOp.Set((Bytes.FromUtf8(field), Bytes.FromUtf8(value)))]), options), TimeSpan.FromSeconds(5)); }
+                catch (Akka.Actor.AskTimeoutException) { reply = "no reply"; }
+                if (reply is HashWriteSuccess) lock (ackedFields) ackedFields[field] = value;
             }
             return acks;
         }
@@ -74,7 +85,7 @@ public sealed class CounterPartitionSpec(ITestOutputHelper output) : IAsyncLifet
         {
             var clock = Stopwatch.StartNew();
             var random = new Random(seed + phase);
-            var clients = Three.SelectMany(n => Enumerable.Range(0, 2).Select(_ => (Node: n, Acks: Client(n, ops, new Random(random.Next()))))).ToList();
+            var clients = Three.SelectMany(n => Enumerable.Range(0, 2).Select(c => (Node: n, Acks: Client(n, $"{name}/{n}/{c}", ops, new Random(random.Next()))))).ToList();
             await Task.WhenAll(clients.Select(c => c.Acks));
             var acks = clients.GroupBy(c => c.Node).ToDictionary(g => g.Key, g => g.Sum(c => c.Acks.Result));
             output.WriteLine($"{name}: {clock.Elapsed.TotalSeconds:0.0} s, acknowledged per node {string.Join(", ", acks.Select(a => $"{a.Key}={a.Value}"))}; totals " +
@@ -113,6 +124,19 @@ public sealed class CounterPartitionSpec(ITestOutputHelper output) : IAsyncLifet
                 final[key] = numbers[0];
             }
         });
+        await InProcessCluster.EventuallyAsync(TimeSpan.FromSeconds(60), async () =>
+        {
+            foreach (var node in Three)
+            {
+                var read = Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>(node, new Get(hash, new RequestOptions(R: 3))));
+                var fields = new Dictionary<string, string>();
+                for (var i = 0; i + 1 < read.Hash!.Count; i += 2) fields[read.Hash[i].ToUtf8()] = read.Hash[i + 1].ToUtf8();
+                var missing = ackedFields.Where(f => !fields.TryGetValue(f.Key, out var v) || v != f.Value).Select(f => f.Key).ToList();
+                Assert.True(missing.Count == 0, $"{node} lacks {missing.Count} acknowledged fields, e.g. {string.Join(", ", missing.Take(5))}");
+                Assert.All(fields, f => Assert.Equal(attemptedFields[f.Key], f.Value));
+            }
+        });
+        output.WriteLine($"hash: {ackedFields.Count} fields acknowledged of {attemptedFields.Count} written, all read on every node");
         foreach (var key in keys)
         {
             var t = tallies[key];
