@@ -5,6 +5,9 @@
 # the median, the ratio, p50/p99, and the nodes' CPU per operation (all nodes together, user +
 # system time from /proc/<pid>/stat over the phase, divided by the operations).
 #   tests/AkkaKv.Benchmarks/resp-vs-redis.sh [requests, default 100000]
+# TESTS may also name cache-set, cache-get, cache-get-sliding: .NET's IDistributedCache
+# (AddStackExchangeRedisCache, unchanged) driven by tests/AkkaKv.Benchmarks' "cache" mode with 50
+# clients over 10,000 keys (run cache-set first: the gets read what it wrote; see CacheLoad.cs).
 # Environment: RUNS (3), TESTS (set,get: the redis-benchmark tests, e.g. incr), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
 # JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below), REMOTE_TLS (0, or 1).
 # REMOTE_TLS=1: as RESP_TLS=1, and mutual TLS on Akka remoting between the nodes too
@@ -125,7 +128,11 @@ bench() {
   local label=$1 port=$2 test=$3 run=$4; shift 4
   local before after out errors
   before=$(( $(ticks "$@") + $( [[ $label == akkakv ]] && pg_ticks || echo 0) ))
-  out=$(redis-benchmark "${TLS_ARGS[@]}" -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
+  if [[ $test == cache-* ]]; then
+    out=$(dotnet "$CACHE_LOAD" cache "$test" "127.0.0.1:$port" "$N" 50 10000 2>"$work/err")
+  else
+    out=$(redis-benchmark "${TLS_ARGS[@]}" -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
+  fi
   after=$(( $(ticks "$@") + $( [[ $label == akkakv ]] && pg_ticks || echo 0) ))
   errors=$(grep -ci "error" "$work/err" || true)
   # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -134,6 +141,13 @@ bench() {
 }
 
 node_pids() { local p; for p in "$AKKAKV_DATA"/n*/pid; do cat "$p"; done; }
+
+CACHE_LOAD=""
+if [[ ,$TESTS, == *,cache-* ]]; then
+  [[ $RESP_TLS == 1 ]] && { echo "the cache-* tests speak plain TCP: run them without RESP_TLS" >&2; exit 2; }
+  dotnet build -c Release tests/AkkaKv.Benchmarks -o "$work/bench" >"$work/bench-build.log" 2>&1 || { cat "$work/bench-build.log" >&2; exit 1; }
+  CACHE_LOAD="$work/bench/AkkaKv.Benchmarks.dll"
+fi
 
 for run in $(seq "$RUNS"); do
   echo "== run $run: fresh ${AKKAKV_CLUSTER_SIZE:-3}-node cluster, journal $JOURNAL" >&2
