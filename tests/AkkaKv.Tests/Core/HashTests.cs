@@ -231,6 +231,52 @@ public sealed class HashTests(ITestOutputHelper output)
         Assert.Equal(["g=2"], HashRules.Read(merged, Now + 3)!.Value.Fields.Select(f => $"{f.Name}={f.Value}"));
     }
 
+    [Fact]
+    public void Concurrent_HDELs_that_leave_no_field_read_as_a_deleted_key_that_GC_may_purge()
+    {
+        ReplicaState a = Replica(0), b = Replica(1);
+        Apply(ref a, Now, out _, HashOp.Set((B("f"), B("1")), (B("g"), B("2"))));
+        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        // Each side removes the field the other keeps: two hash versions, every field replaced.
+        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
+        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        a = a.Apply(new SiblingsMerged(Key, b.Get(Key)));
+        var merged = a.Get(Key);
+        Assert.Equal(2, merged.Count);
+        Assert.All(merged.Siblings, s => Assert.True(merged.IsHollow(s)));
+        Assert.Null(HashRules.Read(merged, Now + 3));
+        Assert.Empty(CounterRules.Read(merged, Now + 3));
+        Assert.True(merged.IsDeletedAt(Now + 3));
+        // Tombstone GC lists it, and its purge replays the same way (the digest alone decides).
+        var listed = Assert.Single(a.Tombstones(10, Now + 3));
+        Assert.True(a.IsPurgeable(listed, long.MaxValue));
+        // HDEL and EXPIRE of it change nothing; HSET starts a new hash; INCR counts from 0.
+        var before = a.Counter;
+        Assert.Null(Apply(ref a, Now + 4, out var r, HashOp.Delete(B("f"), B("g")), HashOp.Expire(1000)));
+        Assert.Equal([0L, 0L], r);
+        Assert.Equal(before, a.Counter);
+        Assert.Null(a.IncrementEvent(Key, a.Get(Key), NextDot(a), 1, Now + 4, out _, out var number));
+        Assert.Equal(1, number);
+        Assert.Null(Apply(ref a, Now + 5, out r, HashOp.Set((B("h"), B("3")))));
+        Assert.Equal(1, r[0]);
+        Assert.Equal(new Dictionary<string, string> { ["h"] = "3" }, Read(a, Now + 5));
+    }
+
+    [Fact]
+    public void A_string_concurrent_with_a_hash_that_concurrent_HDELs_emptied_is_what_the_key_reads_as()
+    {
+        ReplicaState a = Replica(0), b = Replica(1), c = Replica(2);
+        Apply(ref a, Now, out _, HashOp.Set((B("f"), B("1")), (B("g"), B("2"))));
+        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        c = c.Apply(c.PutEvent(Key, NextDot(c), B("text"), VersionVector.Empty, Now - 100));
+        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
+        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        var merged = a.Get(Key).Merge(b.Get(Key)).Merge(c.Get(Key));
+        // The string was never deleted (no write saw it): add wins, as for a DEL concurrent with a SET.
+        Assert.Null(HashRules.Read(merged, Now + 3));
+        Assert.Equal("text", Assert.Single(CounterRules.Read(merged, Now + 3)).Value.ToUtf8());
+    }
+
     // ---- Redis's rules ----------------------------------------------------------------------
 
     [Fact]
@@ -323,8 +369,12 @@ public sealed class HashTests(ITestOutputHelper output)
         var s = Replica(0);
         var dot = NextDot(s);
         Assert.Null(ReplicaState.HashEvent(Key, s.Get(Key), dot, [HashOp.Set((B("field"), Bytes.Wrap(new byte[100])))], Now, out var evt, out _));
-        Assert.Contains("105 bytes", s.CheckPutLimits(evt!, 64, 104));
-        Assert.Null(s.CheckPutLimits(evt!, 64, 105));
+        // The name and value, and what the field's writer id and the field's overhead take.
+        var bytes = 105 + dot.Actor.Length + HashPart.FieldOverheadBytes;
+        Assert.Contains($"{bytes} bytes", s.CheckPutLimits(evt!, 64, bytes - 1));
+        Assert.Null(s.CheckPutLimits(evt!, 64, bytes));
+        // A million empty fields are refused under the default 8 MiB, though their names take 7 MB.
+        Assert.True(1_000_000L * (7 + dot.Actor.Length + HashPart.FieldOverheadBytes) > 8 * 1024 * 1024);
     }
 
     [Fact]

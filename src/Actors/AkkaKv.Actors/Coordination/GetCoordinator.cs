@@ -81,7 +81,8 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
             _replied = true;
             var reply = BuildReply();
             KvMetrics.Request("get", KvMetrics.Outcome.Ok, _started);
-            if (reply is GetSuccess success) KvMetrics.Siblings(success.Values.Count);
+            // A hash reads as one value; its versions' siblings are per field.
+            if (reply is GetSuccess success) KvMetrics.Siblings(success.IsHash ? 1 : success.Values.Count);
             _replyTo.Tell(reply);
             if (_replies.Count < _options.N)
                 Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);

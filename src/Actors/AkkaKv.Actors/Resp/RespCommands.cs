@@ -276,9 +276,15 @@ internal static partial class RespCommands
     private static async Task<List<Bytes>?> OfType(RespCall c, IReadOnlyList<Bytes> keys, string type)
     {
         if (type is not ("string" or "hash")) return [];
-        var reads = await Task.WhenAll(keys.Select(k => Read(c, k, RequestOptions.Default)));
-        if (reads.Any(r => r is RequestFailed)) return null;
-        return keys.Where((_, i) => reads[i] is GetSuccess s && LiveNow(c, s) is not null && s.IsHash == (type == "hash")).ToList();
+        var kept = new List<Bytes>();
+        // A batch at a time, as MGET: the reads of a page hold at most a batch of values at once.
+        foreach (var batch in keys.Chunk(MGetBatch))
+        {
+            var reads = await Task.WhenAll(batch.Select(k => Read(c, k, RequestOptions.Default)));
+            if (reads.Any(r => r is RequestFailed)) return null;
+            kept.AddRange(batch.Where((_, i) => reads[i] is GetSuccess s && LiveNow(c, s) is not null && s.IsHash == (type == "hash")));
+        }
+        return kept;
     }
 
     /// <summary>Partitions a whole listing walks at once (each walk is one partition's pages, in order).</summary>

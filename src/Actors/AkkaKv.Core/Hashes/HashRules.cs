@@ -11,7 +11,9 @@ namespace AkkaKv.Hashes;
 /// replica mints with <see cref="Apply"/>, every read resolves with <see cref="Read"/>.
 /// <list type="bullet">
 /// <item><b>Type</b>: a key is a hash when its newest live version (the <c>GET</c> rule: minting
-/// time, then dot) is a hash version; a string when it is any other value.</item>
+/// time, then dot) is a hash version; a string when it is any other value. A hash version all of
+/// whose fields other versions replaced (concurrent <c>HDEL</c>s) is hollow and reads as deleted
+/// (<see cref="SiblingSet.IsHollow"/>).</item>
 /// <item><b>Fields of concurrent hash versions</b>: for each field, the entries of every live hash
 /// version, less an entry that another version of the key saw (its past covers the entry's write)
 /// while holding another entry for the field or none (it overwrote or removed it). So concurrent
@@ -50,19 +52,11 @@ public static class HashRules
             if (!version.IsHash || !version.IsLiveAt(nowMs)) continue;
             foreach (var field in version.Hash!.Fields)
             {
-                if (IsReplaced(set, field)) continue;
+                if (set.IsReplaced(field)) continue;
                 if (!picked.TryGetValue(field.Name, out var best) || Newer(field, best)) picked[field.Name] = field;
             }
         }
         return picked;
-    }
-
-    /// <summary>A version of the set saw the write of <paramref name="field"/> and holds another entry for its name, or none.</summary>
-    private static bool IsReplaced(SiblingSet set, HashField field)
-    {
-        foreach (var other in set.Siblings)
-            if (other.Past.Covers(field.Dot) && other.Hash?.Find(field.Name)?.Dot != field.Dot) return true;
-        return false;
     }
 
     private static bool Newer(HashField a, HashField b)

@@ -53,8 +53,15 @@ public sealed class HashPart : IEquatable<HashPart>
         return null;
     }
 
-    /// <summary>The bytes the fields hold (names and values), for the key's size limit.</summary>
-    public long ByteCount => Fields.Sum(f => (long)f.Name.Length + f.Value.Length);
+    /// <summary>What each field costs besides its name, value and writer id: the writer's counter, the minting time and the length prefixes, at most.</summary>
+    public const int FieldOverheadBytes = 32;
+
+    /// <summary>
+    /// The bytes the fields take stored and on the wire (names, values, each field's writer id and
+    /// <see cref="FieldOverheadBytes"/>), for the key's size limit: a hash of many tiny fields
+    /// counts as what it costs, so no version the limit admits is too big to replicate.
+    /// </summary>
+    public long ByteCount => Fields.Sum(f => (long)f.Name.Length + f.Value.Length + f.Dot.Actor.Length + FieldOverheadBytes);
 
     public bool Equals(HashPart? other) => other is not null && Fields.SequenceEqual(other.Fields);
     public override bool Equals(object? obj) => obj is HashPart h && Equals(h);

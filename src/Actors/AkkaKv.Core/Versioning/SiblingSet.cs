@@ -44,14 +44,39 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     /// the key reads as not found. At <see cref="long.MaxValue"/>: every sibling is a tombstone or
     /// has a deadline, so the set reads as not found once the last deadline has passed.
     /// </summary>
-    public bool IsDeletedAt(long nowMs) => !Siblings.Any(s => s.IsLiveAt(nowMs));
+    public bool IsDeletedAt(long nowMs) => !Siblings.Any(s => IsPresentAt(s, nowMs));
 
     /// <summary>
-    /// The siblings live at <paramref name="nowMs"/>, ordered as <see cref="ValuesOldestFirst"/>:
+    /// A version that reads as present at <paramref name="nowMs"/>: live (<see cref="Sibling.IsLiveAt"/>)
+    /// and not a hollow hash (<see cref="IsHollow"/>), which reads as deleted, like a tombstone.
+    /// </summary>
+    public bool IsPresentAt(Sibling s, long nowMs) => s.IsLiveAt(nowMs) && !IsHollow(s);
+
+    /// <summary>
+    /// A hash version every field of which another version of the set replaced: concurrent
+    /// <c>HDEL</c>s that each removed what the other kept leave two such versions, and the hash is
+    /// then empty, which Redis never shows: it reads as deleted. Independent of the clock, so a
+    /// replica's purge of it replays the same way.
+    /// </summary>
+    public bool IsHollow(Sibling s) => s.IsHash && s.Hash!.Fields.All(IsReplaced);
+
+    /// <summary>
+    /// A version of the set saw the write of <paramref name="field"/> (its past covers the field's
+    /// dot) and holds another entry for its name, or none: it overwrote or removed the field.
+    /// </summary>
+    public bool IsReplaced(HashField field)
+    {
+        foreach (var other in Siblings)
+            if (other.Past.Covers(field.Dot) && other.Hash?.Find(field.Name)?.Dot != field.Dot) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The siblings present at <paramref name="nowMs"/> (<see cref="IsPresentAt"/>), ordered as <see cref="ValuesOldestFirst"/>:
     /// what a read at that moment returns, with each value's deadline.
     /// </summary>
     public IEnumerable<Sibling> LiveOldestFirst(long nowMs) =>
-        Siblings.Where(s => s.IsLiveAt(nowMs)).OrderBy(s => s.TimestampMs).ThenBy(s => s, ByDot);
+        Siblings.Where(s => IsPresentAt(s, nowMs)).OrderBy(s => s.TimestampMs).ThenBy(s => s, ByDot);
 
     /// <summary>The values of the live (non-tombstone) siblings, in dot order.</summary>
     public IEnumerable<Bytes> Values => Siblings.Where(s => !s.IsTombstone).Select(s => s.Value!);
