@@ -8,6 +8,7 @@
 # TESTS may also name cache-set, cache-get, cache-get-sliding: .NET's IDistributedCache
 # (AddStackExchangeRedisCache, unchanged) driven by tests/AkkaKv.Benchmarks' "cache" mode with 50
 # clients over 10,000 keys (run cache-set first: the gets read what it wrote; see CacheLoad.cs).
+# KEYSPACE (100000): redis-benchmark's -r (random keys; for hset, random fields of its one hash "myhash").
 # Environment: RUNS (3), TESTS (set,get: the redis-benchmark tests, e.g. incr), PIPELINE (1: redis-benchmark -P), AKKAKV_CLUSTER_SIZE (3), REDIS_PORT (6390),
 # JOURNAL (sqlite, or postgresql: see below), RESP_TLS (0, or 1: see below), REMOTE_TLS (0, or 1).
 # REMOTE_TLS=1: as RESP_TLS=1, and mutual TLS on Akka remoting between the nodes too
@@ -29,6 +30,7 @@ N=${1:-100000}
 RUNS=${RUNS:-3}
 TESTS=${TESTS:-set,get}
 PIPELINE=${PIPELINE:-1}
+KEYSPACE=${KEYSPACE:-100000}
 REDIS_PORT=${REDIS_PORT:-6390}
 AKKAKV_PORT=6381
 for tool in redis-benchmark redis-server redis-cli; do
@@ -131,7 +133,7 @@ bench() {
   if [[ $test == cache-* ]]; then
     out=$(dotnet "$CACHE_LOAD" cache "$test" "127.0.0.1:$port" "$N" 50 10000 2>"$work/err")
   else
-    out=$(redis-benchmark "${TLS_ARGS[@]}" -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r 100000 -P "$PIPELINE" --csv 2>"$work/err")
+    out=$(redis-benchmark "${TLS_ARGS[@]}" -p "$port" -t "$test" -n "$N" -c 50 -d 100 -r "$KEYSPACE" -P "$PIPELINE" --csv 2>"$work/err") || true
   fi
   after=$(( $(ticks "$@") + $( [[ $label == akkakv ]] && pg_ticks || echo 0) ))
   errors=$(grep -ci "error" "$work/err" || true)
@@ -155,7 +157,7 @@ for run in $(seq "$RUNS"); do
   [[ $JOURNAL == postgresql ]] && start_postgres
   ./cluster.sh start >"$work/cluster-$run.log" 2>&1 || { cat "$work/cluster-$run.log" >&2; exit 1; }
   mapfile -t pids < <(node_pids)
-  echo "== run $run: akkakv (pids ${pids[*]}): redis-benchmark -p $AKKAKV_PORT -t $TESTS (one at a time) -n $N -c 50 -d 100 -r 100000 -P $PIPELINE" >&2
+  echo "== run $run: akkakv (pids ${pids[*]}): redis-benchmark -p $AKKAKV_PORT -t $TESTS (one at a time) -n $N -c 50 -d 100 -r $KEYSPACE -P $PIPELINE" >&2
   for test in ${TESTS//,/ }; do bench akkakv "$AKKAKV_PORT" "$test" "$run" "${pids[@]}"; done
   [[ $JOURNAL == postgresql ]] && echo "== run $run: journal rows per node database: $(pg_journal_rows)" >&2
   ./cluster.sh stop >/dev/null 2>&1
