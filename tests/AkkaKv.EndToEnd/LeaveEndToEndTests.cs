@@ -99,8 +99,16 @@ public sealed class LeaveEndToEndTests(ITestOutputHelper output)
         // Nothing acknowledged is lost: every key, read at R=3 from the three that stay.
         foreach (var key in before)
             Assert.Equal("v-" + key, Assert.Single((await client.GetAsync(Bytes.FromUtf8(key), new RequestOptions(R: 3))).Values).ToUtf8());
+        // Each load key's last acknowledged write is what a plain GET returns (the newest sibling).
+        // Two sequential blind writes can be siblings when the slot's coordinating replica changed
+        // between them (the slot moved off n4) before the new one had received the earlier write:
+        // both are kept (README, "SET"), and the later one is the pick.
         foreach (var (key, value) in acked)
-            Assert.Equal(value, Assert.Single((await client.GetAsync(Bytes.FromUtf8(key), new RequestOptions(R: 3))).Values).ToUtf8());
+        {
+            var values = (await client.GetAsync(Bytes.FromUtf8(key), new RequestOptions(R: 3))).Values.Select(v => v.ToUtf8()).ToList();
+            Assert.True(values.Count > 0 && values[^1] == value, $"{key}: read [{string.Join(", ", values)}], last acknowledged {value}");
+            if (values.Count > 1) output.WriteLine($"{key}: siblings [{string.Join(", ", values)}] after the leave");
+        }
 
         var tooFew = await ctx.CliRunAsync("leave", "n3");
         Assert.Equal(3, tooFew.ExitCode);
