@@ -263,6 +263,24 @@ public sealed class HashTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Key_listing_ships_hash_versions_without_field_values_and_still_tells_a_hollow_hash()
+    {
+        ReplicaState a = Replica(0), b = Replica(1);
+        Apply(ref a, Now, out _, HashOp.Set((B("f"), Bytes.Wrap(new byte[1000])), (B("g"), B("2"))));
+        var live = AkkaKv.Listing.KeyScan.WithoutValues(a.Get(Key));
+        var field = Assert.Single(live.Siblings).Hash!.Find(B("f"))!;
+        Assert.Equal(0, field.Value.Length);
+        Assert.Equal(a.Get(Key).Siblings[0].Hash!.Find(B("f"))!.Dot, field.Dot);
+        Assert.False(live.IsDeletedAt(Now));
+
+        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
+        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        var hollow = AkkaKv.Listing.KeyScan.WithoutValues(a.Get(Key).Merge(b.Get(Key)));
+        Assert.True(hollow.IsDeletedAt(Now + 3));
+    }
+
+    [Fact]
     public void A_string_concurrent_with_a_hash_that_concurrent_HDELs_emptied_is_what_the_key_reads_as()
     {
         ReplicaState a = Replica(0), b = Replica(1), c = Replica(2);

@@ -71,7 +71,9 @@ public sealed class TypedValuesPartitionSpec(ITestOutputHelper output) : IAsyncL
                     if (reply is IncrementSuccess) { tally.Acked += delta; tally.AckedCount++; acks++; }
                     else { tally.Unknown += delta; tally.UnknownCount++; }
                 }
-                // A field of its own in the shared hash: concurrent writes of other fields must not hide it.
+                // Every other round, a field of its own in the shared hash: concurrent writes of other
+                // fields must not hide it. (Not every round: the spec shares the box with the other multi-node specs.)
+                if (i % 2 != 0) continue;
                 var (field, value) = ($"{client}-{i}", $"{node}:{random.Next()}");
                 lock (attemptedFields) attemptedFields[field] = value;
                 try { reply = await _cluster.AskAsync<object>(node, new HashWrite(hash, ValueList.From([Hashes.HashOp.Set((Bytes.FromUtf8(field), Bytes.FromUtf8(value)))]), options), TimeSpan.FromSeconds(5)); }

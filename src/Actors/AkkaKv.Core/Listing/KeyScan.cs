@@ -110,9 +110,14 @@ public static class KeyScan
         return partition + 1 < partitioner.PartitionCount ? StartOf(partition + 1, partitioner) : 0;
     }
 
-    /// <summary>The versions with every live value replaced by an empty one: what a scan needs to merge, not the data.</summary>
+    /// <summary>The versions with every live value (and every hash field's value) replaced by an empty one: what a scan needs to merge, not the data.</summary>
     public static SiblingSet WithoutValues(SiblingSet siblings) =>
-        siblings.Siblings.All(s => s.Value is null || s.Value.Length == 0)
+        siblings.Siblings.All(s => (s.Value is null || s.Value.Length == 0) && (s.Hash is null || s.Hash.Fields.All(f => f.Value.Length == 0)))
             ? siblings
-            : SiblingSet.Of(siblings.Siblings.Select(s => s.Value is null ? s : s with { Value = Bytes.Empty }));
+            : SiblingSet.Of(siblings.Siblings.Select(s => s.Value is null ? s : s with
+            {
+                Value = Bytes.Empty,
+                // A hash keeps each field's name and writer (whether it reads as deleted depends on them), not its value.
+                Hash = s.Hash is null ? null : HashPart.Of(s.Hash.Fields.Select(f => f with { Value = Bytes.Empty })),
+            }));
 }

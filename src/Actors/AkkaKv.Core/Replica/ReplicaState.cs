@@ -72,14 +72,14 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     /// <summary>
     /// The key holds exactly the set <paramref name="entry"/> names, and nothing of it reads as
-    /// present at <paramref name="nowMs"/>: every sibling a tombstone or an expired value.
+    /// present at <paramref name="nowMs"/>: every sibling a tombstone, an expired value or a hollow hash (<see cref="SiblingSet.IsDeletedAt"/>).
     /// </summary>
     public bool IsPurgeable(MerkleEntry entry, long nowMs) =>
         Keys.TryGetValue(entry.Key, out var set) && !set.IsEmpty && set.IsDeletedAt(nowMs) && EntryDigest.Of(entry.Key, set) == entry.Digest;
 
     /// <summary>
     /// Up to <paramref name="max"/> keys of which nothing reads as present at <paramref name="nowMs"/>
-    /// (every sibling a tombstone or an expired value), with their digests, in key order: the
+    /// (every sibling a tombstone, an expired value or a hollow hash), with their digests, in key order: the
     /// candidates for tombstone GC.
     /// </summary>
     public IReadOnlyList<MerkleEntry> Tombstones(int max, long nowMs) =>

@@ -40,9 +40,11 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     public bool IsDeleted => Siblings.All(s => s.IsTombstone);
 
     /// <summary>
-    /// No sibling is live at <paramref name="nowMs"/> (each is a tombstone or past its deadline):
-    /// the key reads as not found. At <see cref="long.MaxValue"/>: every sibling is a tombstone or
-    /// has a deadline, so the set reads as not found once the last deadline has passed.
+    /// No sibling is present at <paramref name="nowMs"/> (each is a tombstone, past its deadline,
+    /// or a hollow hash: <see cref="IsPresentAt"/>): the key reads as not found. At
+    /// <see cref="long.MaxValue"/>: every sibling is a tombstone, a hollow hash or has a deadline,
+    /// so the set reads as not found once the last deadline has passed (hollowness does not depend
+    /// on the clock, so a set deleted now is deleted at every later time).
     /// </summary>
     public bool IsDeletedAt(long nowMs) => !Siblings.Any(s => IsPresentAt(s, nowMs));
 
