@@ -75,7 +75,7 @@ public sealed class KvClient : IKvClient
         return reply switch
         {
             GetSuccess s => new KvGetResult(true, s.Values, s.Context, s.Replicas, node,
-                s.LastExpiresAtMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastExpiresAtMs), HashOf(s)),
+                s.LastExpiresAtMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastExpiresAtMs), s.HashFields()),
             NotFound n => new KvGetResult(false, [], n.Context, n.Replicas, node),
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
@@ -121,14 +121,6 @@ public sealed class KvClient : IKvClient
             RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
             _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
         };
-    }
-
-    private static IReadOnlyDictionary<Bytes, Bytes>? HashOf(GetSuccess s)
-    {
-        if (s.Hash is not { } hash) return null;
-        var fields = new SortedDictionary<Bytes, Bytes>();
-        for (var i = 0; i + 1 < hash.Count; i += 2) fields[hash[i]] = hash[i + 1];
-        return fields;
     }
 
     public async Task<IReadOnlyList<long>> HashWriteAsync(Bytes key, IReadOnlyList<AkkaKv.Hashes.HashOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default)

@@ -134,6 +134,15 @@ public sealed record GetSuccess(Bytes Key, ValueList<Bytes> Values, string Conte
     /// <summary>The key holds a hash (<see cref="Hash"/>), not a string.</summary>
     public bool IsHash => Hash is not null;
 
+    /// <summary>A hash's fields as name → value, ordered by name; null for a string.</summary>
+    public SortedDictionary<Bytes, Bytes>? HashFields()
+    {
+        if (Hash is null) return null;
+        var fields = new SortedDictionary<Bytes, Bytes>();
+        for (var i = 0; i + 1 < Hash.Count; i += 2) fields[Hash[i]] = Hash[i + 1];
+        return fields;
+    }
+
     /// <summary>The deadline of the value a plain GET returns (the last one): Unix ms, 0 when none.</summary>
     public long LastExpiresAtMs => ExpiresAtMs is { Count: > 0 } d ? d[^1] : 0;
 }

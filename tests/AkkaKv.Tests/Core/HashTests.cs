@@ -231,15 +231,24 @@ public sealed class HashTests(ITestOutputHelper output)
         Assert.Equal(["g=2"], HashRules.Read(merged, Now + 3)!.Value.Fields.Select(f => $"{f.Name}={f.Value}"));
     }
 
+    /// <summary>
+    /// Two replicas after <c>{f, g}</c> reached both and each removed the field the other keeps
+    /// (a: <c>HDEL g</c>, b: <c>HDEL f</c>): merged, two hash versions whose every field the other replaced.
+    /// </summary>
+    private static (ReplicaState A, ReplicaState B) ConcurrentHdelsOfEachOthersField(Bytes? fValue = null)
+    {
+        ReplicaState a = Replica(0), b = Replica(1);
+        Apply(ref a, Now, out _, HashOp.Set((B("f"), fValue ?? B("1")), (B("g"), B("2"))));
+        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
+        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        return (a, b);
+    }
+
     [Fact]
     public void Concurrent_HDELs_that_leave_no_field_read_as_a_deleted_key_that_GC_may_purge()
     {
-        ReplicaState a = Replica(0), b = Replica(1);
-        Apply(ref a, Now, out _, HashOp.Set((B("f"), B("1")), (B("g"), B("2"))));
-        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
-        // Each side removes the field the other keeps: two hash versions, every field replaced.
-        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
-        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        var (a, b) = ConcurrentHdelsOfEachOthersField();
         a = a.Apply(new SiblingsMerged(Key, b.Get(Key)));
         var merged = a.Get(Key);
         Assert.Equal(2, merged.Count);
@@ -265,17 +274,15 @@ public sealed class HashTests(ITestOutputHelper output)
     [Fact]
     public void Key_listing_ships_hash_versions_without_field_values_and_still_tells_a_hollow_hash()
     {
-        ReplicaState a = Replica(0), b = Replica(1);
-        Apply(ref a, Now, out _, HashOp.Set((B("f"), Bytes.Wrap(new byte[1000])), (B("g"), B("2"))));
-        var live = AkkaKv.Listing.KeyScan.WithoutValues(a.Get(Key));
+        var written = Replica(0);
+        Apply(ref written, Now, out _, HashOp.Set((B("f"), Bytes.Wrap(new byte[1000])), (B("g"), B("2"))));
+        var live = AkkaKv.Listing.KeyScan.WithoutValues(written.Get(Key));
         var field = Assert.Single(live.Siblings).Hash!.Find(B("f"))!;
         Assert.Equal(0, field.Value.Length);
-        Assert.Equal(a.Get(Key).Siblings[0].Hash!.Find(B("f"))!.Dot, field.Dot);
+        Assert.Equal(written.Get(Key).Siblings[0].Hash!.Find(B("f"))!.Dot, field.Dot);
         Assert.False(live.IsDeletedAt(Now));
 
-        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
-        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
-        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
+        var (a, b) = ConcurrentHdelsOfEachOthersField(Bytes.Wrap(new byte[1000]));
         var hollow = AkkaKv.Listing.KeyScan.WithoutValues(a.Get(Key).Merge(b.Get(Key)));
         Assert.True(hollow.IsDeletedAt(Now + 3));
     }
@@ -283,12 +290,9 @@ public sealed class HashTests(ITestOutputHelper output)
     [Fact]
     public void A_string_concurrent_with_a_hash_that_concurrent_HDELs_emptied_is_what_the_key_reads_as()
     {
-        ReplicaState a = Replica(0), b = Replica(1), c = Replica(2);
-        Apply(ref a, Now, out _, HashOp.Set((B("f"), B("1")), (B("g"), B("2"))));
-        b = b.Apply(new SiblingsMerged(Key, a.Get(Key)));
+        var (a, b) = ConcurrentHdelsOfEachOthersField();
+        var c = Replica(2);
         c = c.Apply(c.PutEvent(Key, NextDot(c), B("text"), VersionVector.Empty, Now - 100));
-        Apply(ref a, Now + 1, out _, HashOp.Delete(B("g")));
-        Apply(ref b, Now + 2, out _, HashOp.Delete(B("f")));
         var merged = a.Get(Key).Merge(b.Get(Key)).Merge(c.Get(Key));
         // The string was never deleted (no write saw it): add wins, as for a DEL concurrent with a SET.
         Assert.Null(HashRules.Read(merged, Now + 3));

@@ -131,8 +131,7 @@ public sealed class TypedValuesPartitionSpec(ITestOutputHelper output) : IAsyncL
             foreach (var node in Three)
             {
                 var read = Assert.IsType<GetSuccess>(await _cluster.AskAsync<IGetResponse>(node, new Get(hash, new RequestOptions(R: 3))));
-                var fields = new Dictionary<string, string>();
-                for (var i = 0; i + 1 < read.Hash!.Count; i += 2) fields[read.Hash[i].ToUtf8()] = read.Hash[i + 1].ToUtf8();
+                var fields = read.HashFields()!.ToDictionary(f => f.Key.ToUtf8(), f => f.Value.ToUtf8());
                 var missing = ackedFields.Where(f => !fields.TryGetValue(f.Key, out var v) || v != f.Value).Select(f => f.Key).ToList();
                 Assert.True(missing.Count == 0, $"{node} lacks {missing.Count} acknowledged fields, e.g. {string.Join(", ", missing.Take(5))}");
                 Assert.All(fields, f => Assert.Equal(attemptedFields[f.Key], f.Value));

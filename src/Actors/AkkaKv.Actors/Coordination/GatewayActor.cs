@@ -312,13 +312,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             KvMetrics.Request(KvMetrics.OperationOf(write), KvMetrics.Outcome.Invalid, _received);
             return;
         }
-        if (!Admit(write)) return;
-        var partition = _view.Partitioner.PartitionOf(write.Key);
-        var id = ++_nextRequestId;
-        var replyTo = Sender;
-        var view = ViewOf(partition);
-        var hashOps = ValueList.From(ops);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, write.Key, null, null, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, 0, null, false, hashOps)));
+        StartWrite(write, options!, null, null, 0, hashOps: ValueList.From(ops));
     }
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null, bool setsDeadline = false)
@@ -353,11 +347,18 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
             }
             context = decoded;
         }
+        StartWrite(request, options!, value, context, expiresAt, incrementBy, setsDeadline);
+    }
+
+    /// <summary>Admits a validated write and starts its coordinator (a put, a delete, an increment, hash operations).</summary>
+    private void StartWrite(IKvRequest request, ResolvedOptions options, Bytes? value, VersionVector? context, long expiresAt,
+        long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null)
+    {
         if (!Admit(request)) return;
         var partition = _view.Partitioner.PartitionOf(request.Key);
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options!, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps)));
     }
 }

@@ -26,9 +26,8 @@ internal static partial class RespCommands
         var fields = new SortedDictionary<Bytes, Bytes>();
         switch (await Read(c, key, RequestOptions.Default))
         {
-            case GetSuccess { Hash: { } hash } s when LiveNow(c, s) is not null:
-                for (var i = 0; i + 1 < hash.Count; i += 2) fields[hash[i]] = hash[i + 1];
-                return (fields, null);
+            case GetSuccess { IsHash: true } s when LiveNow(c, s) is not null:
+                return (s.HashFields()!, null);
             case GetSuccess { IsHash: true } or NotFound: return (fields, null);
             case GetSuccess s: return LiveNow(c, s) is null ? (fields, null) : (fields, WrongType);
             case RequestFailed f: return (fields, Fail(f));
