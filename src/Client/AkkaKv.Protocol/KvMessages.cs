@@ -74,6 +74,24 @@ public sealed record HashWrite(Bytes Key, ValueList<Hashes.HashOp> Ops, RequestO
 /// </summary>
 public sealed record HashWriteSuccess(Bytes Key, ValueList<long> Results, int Acks) : IWriteResponse;
 
+/// <summary>
+/// A transaction of one key (Redis's <c>MULTI</c> ... <c>EXEC</c>; README "Transactions"): the
+/// operations are applied in order by the key's coordinating replica to what it holds and written
+/// as one version, so every replica takes all of them or none. An operation refused for the key's
+/// state (<c>WRONGTYPE</c>, not an integer, overflow) does nothing and carries its reason, and the
+/// others still apply, as in Redis. TTLs are ms from when the node takes the request (see
+/// <see cref="Transactions.KeyOpKind"/>). Answered with <see cref="TransactionSuccess"/> or
+/// <see cref="RequestFailed"/>; a timed-out request may or may not have been applied (never twice
+/// when it increments).
+/// </summary>
+public sealed record Transaction(Bytes Key, ValueList<Transactions.KeyOp> Ops, RequestOptions Options) : IKvRequest;
+
+/// <summary>
+/// The transaction is durable on at least W replicas (or wrote nothing: only reads, or nothing
+/// changed). <see cref="Results"/>: each operation's result, in order, at the coordinating replica.
+/// </summary>
+public sealed record TransactionSuccess(Bytes Key, ValueList<Transactions.KeyOpResult> Results, int Acks) : IWriteResponse;
+
 /// <summary>A put of a tombstone; same context rules and replies as <see cref="Put"/>.</summary>
 public sealed record Delete(Bytes Key, string? Context, RequestOptions Options) : IKvRequest;
 

@@ -2,6 +2,7 @@ using AkkaKv.Codec;
 using AkkaKv.Hashes;
 using AkkaKv.Placement;
 using AkkaKv.Ring;
+using AkkaKv.Transactions;
 
 namespace AkkaKv.Protocol;
 
@@ -28,6 +29,8 @@ public static class ProtocolCodec
         IncrementSuccess => "IV",
         HashWrite => "FW",
         HashWriteSuccess => "FV",
+        Transaction => "TX",
+        TransactionSuccess => "TY",
         // A hash read: the "GT" layout, then the fields.
         GetSuccess { Hash: not null } => "GH",
         GetSuccess { ExpiresAtMs: not null } => "GT",
@@ -65,6 +68,8 @@ public static class ProtocolCodec
             case Increment m: w.WriteBytes(m.Key); w.WriteVarLong(m.Delta); w.WriteOptions(m.Options); if (m.TtlMs is { } ttl) w.WriteVarLong(ttl); break;
             case IncrementSuccess m: w.WriteBytes(m.Key); w.WriteVarLong(m.Value); w.WriteInt(m.Acks); break;
             case HashWrite m: w.WriteBytes(m.Key); w.WriteHashOps(m.Ops); w.WriteOptions(m.Options); break;
+            case Transaction m: w.WriteBytes(m.Key); w.WriteKeyOps(m.Ops); w.WriteOptions(m.Options); break;
+            case TransactionSuccess m: w.WriteBytes(m.Key); w.WriteKeyOpResults(m.Results); w.WriteInt(m.Acks); break;
             case HashWriteSuccess m:
                 w.WriteBytes(m.Key);
                 w.WriteInt(m.Results.Count);
@@ -171,6 +176,8 @@ public static class ProtocolCodec
             case "IT": return new Increment(r.ReadBytes(), r.ReadVarLong(), r.ReadOptions(), r.ReadVarLong());
             case "IV": return new IncrementSuccess(r.ReadBytes(), r.ReadVarLong(), r.ReadInt());
             case "FW": return new HashWrite(r.ReadBytes(), r.ReadHashOps(), r.ReadOptions());
+            case "TX": return new Transaction(r.ReadBytes(), r.ReadKeyOps(), r.ReadOptions());
+            case "TY": return new TransactionSuccess(r.ReadBytes(), r.ReadKeyOpResults(), r.ReadInt());
             case "FV":
             {
                 var key = r.ReadBytes();

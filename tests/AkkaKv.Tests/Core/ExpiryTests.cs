@@ -175,14 +175,14 @@ public sealed class ExpiryTests
     public void EXPIRE_conditions_treat_no_deadline_as_infinite()
     {
         AkkaKv.Resp.RespCommands.ParseExpireCondition(["XX", "GT"], out var xxGt);
-        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, 0, T0));
-        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, T0, T0 + 1));
-        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(xxGt, T0, T0 - 1));
+        Assert.False(AkkaKv.Expiry.ExpireConditions.Holds(xxGt, 0, T0));
+        Assert.True(AkkaKv.Expiry.ExpireConditions.Holds(xxGt, T0, T0 + 1));
+        Assert.False(AkkaKv.Expiry.ExpireConditions.Holds(xxGt, T0, T0 - 1));
         AkkaKv.Resp.RespCommands.ParseExpireCondition(["LT"], out var lt);
-        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(lt, 0, T0));
-        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(lt, T0, T0 + 1));
+        Assert.True(AkkaKv.Expiry.ExpireConditions.Holds(lt, 0, T0));
+        Assert.False(AkkaKv.Expiry.ExpireConditions.Holds(lt, T0, T0 + 1));
         AkkaKv.Resp.RespCommands.ParseExpireCondition(["NX"], out var nx);
-        Assert.True(AkkaKv.Resp.RespCommands.ConditionHolds(nx, 0, T0));
-        Assert.False(AkkaKv.Resp.RespCommands.ConditionHolds(nx, T0, T0));
+        Assert.True(AkkaKv.Expiry.ExpireConditions.Holds(nx, 0, T0));
+        Assert.False(AkkaKv.Expiry.ExpireConditions.Holds(nx, T0, T0));
     }
 }

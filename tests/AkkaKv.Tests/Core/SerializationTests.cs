@@ -8,6 +8,7 @@ using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Serialization;
 using AkkaKv.Sharding;
+using AkkaKv.Transactions;
 using AkkaKv.Versioning;
 using Xunit;
 
@@ -94,6 +95,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["HashWrite of every operation"] = new HashWrite(B("k"), ValueList.From([HashOp.Set((B("f"), B("v")), (Bytes.Empty, Bytes.From([0, 0xFF]))),
             HashOp.Delete(B("f"), B("g")), HashOp.Increment(B("n"), long.MinValue), HashOp.Expire(60_000), HashOp.Expire(0)]), new RequestOptions(W: 3)),
         ["HashWriteSuccess"] = new HashWriteSuccess(B("k"), ValueList.From([2L, 0, long.MinValue, 1]), 2),
+        ["Transaction of every operation"] = new Transaction(B("k"), ValueList.From([KeyOp.Read(), KeyOp.Set(B("v")), KeyOp.Set(Bytes.Empty, KeyOp.KeepTtl),
+            KeyOp.Set(B("v"), 60_000), KeyOp.Delete(), KeyOp.Increment(long.MinValue), KeyOp.Expire(-1), KeyOp.Expire(1000, Expiry.ExpireCondition.Xx | Expiry.ExpireCondition.Gt),
+            KeyOp.Persist(), KeyOp.Of(HashOp.Set((B("f"), B("v")))), KeyOp.Of(HashOp.Delete(B("f"))), KeyOp.Of(HashOp.Increment(B("n"), 2))]), new RequestOptions(W: 3)),
+        ["TransactionSuccess"] = new TransactionSuccess(B("k"), ValueList.From([new KeyOpResult(1), new KeyOpResult(0, "Operation against a key holding the wrong kind of value ✓"),
+            new KeyOpResult(0, Read: KeyRead.Absent), new KeyOpResult(0, Read: new KeyRead(KeyType.String, Bytes.From([0, 0xFF]), ValueList<Bytes>.Empty, 1_800_000_000_000)),
+            new KeyOpResult(long.MinValue, Read: new KeyRead(KeyType.Hash, Bytes.Empty, ValueList.From([B("f"), B("v")]), 0))]), 2),
         ["GetSuccess of a hash"] = new GetSuccess(B("k"), ValueList<Bytes>.Empty, Context, AllReportStates, ValueList.From([1_800_000_000_000L]),
             ValueList.From([B("absexp"), B("-1"), B("data"), Bytes.From([0, 0xFF])])),
         ["GetSuccess of a hash without a deadline"] = new GetSuccess(B("k"), ValueList<Bytes>.Empty, "", ValueList<ReplicaReport>.Empty, ValueList.From([0L]), ValueList<Bytes>.Empty),
@@ -131,6 +138,12 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["ReplicaPut of an increment that removes the deadline"] = new ReplicaPut(9, B("k"), null, null, 1, IncrementBy: 0, SetsDeadline: true),
         ["ReplicaPut of hash operations"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true,
             HashOps: ValueList.From([HashOp.Set((B("f"), B("v"))), HashOp.Increment(B("n"), 3), new HashOp(HashOpKind.Expire, ValueList<Bytes>.Empty, 1_800_000_000_000)]))),
+        ["ReplicaPut of a transaction"] = new SlotEnvelope(new SlotId(2, 1), new ReplicaPut(9, B("k"), null, null, 1, MayDecline: true,
+            Transaction: ValueList.From([KeyOp.Set(B("v"), 1_800_000_000_000), KeyOp.Increment(3), KeyOp.Read(), KeyOp.Expire(1_800_000_000_000, Expiry.ExpireCondition.Nx)]))),
+        ["ReplicaPutDone of a transaction"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, VersionVector.Empty,
+            Outcomes: ValueList.From([new KeyOpResult(4), new KeyOpResult(0, Read: new KeyRead(KeyType.String, B("4"), ValueList<Bytes>.Empty, 0))])),
+        ["ReplicaPutDone of a transaction that only read"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", SiblingSet.Empty, VersionVector.Empty,
+            Outcomes: ValueList.From([new KeyOpResult(0, Read: KeyRead.Absent)])),
         ["ReplicaPutDone of hash operations"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", Siblings, VersionVector.Empty, Results: ValueList.From([1L, -7])),
         ["ReplicaPutDone of hash operations that changed nothing"] = new ReplicaPutDone(1, new SlotId(3, 0), "n2", SiblingSet.Empty, VersionVector.Empty, Results: ValueList.From([0L])),
         ["ReplicaPutRejected"] = new ReplicaPutRejected(1, new SlotId(3, 0), "n2", "the key would hold 65 concurrent versions"),

@@ -54,6 +54,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<Delete>(d => OnWrite(d, null, d.Context, 0));
         Receive<Increment>(i => OnWrite(i, null, null, i.TtlMs ?? 0, i.Delta, setsDeadline: i.TtlMs is not null));
         Receive<HashWrite>(OnHashWrite);
+        Receive<Transaction>(OnTransaction);
         Receive<CoordinatorFinished>(_ => _inFlight--);
         Receive<GetStatus>(_ =>
         {
@@ -315,6 +316,42 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         StartWrite(write, options!, null, null, 0, hashOps: ValueList.From(ops));
     }
 
+    /// <summary>
+    /// A transaction of one key: validated here (shape, sizes), every TTL turned into a deadline by
+    /// this node's clock (a negative one into a deadline already past), then coordinated like a put
+    /// whose version the coordinating replica makes.
+    /// </summary>
+    private void OnTransaction(Transaction txn)
+    {
+        _received = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!Validate(txn, null, isWrite: true, out var options)) return;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var error = Limits.CheckKeyOps(txn.Ops, _settings, fromClient: true)
+            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Transactions, "a transaction");
+        var ops = new List<Transactions.KeyOp>(txn.Ops?.Count ?? 0);
+        if (error is null)
+            foreach (var op in txn.Ops!)
+            {
+                if (op.Kind is not (Transactions.KeyOpKind.Expire or Transactions.KeyOpKind.Set) || op.Number == 0
+                    || (op.Kind == Transactions.KeyOpKind.Set && op.Number == Transactions.KeyOp.KeepTtl))
+                {
+                    ops.Add(op);
+                    continue;
+                }
+                // An EXPIRE with a TTL not in the future deletes the key: any deadline already past does.
+                if (op.Number < 0) { ops.Add(op with { Number = 1 }); continue; }
+                if (TimeToLive.DeadlineOf(op.Number, now, out var deadline) is { } ttlError) { error = ttlError; break; }
+                ops.Add(op with { Number = deadline });
+            }
+        if (error is not null)
+        {
+            Sender.Tell(new RequestFailed(txn.Key, error, 0, 0));
+            KvMetrics.Request(KvMetrics.OperationOf(txn), KvMetrics.Outcome.Invalid, _received);
+            return;
+        }
+        StartWrite(txn, options!, null, null, 0, transaction: ValueList.From(ops));
+    }
+
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null, bool setsDeadline = false)
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -352,13 +389,13 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
 
     /// <summary>Admits a validated write and starts its coordinator (a put, a delete, an increment, hash operations).</summary>
     private void StartWrite(IKvRequest request, ResolvedOptions options, Bytes? value, VersionVector? context, long expiresAt,
-        long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null)
+        long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null, ValueList<Transactions.KeyOp>? transaction = null)
     {
         if (!Admit(request)) return;
         var partition = _view.Partitioner.PartitionOf(request.Key);
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps, transaction)));
     }
 }

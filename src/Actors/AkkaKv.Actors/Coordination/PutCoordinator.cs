@@ -50,12 +50,17 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private readonly ValueList<Hashes.HashOp>? _hashOps;
     /// <summary>For hash operations: each one's result at the coordinating replica.</summary>
     private ValueList<long> _results = ValueList<long>.Empty;
+    /// <summary>A transaction's operations (the replica applies them and mints one version) instead of a value; null otherwise.</summary>
+    private readonly ValueList<Transactions.KeyOp>? _transaction;
+    /// <summary>For a transaction: each operation's result at the coordinating replica.</summary>
+    private ValueList<Transactions.KeyOpResult> _outcomes = ValueList<Transactions.KeyOpResult>.Empty;
     /// <summary>
     /// Applying it twice would count twice (an increment, an HINCRBY): not sent to a second replica
     /// while the first may still apply it. Setting or deleting fields, or a deadline, twice is
     /// harmless (a late version at the first replica holds the same fields), so those move on as a put does.
     /// </summary>
-    private bool CountsTwice => _incrementBy is not null || _hashOps?.Any(o => o.Kind == Hashes.HashOpKind.Increment) == true;
+    private bool CountsTwice => _incrementBy is not null || _hashOps?.Any(o => o.Kind == Hashes.HashOpKind.Increment) == true
+        || _transaction?.Any(o => o.Kind is Transactions.KeyOpKind.Increment or Transactions.KeyOpKind.HashIncrement) == true;
     private readonly ResolvedOptions _options;
     private readonly IActorRef _region;
     private readonly IActorRef _replyTo;
@@ -84,14 +89,16 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
-        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null)
+        TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null,
+        ValueList<Transactions.KeyOp>? transaction = null)
     {
         _hashOps = hashOps;
+        _transaction = transaction;
         _setsDeadline = setsDeadline;
         _expiresAtMs = expiresAtMs;
         _incrementBy = incrementBy;
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
-        _operation = incrementBy is not null ? "incr" : hashOps is not null ? "hash" : value is null ? "delete" : "put";
+        _operation = incrementBy is not null ? "incr" : hashOps is not null ? "hash" : transaction is not null ? "transaction" : value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
@@ -169,7 +176,7 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps)));
+        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps, _transaction)));
         Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
@@ -192,12 +199,13 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _resultSiblings = done.Siblings.Count;
         _number = done.Number ?? 0;
         _results = done.Results ?? ValueList<long>.Empty;
+        _outcomes = done.Outcomes ?? ValueList<Transactions.KeyOpResult>.Empty;
         if (done.Siblings.IsEmpty)
         {
-            // Hash operations that changed nothing on a key the replica does not hold: nothing to replicate.
+            // Operations that changed nothing on a key the replica does not hold: nothing to replicate.
             _replied = true;
             KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
-            _replyTo.Tell(new HashWriteSuccess(_key, _results, 1));
+            _replyTo.Tell(Success(1));
             Finish();
             return;
         }
@@ -245,14 +253,18 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         {
             _replied = true;
             KvMetrics.Request(_operation, KvMetrics.Outcome.Ok, _started);
-            _replyTo.Tell(_hashOps is not null ? new HashWriteSuccess(_key, _results, _tally.Count)
-                : _incrementBy is null ? new WriteSuccess(_key, _tally.Count, _resultContext, _resultSiblings)
-                : new IncrementSuccess(_key, _number, _tally.Count));
+            _replyTo.Tell(Success(_tally.Count));
         }
         // Every slot acked or hinted: done. Short of W, keep waiting until the request timeout, since
         // a slot hinted because it was believed unreachable may still ack its merge.
         if (_replied && _resolved.Count == _options.N) Finish();
     }
+
+    private IWriteResponse Success(int acks) =>
+        _transaction is not null ? new TransactionSuccess(_key, _outcomes, acks)
+        : _hashOps is not null ? new HashWriteSuccess(_key, _results, acks)
+        : _incrementBy is null ? new WriteSuccess(_key, acks, _resultContext, _resultSiblings)
+        : new IncrementSuccess(_key, _number, acks);
 
     private void OnTimeout()
     {

@@ -80,6 +80,7 @@ public static class KvMetrics
         Protocol.Delete => "delete",
         Protocol.Increment => "incr",
         Protocol.HashWrite => "hash",
+        Protocol.Transaction => "transaction",
         _ => "put",
     };
 

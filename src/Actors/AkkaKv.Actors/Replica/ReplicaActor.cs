@@ -406,7 +406,8 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
     private void HandlePut(ReplicaPut put)
     {
         if ((PeerInput.CheckPut(put.Key, put.Value, put.Context, _settings)
-             ?? (put.HashOps is { } hashOps ? Configuration.Limits.CheckHashOps(hashOps, _settings) : null)) is { } invalid)
+             ?? (put.HashOps is { } hashOps ? Configuration.Limits.CheckHashOps(hashOps, _settings) : null)
+             ?? (put.Transaction is { } txn ? Configuration.Limits.CheckKeyOps(txn, _settings, fromClient: false) : null)) is { } invalid)
         {
             _log.Warning("replica {0}: refused an invalid put from {1}: {2}", _slot, Sender.Path.Address, invalid);
             Sender.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, "invalid put: " + invalid));
@@ -433,8 +434,21 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         SiblingsMerged evt;
         long? number = null;
         ValueList<long>? results = null;
+        ValueList<Transactions.KeyOpResult>? outcomes = null;
         var replyTo = Sender;
-        if (put.HashOps is { } ops)
+        if (put.Transaction is { } txnOps)
+        {
+            var minted = _state.TransactionEvent(put.Key, held, dot, txnOps, now, out var made);
+            outcomes = ValueList.From(made);
+            if (minted is null)
+            {
+                // Only reads, or nothing changed: nothing to mint or persist.
+                replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(put.Key), VersionVector.Empty, Outcomes: outcomes));
+                return;
+            }
+            evt = minted;
+        }
+        else if (put.HashOps is { } ops)
         {
             if (ReplicaState.HashEvent(put.Key, held, dot, ops, now, out var minted, out var made) is { } refused)
             {
@@ -483,7 +497,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             }
             var result = _state.Get(e.Key);
             var written = result.Count == 1 ? result.Context : VersionVector.Empty;
-            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written, number, results));
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, result, written, number, results, outcomes));
             if (IsLate(put)) ReplicateLatePut(put, result);
             AfterEvent();
             Persisted();

@@ -32,10 +32,14 @@ internal interface IReplicaCommand : IKvMessage
 /// counter version from what it holds (<see cref="Counters.CounterRules.Increment"/>); Value and
 /// Context are then null and ignored; <see cref="SetsDeadline"/>: the increment sets the key's
 /// deadline to <see cref="ExpiresAtMs"/> (0: none) instead of keeping it (EXPIRE, PERSIST of a counter).
-/// <see cref="HashOps"/>: hash operations instead of a value (<see cref="Hashes.HashRules.Apply"/>;
-/// an Expire's number is the deadline the gateway fixed); Value and Context are then null and ignored.
+/// <see cref="HashOps"/>: hash operations instead of a value, all or nothing
+/// (<see cref="Replica.ReplicaState.HashEvent"/>; an Expire's number is the deadline the gateway
+/// fixed); Value and Context are then null and ignored.
+/// <see cref="Transaction"/>: the operations of a transaction (<c>MULTI</c>/<c>EXEC</c>) instead of a
+/// value, each with its own result (<see cref="Replica.ReplicaState.TransactionEvent"/>; TTLs are
+/// deadlines the gateway fixed); Value and Context are then null and ignored.
 /// </remarks>
-internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0, long? IncrementBy = null, bool SetsDeadline = false, ValueList<Hashes.HashOp>? HashOps = null) : IReplicaCommand;
+internal sealed record ReplicaPut(long RequestId, Bytes Key, Bytes? Value, VersionVector? Context, long SentAtMs = 0, bool MayDecline = false, long ExpiresAtMs = 0, long? IncrementBy = null, bool SetsDeadline = false, ValueList<Hashes.HashOp>? HashOps = null, ValueList<Transactions.KeyOp>? Transaction = null) : IReplicaCommand;
 
 /// <summary>The replica is still catching up and declined to coordinate a <see cref="ReplicaPut"/> that <see cref="ReplicaPut.MayDecline"/>: nothing was written.</summary>
 internal sealed record ReplicaNotReady(long RequestId, SlotId Slot, string Node) : IKvMessage;
@@ -54,7 +58,9 @@ internal sealed record ReplicaRead(long RequestId, Bytes Key) : IReplicaCommand;
 /// </summary>
 /// <see cref="Number"/>: for an increment, the number it made at this replica; null otherwise.
 /// <see cref="Results"/>: for hash operations, each one's result; null otherwise.
-internal sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written, long? Number = null, ValueList<long>? Results = null) : IKvMessage;
+/// <see cref="Outcomes"/>: for a transaction, each operation's result; null otherwise.
+internal sealed record ReplicaPutDone(long RequestId, SlotId Slot, string Node, SiblingSet Siblings, VersionVector Written, long? Number = null, ValueList<long>? Results = null,
+    ValueList<Transactions.KeyOpResult>? Outcomes = null) : IKvMessage;
 
 /// <summary>The coordinating replica refused to mint the version (the key's limits); nothing was written.</summary>
 internal sealed record ReplicaPutRejected(long RequestId, SlotId Slot, string Node, string Reason) : IKvMessage;

@@ -90,6 +90,12 @@ internal static partial class RespCommands
         new("SCAN", -2, CommandKind.Read, ["readonly"], 0, 0, 0, ScanCmd),
         new("KEYS", 2, CommandKind.Read, ["readonly"], 0, 0, 0, KeysCmd),
         new("DBSIZE", 1, CommandKind.Read, ["readonly", "fast"], 0, 0, 0, DbSize),
+        new("MULTI", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, Multi),
+        new("EXEC", 1, CommandKind.Write, ["noscript", "loading", "stale", "skip_slowlog"], 0, 0, 0, Exec),
+        new("DISCARD", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, Discard),
+        new("WATCH", -2, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 1, -1, 1, _ => Done(RespValue.Error(WatchRefused))),
+        // Nothing is ever watched: UNWATCH has nothing to undo.
+        new("UNWATCH", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, _ => Done(RespValue.Ok)),
         new("KV.GET", -2, CommandKind.Read, ["readonly"], 1, 1, 1, KvGet),
         new("KV.PUT", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, KvPut),
         new("KV.DEL", -2, CommandKind.Write, ["write"], 1, 1, 1, KvDel),
@@ -101,7 +107,8 @@ internal static partial class RespCommands
     // ---- store commands -------------------------------------------------------------------------
 
     private static async Task<IGetResponse> Read(RespCall c, Bytes key, RequestOptions options) =>
-        await Ask(c, new Get(key, options), options) switch
+        // Inside EXEC, a read command runs on what the transaction's read saw.
+        c.Preread ?? await Ask(c, new Get(key, options), options) switch
         {
             IGetResponse r => r,
             var other => new RequestFailed(key, $"unexpected reply {other.GetType().Name}", 0, 0),

@@ -12,25 +12,27 @@ namespace AkkaKv.Resp;
 /// </summary>
 internal static partial class RespCommands
 {
-    private static Task<RespValue> IncrCmd(RespCall c)
+    private static Task<RespValue> IncrCmd(RespCall c) =>
+        ParseDelta(c, out var delta) is { } error ? Done(error) : Increment(c, c.Args[1], delta);
+
+    /// <summary>The amount of <c>INCR</c>, <c>DECR</c>, <c>INCRBY</c>, <c>DECRBY</c>, or Redis's error for it.</summary>
+    private static RespValue? ParseDelta(RespCall c, out long delta)
     {
-        long delta;
+        delta = 0;
         switch (c.Upper(0))
         {
-            case "INCR": delta = 1; break;
-            case "DECR": delta = -1; break;
-            default:
-                if (!CounterRules.TryParse(c.Args[2], out var amount)) return Done(NotAnInteger);
-                if (c.Upper(0) == "DECRBY")
-                {
-                    // As Redis: the negation of the smallest 64-bit integer does not exist.
-                    if (amount == long.MinValue) return Done(RespValue.Error("ERR decrement would overflow"));
-                    amount = -amount;
-                }
-                delta = amount;
-                break;
+            case "INCR": delta = 1; return null;
+            case "DECR": delta = -1; return null;
         }
-        return Increment(c, c.Args[1], delta);
+        if (!CounterRules.TryParse(c.Args[2], out var amount)) return NotAnInteger;
+        if (c.Upper(0) == "DECRBY")
+        {
+            // As Redis: the negation of the smallest 64-bit integer does not exist.
+            if (amount == long.MinValue) return RespValue.Error("ERR decrement would overflow");
+            amount = -amount;
+        }
+        delta = amount;
+        return null;
     }
 
     private static async Task<RespValue> Increment(RespCall c, Bytes key, long delta) =>

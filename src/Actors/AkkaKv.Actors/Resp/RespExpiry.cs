@@ -168,7 +168,7 @@ internal static partial class RespCommands
         var now = NowMs(c);
         var past = spec.IsPastAt(now);
         var deadline = past ? now : spec.How == ExpirySpec.Kind.Absolute ? spec.Amount : start + spec.Amount;
-        if (!ConditionHolds(condition, s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
+        if (!condition.Holds(s.LastExpiresAtMs, deadline)) return RespValue.Integer(0);
         if (!past && deadline > now && s.IsHash) return await SetHashDeadline(c, key, deadline - now);
         if (!past && deadline > now && await SetIntegerDeadline(c, key, s, deadline - now) is { } set) return set;
         IKvRequest write = past || deadline <= now
@@ -176,9 +176,6 @@ internal static partial class RespCommands
             : new Put(key, s.Values[^1], s.Context, RequestOptions.Default, deadline - now);
         return await WriteReply(c, write, RespValue.Integer(1));
     }
-
-    [Flags]
-    internal enum ExpireCondition { None = 0, Nx = 1, Xx = 2, Gt = 4, Lt = 8 }
 
     /// <summary>
     /// The conditions of <c>EXPIRE</c> (Redis 7), or Redis's error: an unknown option first (named
@@ -196,9 +193,9 @@ internal static partial class RespCommands
                 "XX" => ExpireCondition.Xx,
                 "GT" => ExpireCondition.Gt,
                 "LT" => ExpireCondition.Lt,
-                _ => (ExpireCondition)(-1),
+                _ => (ExpireCondition)0xff,
             };
-            if (condition == (ExpireCondition)(-1)) { condition = ExpireCondition.None; return RespValue.Error($"ERR Unsupported option {o}"); }
+            if (condition == (ExpireCondition)0xff) { condition = ExpireCondition.None; return RespValue.Error($"ERR Unsupported option {o}"); }
         }
         if (condition.HasFlag(ExpireCondition.Nx) && condition != ExpireCondition.Nx)
             return RespValue.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
@@ -206,13 +203,6 @@ internal static partial class RespCommands
             return RespValue.Error("ERR GT and LT options at the same time are not compatible");
         return null;
     }
-
-    /// <summary>Whether <c>EXPIRE</c>'s conditions hold for a key whose deadline is <paramref name="current"/> (0: none, which counts as infinite for GT and LT, as in Redis).</summary>
-    internal static bool ConditionHolds(ExpireCondition condition, long current, long deadline) =>
-        (!condition.HasFlag(ExpireCondition.Nx) || current <= 0)
-        && (!condition.HasFlag(ExpireCondition.Xx) || current > 0)
-        && (!condition.HasFlag(ExpireCondition.Gt) || (current > 0 && deadline > current))
-        && (!condition.HasFlag(ExpireCondition.Lt) || current <= 0 || deadline < current);
 
     /// <summary><c>TTL</c>, <c>PTTL</c>, <c>EXPIRETIME</c>, <c>PEXPIRETIME</c>: -2 when the key is absent, -1 when it has no deadline.</summary>
     private static async Task<RespValue> TtlCmd(RespCall c)

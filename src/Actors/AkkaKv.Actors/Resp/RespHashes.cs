@@ -73,10 +73,13 @@ internal static partial class RespCommands
     private static Task<RespValue> HSet(RespCall c)
     {
         if (c.Args.Length % 2 != 0) return Done(RespValue.Error($"ERR wrong number of arguments for '{c.Arg(0).ToLowerInvariant()}' command"));
-        var pairs = Enumerable.Range(0, (c.Args.Length - 2) / 2).Select(i => (c.Args[2 + 2 * i], c.Args[3 + 2 * i])).ToArray();
         var hmset = c.Upper(0) == "HMSET";
-        return HashWriteReply(c, c.Args[1], [HashOp.Set(pairs)], r => hmset ? RespValue.Ok : RespValue.Integer(r[0]));
+        return HashWriteReply(c, c.Args[1], [HashOp.Set(HashPairs(c))], r => hmset ? RespValue.Ok : RespValue.Integer(r[0]));
     }
+
+    /// <summary>The field and value pairs of <c>HSET key field value [field value ...]</c>.</summary>
+    private static (Bytes Field, Bytes Value)[] HashPairs(RespCall c) =>
+        Enumerable.Range(0, (c.Args.Length - 2) / 2).Select(i => (c.Args[2 + 2 * i], c.Args[3 + 2 * i])).ToArray();
 
     private static Task<RespValue> HDel(RespCall c) =>
         HashWriteReply(c, c.Args[1], [HashOp.Delete(c.Args.Skip(2).ToArray())], r => RespValue.Integer(r[0]));

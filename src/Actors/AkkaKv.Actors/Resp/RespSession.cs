@@ -48,6 +48,11 @@ internal sealed class RespSession
     /// <summary>False until AUTH (or HELLO ... AUTH) succeeds when the node has a password (<c>resp.requirepass</c>); true from the start otherwise.</summary>
     public bool Authenticated { get; internal set; }
     internal string LastCommand { get; private set; } = "";
+    /// <summary>The commands queued since <c>MULTI</c>; null outside a transaction.</summary>
+    internal QueuedTransaction? Transaction { get; set; }
+
+    /// <summary>What runs while a transaction is open rather than being queued, as in Redis.</summary>
+    private static readonly HashSet<string> TransactionControl = ["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "QUIT"];
     internal IKvBackend Backend => _backend;
 
     /// <summary>Starts one command (its first argument is the name) and returns its reply to be written in turn.</summary>
@@ -59,11 +64,19 @@ internal sealed class RespSession
         if (!Authenticated && !RespAuth.AllowedBeforeAuth(name))
             return Now(RespValue.Error(RespAuth.NoAuth));
         if (!RespCommands.Table.TryGetValue(name, out var command))
-            return Now(RespValue.Error($"ERR unknown command '{Show(args[0])}', with args beginning with: {string.Join(" ", args.Skip(1).Take(8).Select(a => $"'{Show(a)}'"))}"));
+            return Refused(RespValue.Error($"ERR unknown command '{Show(args[0])}', with args beginning with: {string.Join(" ", args.Skip(1).Take(8).Select(a => $"'{Show(a)}'"))}"));
         if (command.Arity > 0 ? args.Length != command.Arity : args.Length < -command.Arity)
-            return Now(RespValue.Error($"ERR wrong number of arguments for '{command.Name.ToLowerInvariant()}' command"));
+            return Refused(RespValue.Error($"ERR wrong number of arguments for '{command.Name.ToLowerInvariant()}' command"));
         LastCommand = command.Name.ToLowerInvariant();
         var call = new RespCall(this, args);
+        if (Transaction is { } open && !TransactionControl.Contains(command.Name))
+            return Now(RespCommands.Queue(open, command, call));
+        if (command.Name == "EXEC")
+        {
+            // The queue is taken now, in arrival order; EXEC runs after every earlier command.
+            call = call with { Queued = Transaction };
+            Transaction = null;
+        }
         switch (command.Kind)
         {
             case CommandKind.Connection:
@@ -126,6 +139,13 @@ internal sealed class RespSession
 
     private PendingReply Now(RespValue value) => new(Task.FromResult(value), Protocol, false);
 
+    /// <summary>A command refused before it ran; inside a transaction, it aborts it (EXEC then discards it), as in Redis.</summary>
+    private PendingReply Refused(RespValue error)
+    {
+        if (Transaction is { } open) open.Aborted = true;
+        return Now(error);
+    }
+
     /// <summary>An argument as Redis shows it in error messages: printable ASCII as is, the rest escaped, long ones cut.</summary>
     internal static string Show(Bytes arg)
     {
@@ -150,6 +170,12 @@ internal enum CommandKind
 /// <summary>One command invocation: the session and the arguments (<see cref="Args"/>[0] is the name).</summary>
 internal sealed record RespCall(RespSession Session, Bytes[] Args)
 {
+    /// <summary>Inside <c>EXEC</c>: what the transaction's read of the key saw, which the command's reads return instead of asking the cluster.</summary>
+    public Protocol.IGetResponse? Preread { get; init; }
+
+    /// <summary>For <c>EXEC</c>: the transaction queued on the connection when it arrived (null: no <c>MULTI</c>).</summary>
+    public QueuedTransaction? Queued { get; init; }
+
     public string Arg(int i) => Encoding.UTF8.GetString(Args[i].Span);
     public string Upper(int i) => Encoding.ASCII.GetString(Args[i].Span).ToUpperInvariant();
 }

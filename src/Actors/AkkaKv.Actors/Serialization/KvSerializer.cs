@@ -9,6 +9,7 @@ using AkkaKv.Merkle;
 using AkkaKv.Protocol;
 using AkkaKv.Replica;
 using AkkaKv.Ring;
+using AkkaKv.Transactions;
 using AkkaKv.Versioning;
 namespace AkkaKv.Serialization;
 
@@ -36,6 +37,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         // An increment that sets the deadline ("RK"): the fields of "RI", then the deadline (0: none).
         // Hash operations ("RH"): the fields of "RP", then the operations (an Expire's number is its deadline).
         ReplicaPut { HashOps: not null } => "RH",
+        // A transaction's operations ("RX"): the fields of "RP", then the operations (TTLs are deadlines).
+        ReplicaPut { Transaction: not null } => "RX",
         ReplicaPut { IncrementBy: not null, SetsDeadline: true } => "RK",
         ReplicaPut { IncrementBy: not null } => "RI",
         ReplicaPut { ExpiresAtMs: > 0 } => "RT",
@@ -44,6 +47,8 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         ReplicaRead => "RR",
         // The results of hash operations ("PH"): the fields of "PD", then the results.
         ReplicaPutDone { Results: not null } => "PH",
+        // The results of a transaction ("PO"): the fields of "PD", then the results.
+        ReplicaPutDone { Outcomes: not null } => "PO",
         ReplicaPutDone { Number: not null } => "PI",
         ReplicaPutDone => "PD",
         ReplicaPutRejected => "PX",
@@ -158,6 +163,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 w.WriteVarLong(m.SentAtMs);
                 w.WriteBool(m.MayDecline);
                 if (m.HashOps is { } ops) w.WriteHashOps(ops);
+                else if (m.Transaction is { } txn) w.WriteKeyOps(txn);
                 else if (m.IncrementBy is { } delta) { w.WriteVarLong(delta); if (m.SetsDeadline) w.WriteVarLong(m.ExpiresAtMs); }
                 else if (m.ExpiresAtMs > 0) w.WriteVarLong(m.ExpiresAtMs);
                 break;
@@ -172,6 +178,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                     w.WriteInt(results.Count);
                     foreach (var v in results) w.WriteVarLong(v);
                 }
+                else if (m.Outcomes is { } outcomes) w.WriteKeyOpResults(outcomes);
                 else if (m.Number is { } number) w.WriteVarLong(number);
                 break;
             case ReplicaMergeDone m: w.WriteVarLong(m.RequestId); w.WriteSlot(m.Slot); w.WriteString(m.Node); break;
@@ -282,7 +289,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
                 return new SlotEnvelope(slot, inner);
             }
-            case "RP" or "RT" or "RI" or "RK" or "RH":
+            case "RP" or "RT" or "RI" or "RK" or "RH" or "RX":
             {
                 var id = r.ReadVarLong();
                 var key = r.ReadBytes();
@@ -291,6 +298,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var sentAt = r.ReadVarLong();
                 var mayDecline = r.ReadBool();
                 if (manifest == "RH") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, HashOps: r.ReadHashOps());
+                if (manifest == "RX") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, Transaction: r.ReadKeyOps());
                 if (manifest == "RI") return new ReplicaPut(id, key, value, context, sentAt, mayDecline, 0, r.ReadVarLong());
                 if (manifest == "RK")
                 {
@@ -307,7 +315,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
             case "RM": return new ReplicaMerge(r.ReadVarLong(), r.ReadBytes(), r.ReadSiblings(), r.ReadBool());
             case "RR": return new ReplicaRead(r.ReadVarLong(), r.ReadBytes());
             case "PX": return new ReplicaPutRejected(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadString());
-            case "PD" or "PI" or "PH":
+            case "PD" or "PI" or "PH" or "PO":
             {
                 var done = new ReplicaPutDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString(), r.ReadSiblings(), r.ReadVector());
                 if (manifest == "PH")
@@ -316,6 +324,7 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                     for (var i = 0; i < results.Length; i++) results[i] = r.ReadVarLong();
                     return done with { Results = ValueList.From(results) };
                 }
+                if (manifest == "PO") return done with { Outcomes = r.ReadKeyOpResults() };
                 return manifest == "PI" ? done with { Number = r.ReadVarLong() } : done;
             }
             case "MD": return new ReplicaMergeDone(r.ReadVarLong(), r.ReadSlot(), r.ReadString());

@@ -14,21 +14,34 @@ public static class Limits
         : value.Length > settings.MaxValueBytes ? $"the value is {value.Length} bytes, over the limit of {settings.MaxValueBytes} bytes (akka-kv.limits.max-value-bytes)"
         : null;
 
-    /// <summary>Most operations one hash write carries (a <c>MULTI</c> of one key, or one <c>HSET</c>).</summary>
+    /// <summary>Most operations one write carries (one <c>HSET</c>, or a <c>MULTI</c> of one key).</summary>
     public const int MaxHashOps = 1024;
 
     /// <summary>
-    /// Hash operations: their shape (<see cref="Hashes.HashOp.CheckShape"/>), and every field name
-    /// and value within <c>limits.max-value-bytes</c> (each one, as a value; the whole hash counts
-    /// against <c>limits.max-bytes-per-key</c> where it is minted).
+    /// Hash operations: the four hash kinds only, a TTL not negative and no condition on an
+    /// <c>EXPIRE</c>, and the checks of <see cref="CheckKeyOps"/>.
     /// </summary>
     public static string? CheckHashOps(IReadOnlyList<Hashes.HashOp>? ops, KvSettings settings)
     {
-        if (Hashes.HashOp.CheckShape(ops, MaxHashOps) is { } shape) return shape;
+        if (ops?.FirstOrDefault(op => op.Kind is < Hashes.HashOpKind.Set or > Hashes.HashOpKind.Expire) is { } unknown)
+            return $"unknown hash operation {(byte)unknown.Kind}";
+        if (ops?.Any(op => op.Kind == Hashes.HashOpKind.Expire && (op.Number < 0 || op.Args.Count != 0)) == true)
+            return "a hash EXPIRE takes a TTL of 0 or more ms and no field";
+        return CheckKeyOps(ops?.Select(Transactions.KeyOp.Of).ToList(), settings, fromClient: true);
+    }
+
+    /// <summary>
+    /// Key operations (a hash write, a transaction): their shape (<see cref="Transactions.KeyOp.CheckShape"/>),
+    /// and every field name and value within <c>limits.max-value-bytes</c> (each one, as a value;
+    /// the key's whole version counts against <c>limits.max-bytes-per-key</c> where it is minted).
+    /// </summary>
+    public static string? CheckKeyOps(IReadOnlyList<Transactions.KeyOp>? ops, KvSettings settings, bool fromClient)
+    {
+        if (Transactions.KeyOp.CheckShape(ops, MaxHashOps, fromClient) is { } shape) return shape;
         foreach (var op in ops!)
             foreach (var arg in op.Args)
                 if (arg.Length > settings.MaxValueBytes)
-                    return $"a hash field or value of {arg.Length} bytes, over the limit of {settings.MaxValueBytes} bytes (akka-kv.limits.max-value-bytes)";
+                    return $"a value or hash field of {arg.Length} bytes, over the limit of {settings.MaxValueBytes} bytes (akka-kv.limits.max-value-bytes)";
         return null;
     }
 }

@@ -8,7 +8,7 @@ namespace AkkaKv.Hashes;
 /// <summary>
 /// Hashes (<c>HSET</c>, <c>HGET</c>, ...) on the key's sibling set: a field-wise map whose fields
 /// each remember the write that set them (docs/typed-values.md, "Hashes"). Pure; the coordinating
-/// replica mints with <see cref="Apply"/>, every read resolves with <see cref="Read"/>.
+/// replica mints with <c>Transactions.KeyRules.Apply</c>, every read resolves with <see cref="Read"/>.
 /// <list type="bullet">
 /// <item><b>Type</b>: a key is a hash when its newest live version (the <c>GET</c> rule: minting
 /// time, then dot) is a hash version; a string when it is any other value. A hash version all of
@@ -64,77 +64,5 @@ public static class HashRules
         if (a.TimestampMs != b.TimestampMs) return a.TimestampMs > b.TimestampMs;
         var c = string.CompareOrdinal(a.Dot.Actor, b.Dot.Actor);
         return c != 0 ? c > 0 : a.Dot.Counter > b.Dot.Counter;
-    }
-
-    /// <summary>
-    /// Applies <paramref name="ops"/> in order to the hash the replica holding
-    /// <paramref name="held"/> reads at <paramref name="nowMs"/>, and gives the version to mint as
-    /// <paramref name="dot"/> (null when the operations change nothing: nothing is written), with
-    /// each operation's result. A key that ends with no field is deleted (a tombstone), as in
-    /// Redis. The version keeps the key's deadline unless an <see cref="HashOpKind.Expire"/> sets
-    /// it (Redis's <c>HSET</c> keeps the TTL). Null, or why nothing may be written:
-    /// <see cref="CounterRules.WrongType"/> for a key holding a string, <see cref="NotAnInteger"/>,
-    /// <see cref="CounterRules.Overflow"/>.
-    /// </summary>
-    public static string? Apply(SiblingSet held, long nowMs, Dot dot, IReadOnlyList<HashOp> ops, out Sibling? version, out long[] results)
-    {
-        version = null;
-        results = new long[ops.Count];
-        var newest = Newest(held, nowMs);
-        if (newest is { IsHash: false }) return CounterRules.WrongType;
-        var fields = Pick(held, nowMs);
-        var deadline = newest is { HasDeadline: true } ? newest.ExpiresAtMs : 0;
-        var changed = false;
-        for (var i = 0; i < ops.Count; i++)
-        {
-            var op = ops[i];
-            switch (op.Kind)
-            {
-                case HashOpKind.Set:
-                    for (var a = 0; a + 1 < op.Args.Count; a += 2)
-                    {
-                        if (!fields.ContainsKey(op.Args[a])) results[i]++;
-                        fields[op.Args[a]] = new HashField(op.Args[a], dot, nowMs, op.Args[a + 1]);
-                    }
-                    changed = true;
-                    break;
-                case HashOpKind.Delete:
-                    foreach (var name in op.Args.Distinct())
-                        if (fields.Remove(name)) results[i]++;
-                    changed |= results[i] > 0;
-                    break;
-                case HashOpKind.Increment:
-                {
-                    var name = op.Args[0];
-                    long current = 0;
-                    if (fields.TryGetValue(name, out var entry) && !CounterRules.TryParse(entry.Value, out current)) return NotAnInteger;
-                    var after = (Int128)current + op.Number;
-                    if (after < long.MinValue || after > long.MaxValue) return CounterRules.Overflow;
-                    results[i] = (long)after;
-                    fields[name] = new HashField(name, dot, nowMs, Bytes.Wrap(Encoding.ASCII.GetBytes(results[i].ToString(CultureInfo.InvariantCulture))));
-                    changed = true;
-                    break;
-                }
-                case HashOpKind.Expire:
-                    if (fields.Count == 0) break;
-                    deadline = op.Number;
-                    results[i] = 1;
-                    changed = true;
-                    break;
-                default:
-                    return $"unknown hash operation {(byte)op.Kind}";
-            }
-        }
-        if (!changed) return null;
-        var past = held.Context;
-        var reset = CounterRules.ResetBy(held, past);
-        if (fields.Count == 0)
-        {
-            // The last field removed: the key is gone (a tombstone), unless there was nothing to remove.
-            if (newest is not null) version = new Sibling(dot, past, null, nowMs, 0, reset);
-            return null;
-        }
-        version = new Sibling(dot, past, Bytes.Empty, nowMs, deadline, reset, HashPart.Of(fields.Values));
-        return null;
     }
 }

@@ -120,15 +120,32 @@ public sealed record ReplicaState(string? ActorId, long Counter, ImmutableSorted
 
     /// <summary>
     /// The event for hash operations minted here as <paramref name="dot"/> over
-    /// <paramref name="held"/> (<see cref="Hashes.HashRules.Apply"/>), null when they change
-    /// nothing, and each operation's result; or why nothing may be written.
+    /// <paramref name="held"/> (all or nothing: <see cref="Transactions.KeyRules.Apply"/>), null
+    /// when they change nothing, and each operation's result; or why nothing may be written (a key
+    /// holding a string: <see cref="CounterRules.WrongType"/>, whatever the operations).
     /// </summary>
     public static string? HashEvent(Bytes key, SiblingSet held, Dot dot, IReadOnlyList<Hashes.HashOp> ops, long nowMs, out SiblingsMerged? evt, out long[] results)
     {
         evt = null;
-        if (Hashes.HashRules.Apply(held, nowMs, dot, ops, out var version, out results) is { } error) return error;
+        results = new long[ops.Count];
+        if (Hashes.HashRules.Newest(held, nowMs) is { IsHash: false }) return CounterRules.WrongType;
+        if (Transactions.KeyRules.Apply(held, nowMs, dot, default, ops.Select(Transactions.KeyOp.Of).ToList(), stopAtError: true, out var version, out var made) is { } error)
+            return error;
+        results = made.Select(r => r.Number).ToArray();
         if (version is not null) evt = new SiblingsMerged(key, SiblingSet.Of([version]));
         return null;
+    }
+
+    /// <summary>
+    /// The event for a transaction's operations minted here as <paramref name="dot"/> over
+    /// <paramref name="held"/> (<see cref="Transactions.KeyRules.Apply"/> as Redis's <c>EXEC</c>: an
+    /// operation refused for the key's state carries its reason and the others apply), null when
+    /// they change nothing, and each operation's result.
+    /// </summary>
+    public SiblingsMerged? TransactionEvent(Bytes key, SiblingSet held, Dot dot, IReadOnlyList<Transactions.KeyOp> ops, long nowMs, out Transactions.KeyOpResult[] results)
+    {
+        Transactions.KeyRules.Apply(held, nowMs, dot, OwnCounters.GetValueOrDefault(key), ops, stopAtError: false, out var version, out results);
+        return version is null ? null : new SiblingsMerged(key, SiblingSet.Of([version]));
     }
 
     /// <summary>

@@ -1,0 +1,18 @@
+namespace AkkaKv.Expiry;
+
+/// <summary>The conditions of Redis 7's <c>EXPIRE key ttl [NX|XX|GT|LT]</c>; <c>XX</c> combines with <c>GT</c> or <c>LT</c>.</summary>
+[Flags]
+public enum ExpireCondition : byte { None = 0, Nx = 1, Xx = 2, Gt = 4, Lt = 8 }
+
+public static class ExpireConditions
+{
+    /// <summary>Every condition at once: a byte above it names none.</summary>
+    public const ExpireCondition All = ExpireCondition.Nx | ExpireCondition.Xx | ExpireCondition.Gt | ExpireCondition.Lt;
+
+    /// <summary>Whether <paramref name="condition"/> holds for a key whose deadline is <paramref name="current"/> (0: none, which counts as infinite for GT and LT, as in Redis) and the new <paramref name="deadline"/>.</summary>
+    public static bool Holds(this ExpireCondition condition, long current, long deadline) =>
+        (!condition.HasFlag(ExpireCondition.Nx) || current <= 0)
+        && (!condition.HasFlag(ExpireCondition.Xx) || current > 0)
+        && (!condition.HasFlag(ExpireCondition.Gt) || (current > 0 && deadline > current))
+        && (!condition.HasFlag(ExpireCondition.Lt) || current <= 0 || deadline < current);
+}
