@@ -25,16 +25,17 @@ public static class RedisTools
             $"{tool} is not on PATH: install Debian's redis-tools (apt-get install -y redis-tools; .ci/run does this on CI)", tool);
     }
 
-    public static Task<ToolRun> RunAsync(ITestOutputHelper output, string tool, IEnumerable<string> args, TimeSpan timeout) =>
-        RunProcessAsync(output, Find(tool), tool, args, timeout);
+    public static Task<ToolRun> RunAsync(ITestOutputHelper output, string tool, IEnumerable<string> args, TimeSpan timeout, string? input = null) =>
+        RunProcessAsync(output, Find(tool), tool, args, timeout, input: input);
 
     /// <summary>
     /// Runs any program (<paramref name="fileName"/>, shown as <paramref name="shownAs"/>) to its
     /// exit, with <paramref name="environment"/> added to ours; killed with its children and a
-    /// <see cref="TimeoutException"/> (carrying what it printed) when it overruns.
+    /// <see cref="TimeoutException"/> (carrying what it printed) when it overruns. <paramref name="input"/>
+    /// is what it reads on stdin, then end-of-file.
     /// </summary>
     public static async Task<ToolRun> RunProcessAsync(ITestOutputHelper output, string fileName, string shownAs, IEnumerable<string> args, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
         var tool = shownAs;
         var psi = new ProcessStartInfo(fileName)
@@ -46,9 +47,10 @@ public static class RedisTools
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        var shown = $"$ {tool} {string.Join(' ', psi.ArgumentList.Select(Quote))}";
+        var shown = $"$ {tool} {string.Join(' ', psi.ArgumentList.Select(Quote))}" + (input is null ? "" : $" <<< '{input.TrimEnd('\n').Replace("\n", "; ")}'");
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + tool);
-        // Nothing to type: a tool that asks for input sees end-of-file instead of hanging.
+        // A tool that asks for more input than given sees end-of-file instead of hanging.
+        if (input is not null) await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -84,6 +86,18 @@ public sealed class RedisCli(ITestOutputHelper output, int port)
     {
         var run = await RunAsync(["--no-raw", .. command]);
         return CliReply.Parse(run.Stdout);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="commands"/> (one per line, as a user types them) on one connection with
+    /// <c>--no-raw</c>, as <c>redis-cli &lt; file</c> does, and returns what it printed: every reply, in order.
+    /// </summary>
+    public async Task<string> ScriptAsync(params string[] commands)
+    {
+        var run = await RedisTools.RunAsync(output, "redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(), "--no-raw"], Timeout,
+            string.Join("\n", commands) + "\n");
+        if (run.ExitCode != 0) throw new InvalidOperationException($"redis-cli exited {run.ExitCode}: {run.Stdout}{run.Stderr}");
+        return run.Stdout;
     }
 
     /// <summary>Runs one command with <c>--raw</c> (bulk strings printed as they are) and returns what it printed.</summary>

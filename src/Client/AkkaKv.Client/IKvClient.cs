@@ -87,6 +87,18 @@ public interface IKvClient : IAsyncDisposable
     /// may or may not have been applied, never twice).</exception>
     Task<IReadOnlyList<long>> HashWriteAsync(Bytes key, IReadOnlyList<AkkaKv.Hashes.HashOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A transaction of one key, as Redis's <c>MULTI</c> ... <c>EXEC</c> (README "Transactions"): the
+    /// operations (<see cref="AkkaKv.Transactions.KeyOp"/>: read, set, delete, increment, expire,
+    /// persist, and the hash operations) are applied in order by the key's coordinating replica and
+    /// written as one version, so every replica takes all of them or none. Returns each one's result:
+    /// an operation refused for the key's state (WRONGTYPE, not an integer, overflow) carries its
+    /// reason in <see cref="AkkaKv.Transactions.KeyOpResult.Error"/> and did nothing; the others applied.
+    /// </summary>
+    /// <exception cref="KvRequestException">The operations are malformed, or the write was not
+    /// acknowledged by W replicas in time (then it may or may not have been applied, never twice).</exception>
+    Task<IReadOnlyList<AkkaKv.Transactions.KeyOpResult>> TransactionAsync(Bytes key, IReadOnlyList<AkkaKv.Transactions.KeyOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary><c>HSET</c>: sets the fields; returns how many were new.</summary>
     Task<long> HashSetAsync(Bytes key, IEnumerable<KeyValuePair<Bytes, Bytes>> fields, RequestOptions? options = null, CancellationToken cancellationToken = default);
 

@@ -138,6 +138,20 @@ public sealed class KvClient : IKvClient
         };
     }
 
+    public async Task<IReadOnlyList<AkkaKv.Transactions.KeyOpResult>> TransactionAsync(Bytes key, IReadOnlyList<AkkaKv.Transactions.KeyOp> ops, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = new Transaction(key, ValueList.From(ops), options ?? RequestOptions.Default);
+        // Increments are applied by the replica to what it holds: never resent to another node.
+        var (reply, node) = await SendAsync(request, request.Options.Timeout, cancellationToken,
+            resend: !ops.Any(o => o.Kind is AkkaKv.Transactions.KeyOpKind.Increment or AkkaKv.Transactions.KeyOpKind.HashIncrement));
+        return reply switch
+        {
+            TransactionSuccess s => s.Results,
+            RequestFailed f => throw new KvRequestException(f.Reason, f.Acks, f.Required),
+            _ => throw new KvUnavailableException($"unexpected reply {reply.GetType().Name} from {node}"),
+        };
+    }
+
     public async Task<long> HashSetAsync(Bytes key, IEnumerable<KeyValuePair<Bytes, Bytes>> fields, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
         (await HashWriteAsync(key, [AkkaKv.Hashes.HashOp.Set(fields.Select(f => (f.Key, f.Value)).ToArray())], options, cancellationToken))[0];
 

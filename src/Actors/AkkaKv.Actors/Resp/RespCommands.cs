@@ -93,9 +93,9 @@ internal static partial class RespCommands
         new("MULTI", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, Multi),
         new("EXEC", 1, CommandKind.Write, ["noscript", "loading", "stale", "skip_slowlog"], 0, 0, 0, Exec),
         new("DISCARD", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, Discard),
-        new("WATCH", -2, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 1, -1, 1, _ => Done(RespValue.Error(WatchRefused))),
-        // Nothing is ever watched: UNWATCH has nothing to undo.
-        new("UNWATCH", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, _ => Done(RespValue.Ok)),
+        new("WATCH", -2, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 1, -1, 1, Watch),
+        // Nothing is ever watched: UNWATCH only lets EXEC run again after a refused WATCH.
+        new("UNWATCH", 1, CommandKind.Connection, ["noscript", "loading", "stale", "fast"], 0, 0, 0, Unwatch),
         new("KV.GET", -2, CommandKind.Read, ["readonly"], 1, 1, 1, KvGet),
         new("KV.PUT", -3, CommandKind.Write, ["write", "denyoom"], 1, 1, 1, KvPut),
         new("KV.DEL", -2, CommandKind.Write, ["write"], 1, 1, 1, KvDel),

@@ -50,6 +50,8 @@ internal sealed class RespSession
     internal string LastCommand { get; private set; } = "";
     /// <summary>The commands queued since <c>MULTI</c>; null outside a transaction.</summary>
     internal QueuedTransaction? Transaction { get; set; }
+    /// <summary>A WATCH was refused since the last EXEC, DISCARD or UNWATCH: the next EXEC is refused too.</summary>
+    internal bool WatchRefused { get; set; }
 
     /// <summary>What runs while a transaction is open rather than being queued, as in Redis.</summary>
     private static readonly HashSet<string> TransactionControl = ["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "QUIT"];
@@ -74,8 +76,9 @@ internal sealed class RespSession
         if (command.Name == "EXEC")
         {
             // The queue is taken now, in arrival order; EXEC runs after every earlier command.
-            call = call with { Queued = Transaction };
+            call = call with { Queued = Transaction, AfterRefusedWatch = WatchRefused };
             Transaction = null;
+            WatchRefused = false;
         }
         switch (command.Kind)
         {
@@ -175,6 +178,9 @@ internal sealed record RespCall(RespSession Session, Bytes[] Args)
 
     /// <summary>For <c>EXEC</c>: the transaction queued on the connection when it arrived (null: no <c>MULTI</c>).</summary>
     public QueuedTransaction? Queued { get; init; }
+
+    /// <summary>For <c>EXEC</c>: the connection sent a WATCH (refused) since its last EXEC, DISCARD or UNWATCH.</summary>
+    public bool AfterRefusedWatch { get; init; }
 
     public string Arg(int i) => Encoding.UTF8.GetString(Args[i].Span);
     public string Upper(int i) => Encoding.ASCII.GetString(Args[i].Span).ToUpperInvariant();

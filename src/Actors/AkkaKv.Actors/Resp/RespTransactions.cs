@@ -46,10 +46,29 @@ internal static partial class RespCommands
         return Done(RespValue.Ok);
     }
 
+    /// <summary>
+    /// <c>WATCH</c>: refused; and the connection's next <c>EXEC</c> is refused too (until
+    /// <c>UNWATCH</c> or <c>DISCARD</c>), so a client that sends WATCH, checks a condition and then
+    /// runs MULTI/EXEC (StackExchange.Redis's conditions do) never has its transaction applied as
+    /// if the key had been watched.
+    /// </summary>
+    private static Task<RespValue> Watch(RespCall c)
+    {
+        c.Session.WatchRefused = true;
+        return Done(RespValue.Error(WatchRefused));
+    }
+
+    private static Task<RespValue> Unwatch(RespCall c)
+    {
+        c.Session.WatchRefused = false;
+        return Done(RespValue.Ok);
+    }
+
     private static Task<RespValue> Discard(RespCall c)
     {
         if (c.Session.Transaction is null) return Done(RespValue.Error("ERR DISCARD without MULTI"));
         c.Session.Transaction = null;
+        c.Session.WatchRefused = false;
         return Done(RespValue.Ok);
     }
 
@@ -60,23 +79,41 @@ internal static partial class RespCommands
     /// </summary>
     internal static RespValue Queue(QueuedTransaction txn, RespCommand command, RespCall c)
     {
-        var refusal = Plan(command, c, out var queued);
-        if (refusal is null && txn.OpCount + queued!.Ops.Count > Configuration.Limits.MaxHashOps)
+        RespValue? refusal = null;
+        if (!Queueable(command))
+            refusal = RespValue.Error($"ERR '{command.Name.ToLowerInvariant()}' cannot be queued in a transaction: a transaction holds the commands of one key "
+                                      + "(reads, SET, DEL, EXPIRE, PERSIST, INCR, HSET, HDEL, HINCRBY and their kin) and PING/ECHO, applied as one write; KV.* and commands over many keys or none are refused");
+        else if (txn.OpCount >= Configuration.Limits.MaxHashOps)
             refusal = RespValue.Error($"ERR a transaction holds at most {Configuration.Limits.MaxHashOps} operations (akka-kv's limit on one write)");
         if (refusal is not null)
         {
             txn.Aborted = true;
             return refusal;
         }
-        txn.Commands.Add(queued!);
+        // Bad arguments (not an integer, a bad option) are the command's reply inside EXEC's array, as in Redis.
+        var error = Plan(command, c, out var queued);
+        txn.Commands.Add(queued ?? new QueuedCommand(KeysOf(command, c.Args), [], _ => Task.FromResult(error!)));
         return Queued;
     }
+
+    /// <summary>The write commands a transaction may queue (<see cref="Plan"/> turns each into operations).</summary>
+    private static readonly FrozenSet<string> PlannedWrites = new[]
+    {
+        "SET", "SETEX", "PSETEX", "MSET", "DEL", "UNLINK", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST",
+        "INCR", "DECR", "INCRBY", "DECRBY", "HSET", "HMSET", "HDEL", "HINCRBY",
+    }.ToFrozenSet();
+
+    private static bool Queueable(RespCommand command) =>
+        KeylessInTransaction.Contains(command.Name) || PlannedWrites.Contains(command.Name)
+        || (command.Kind == CommandKind.Read && command.FirstKey == 1 && command.Name != "KV.GET");
 
     /// <summary><c>EXEC</c>: the queued commands (<see cref="RespCall.Queued"/>, taken from the connection when EXEC arrived) as one write, and the array of their replies.</summary>
     private static async Task<RespValue> Exec(RespCall c)
     {
         if (c.Queued is not { } txn) return RespValue.Error("ERR EXEC without MULTI");
         if (txn.Aborted) return RespValue.Error("EXECABORT Transaction discarded because of previous errors.");
+        if (c.AfterRefusedWatch)
+            return RespValue.Error("EXECABORT Transaction discarded: this connection sent WATCH, which AkkaKv refuses (it needs a linearizable store), so the transaction cannot be made conditional on it; send UNWATCH to run transactions without it");
         var keys = txn.Commands.SelectMany(q => q.Keys).Distinct().ToList();
         if (keys.Count > 1)
             return RespValue.Error($"ERR EXEC refused: the transaction touches {keys.Count} keys ({string.Join(", ", keys.Take(4).Select(k => $"'{RespSession.Show(k)}'"))}{(keys.Count > 4 ? ", ..." : "")}); "
@@ -144,9 +181,8 @@ internal static partial class RespCommands
     private static readonly FrozenSet<string> KeylessInTransaction = new[] { "PING", "ECHO" }.ToFrozenSet();
 
     /// <summary>
-    /// The operations <paramref name="c"/> adds to a transaction and how its reply is made, or why
-    /// it cannot be queued (Redis's error for bad arguments, or a command that reads or writes
-    /// other than one key).
+    /// The operations <paramref name="c"/> (a <see cref="Queueable"/> command) adds to a transaction
+    /// and how its reply is made, or Redis's error for its arguments.
     /// </summary>
     private static RespValue? Plan(RespCommand command, RespCall c, out QueuedCommand? queued)
     {
@@ -225,8 +261,7 @@ internal static partial class RespCommands
                 queued = Step(c, command, [KeyOp.Of(HashOp.Increment(c.Args[2], by))], FirstNumber);
                 return null;
             default:
-                return RespValue.Error($"ERR '{command.Name.ToLowerInvariant()}' cannot be queued in a transaction: a transaction holds the commands of one key "
-                                       + "(reads, SET, DEL, EXPIRE, PERSIST, INCR, HSET, HDEL, HINCRBY and their kin), applied as one write; KV.* and commands over many keys or none are refused");
+                throw new InvalidOperationException($"{command.Name} is not planned for transactions");
         }
     }
 
