@@ -55,6 +55,14 @@ public sealed partial class RespEndToEndTests
         Assert.StartsWith("(error) EXECABORT Transaction discarded: this connection sent WATCH", unwatched[3]);
         Assert.StartsWith("(error) ERR WATCH is not supported", unwatched[4]);
         Assert.Equal(["OK", "OK", "QUEUED", "1) \"15\""], unwatched[5..]);
+        // Inside MULTI, WATCH is an error that leaves the transaction as it is, and UNWATCH is queued
+        // (it cannot lift a refused WATCH), as Redis.
+        var inside = ReplyLines(await Cli("n1").ScriptAsync("MULTI", $"WATCH {k}", "UNWATCH", $"GET {k}", "EXEC", $"WATCH {k}", "MULTI", "UNWATCH", $"INCR {k}", "EXEC", $"GET {k}"));
+        Assert.Equal(["OK", "(error) ERR WATCH inside MULTI is not allowed", "QUEUED", "QUEUED", "1) OK", "2) \"15\""], inside[..6]);
+        Assert.StartsWith("(error) ERR WATCH is not supported", inside[6]);
+        Assert.Equal(["OK", "QUEUED", "QUEUED"], inside[7..10]);
+        Assert.StartsWith("(error) EXECABORT Transaction discarded: this connection sent WATCH", inside[10]);
+        Assert.Equal("\"15\"", inside[11]);
         // Bad arguments are the command's reply inside EXEC, as Redis: the rest applies.
         AssertLines(await Cli("n1").ScriptAsync("MULTI", $"INCRBY {k} ten", $"SET {k} 16 EX 0", $"EXPIRE {k} soon", $"SET {k} 16 NX", $"HINCRBY {k} f 1.5", $"INCRBY {k} 1", "EXEC", "MULTI extra"),
             "OK", "QUEUED", "QUEUED", "QUEUED", "QUEUED", "QUEUED", "QUEUED",

@@ -260,6 +260,28 @@ public sealed class TransactionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_increment_counts_from_the_value_a_read_shows_when_the_counter_beside_it_expired()
+    {
+        // a: INCR k, then EXPIRE k (a counter with a deadline); b, concurrently: SET k 5. Once the
+        // counter expired, GET answers 5: an INCR (in a transaction or not) must make 6, and store 6.
+        var a = Replica(0);
+        var b = Replica(1);
+        Exec(ref a, Now, KeyOp.Increment(1), KeyOp.Expire(Now + 100));
+        Exec(ref b, Now + 1, KeyOp.Set(B("5")));
+        Sync(ref a, b);
+        Sync(ref b, a);
+        var later = Now + 200;
+        Assert.Equal("string 5 @0", Show(a, later));
+        var made = Exec(ref a, later, KeyOp.Increment(1), KeyOp.Read());
+        Assert.Equal(6, made[0].Number);
+        Assert.Equal("string 6 @0", ShowRead(made[1].Read!));
+        Assert.Equal("string 6 @0", Show(a, later));
+        Assert.Null(b.IncrementEvent(Key, b.Get(Key), NextDot(b), 1, later, out var evt, out var number));
+        Assert.Equal(6, number);
+        Assert.Equal("string 6 @0", Show(b.Apply(evt!), later));
+    }
+
+    [Fact]
     public void Concurrent_transactions_on_different_fields_of_a_hash_both_survive()
     {
         var a = Replica(0);
@@ -326,6 +348,17 @@ public sealed class TransactionTests(ITestOutputHelper output)
         Assert.NotNull(Limits.CheckKeyOps([new KeyOp(KeyOpKind.Expire, ValueList.From([Bytes.Wrap([0x10])]), 1000)], settings, fromClient: true));
         Assert.NotNull(Limits.CheckKeyOps([new KeyOp((KeyOpKind)10, ValueList<Bytes>.Empty)], settings, fromClient: true));
         Assert.Contains("max-value-bytes", Limits.CheckKeyOps([KeyOp.Set(Bytes.Wrap(new byte[settings.MaxValueBytes + 1]))], settings, fromClient: true));
+        // NX with another condition, or GT with LT, is no condition Redis takes.
+        Assert.NotNull(Limits.CheckKeyOps([KeyOp.Expire(1000, ExpireCondition.Nx | ExpireCondition.Xx)], settings, fromClient: true));
+        Assert.NotNull(Limits.CheckKeyOps([KeyOp.Expire(1000, ExpireCondition.Gt | ExpireCondition.Lt)], settings, fromClient: true));
+        Assert.Null(Limits.CheckKeyOps([KeyOp.Expire(1000, ExpireCondition.Xx | ExpireCondition.Gt)], settings, fromClient: true));
+        // One write of one key: its arguments together stay within max-bytes-per-key.
+        var big = Bytes.Wrap(new byte[settings.MaxValueBytes]);
+        Assert.Contains("max-bytes-per-key", Limits.CheckKeyOps(Enumerable.Repeat(KeyOp.Set(big), (int)(settings.MaxBytesPerKey / settings.MaxValueBytes) + 1).ToList(), settings, fromClient: true));
+        // What its reads return, too.
+        var read = new KeyOpResult(0, Read: new KeyRead(KeyType.String, big, ValueList<Bytes>.Empty, 0));
+        Assert.Null(Limits.CheckResults([read], settings));
+        Assert.Contains("max-bytes-per-key", Limits.CheckResults(Enumerable.Repeat(read, (int)(settings.MaxBytesPerKey / settings.MaxValueBytes) + 1).ToList(), settings));
         // A negative TTL (already past) is a client's to send; a replica put carries deadlines, never negative.
         Assert.Null(Limits.CheckKeyOps([KeyOp.Expire(-1)], settings, fromClient: true));
         Assert.NotNull(Limits.CheckKeyOps([KeyOp.Expire(-1)], settings, fromClient: false));

@@ -439,6 +439,11 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         if (put.Transaction is { } txnOps)
         {
             var minted = _state.TransactionEvent(put.Key, held, dot, txnOps, now, out var made);
+            if (Configuration.Limits.CheckResults(made, _settings) is { } tooLarge)
+            {
+                replyTo.Tell(new ReplicaPutRejected(put.RequestId, _slot, _settings.NodeName, tooLarge));
+                return;
+            }
             outcomes = ValueList.From(made);
             if (minted is null)
             {

@@ -54,7 +54,7 @@ internal sealed class RespSession
     internal bool WatchRefused { get; set; }
 
     /// <summary>What runs while a transaction is open rather than being queued, as in Redis.</summary>
-    private static readonly HashSet<string> TransactionControl = ["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "QUIT"];
+    private static readonly HashSet<string> TransactionControl = ["MULTI", "EXEC", "DISCARD", "WATCH", "QUIT"];
     internal IKvBackend Backend => _backend;
 
     /// <summary>Starts one command (its first argument is the name) and returns its reply to be written in turn.</summary>

@@ -7,18 +7,23 @@ using AkkaKv.Transactions;
 
 namespace AkkaKv.Resp;
 
+/// <summary>The operations a command adds to a transaction, and how its reply is made from their results.</summary>
+internal sealed record PlannedCommand(IReadOnlyList<KeyOp> Ops, Func<IReadOnlyList<KeyOpResult>, Task<RespValue>> Reply);
+
 /// <summary>
-/// One command queued between <c>MULTI</c> and <c>EXEC</c>: its keys, the operations it adds to the
-/// transaction, and how its reply is made from their results.
+/// One command queued between <c>MULTI</c> and <c>EXEC</c>: the command and its call (planned again
+/// at EXEC, so that times such as <c>EXPIREAT</c>'s count from EXEC, as in Redis), its keys, and
+/// the operations and argument bytes it adds.
 /// </summary>
-internal sealed record QueuedCommand(IReadOnlyList<Bytes> Keys, IReadOnlyList<KeyOp> Ops, Func<IReadOnlyList<KeyOpResult>, Task<RespValue>> Reply);
+internal sealed record QueuedCommand(RespCommand Command, RespCall Call, IReadOnlyList<Bytes> Keys, int Ops, long ArgBytes);
 
 /// <summary>The commands a connection has queued since <c>MULTI</c>, and whether one was refused (then <c>EXEC</c> discards them all).</summary>
 internal sealed class QueuedTransaction
 {
     public List<QueuedCommand> Commands { get; } = new();
     public bool Aborted { get; set; }
-    public int OpCount => Commands.Sum(q => q.Ops.Count);
+    public int Ops { get; set; }
+    public long ArgBytes { get; set; }
 }
 
 /// <summary>
@@ -54,6 +59,8 @@ internal static partial class RespCommands
     /// </summary>
     private static Task<RespValue> Watch(RespCall c)
     {
+        // As Redis: inside MULTI it is an error that leaves the transaction as it is.
+        if (c.Session.Transaction is not null) return Done(RespValue.Error("ERR WATCH inside MULTI is not allowed"));
         c.Session.WatchRefused = true;
         return Done(RespValue.Error(WatchRefused));
     }
@@ -79,21 +86,27 @@ internal static partial class RespCommands
     /// </summary>
     internal static RespValue Queue(QueuedTransaction txn, RespCommand command, RespCall c)
     {
-        RespValue? refusal = null;
         if (!Queueable(command))
-            refusal = RespValue.Error($"ERR '{command.Name.ToLowerInvariant()}' cannot be queued in a transaction: a transaction holds the commands of one key "
-                                      + "(reads, SET, DEL, EXPIRE, PERSIST, INCR, HSET, HDEL, HINCRBY and their kin) and PING/ECHO, applied as one write; KV.* and commands over many keys or none are refused");
-        else if (txn.OpCount >= Configuration.Limits.MaxHashOps)
-            refusal = RespValue.Error($"ERR a transaction holds at most {Configuration.Limits.MaxHashOps} operations (akka-kv's limit on one write)");
-        if (refusal is not null)
-        {
-            txn.Aborted = true;
-            return refusal;
-        }
+            return Abort(txn, RespValue.Error($"ERR '{command.Name.ToLowerInvariant()}' cannot be queued in a transaction: a transaction holds the commands of one key "
+                                              + "(reads, SET, DEL, EXPIRE, PERSIST, INCR, HSET, HDEL, HINCRBY and their kin) and PING/ECHO/UNWATCH, applied as one write; KV.* and commands over many keys or none are refused"));
         // Bad arguments (not an integer, a bad option) are the command's reply inside EXEC's array, as in Redis.
-        var error = Plan(command, c, out var queued);
-        txn.Commands.Add(queued ?? new QueuedCommand(KeysOf(command, c.Args), [], _ => Task.FromResult(error!)));
+        var ops = Plan(command, c, out var planned) is null ? planned!.Ops.Count : 0;
+        var argBytes = c.Args.Skip(1).Sum(a => (long)a.Length);
+        var limits = c.Session.Node.Settings;
+        if (txn.Ops + ops > Configuration.Limits.MaxHashOps)
+            return Abort(txn, RespValue.Error($"ERR a transaction holds at most {Configuration.Limits.MaxHashOps} operations (the limit on one write)"));
+        if (txn.ArgBytes + argBytes > limits.MaxBytesPerKey)
+            return Abort(txn, RespValue.Error($"ERR a transaction's arguments are limited to {limits.MaxBytesPerKey} bytes in all (akka-kv.limits.max-bytes-per-key): it is one write of one key"));
+        txn.Ops += ops;
+        txn.ArgBytes += argBytes;
+        txn.Commands.Add(new QueuedCommand(command, c, KeysOf(command, c.Args), ops, argBytes));
         return Queued;
+    }
+
+    private static RespValue Abort(QueuedTransaction txn, RespValue refusal)
+    {
+        txn.Aborted = true;
+        return refusal;
     }
 
     /// <summary>The write commands a transaction may queue (<see cref="Plan"/> turns each into operations).</summary>
@@ -118,20 +131,23 @@ internal static partial class RespCommands
         if (keys.Count > 1)
             return RespValue.Error($"ERR EXEC refused: the transaction touches {keys.Count} keys ({string.Join(", ", keys.Take(4).Select(k => $"'{RespSession.Show(k)}'"))}{(keys.Count > 4 ? ", ..." : "")}); "
                                    + "AkkaKv applies a transaction to one key as one write (as Redis Cluster refuses a transaction across slots): queue each key's commands in their own MULTI/EXEC");
-        var ops = txn.Commands.SelectMany(q => q.Ops).ToList();
+        // Planned now, at EXEC, by this node's clock.
+        var planned = txn.Commands.Select(q => Plan(q.Command, q.Call, out var p) is { } error
+            ? new PlannedCommand([], _ => Task.FromResult(error)) : p!).ToList();
+        var ops = planned.SelectMany(p => p.Ops).ToList();
         IReadOnlyList<KeyOpResult> results = [];
         if (ops.Count > 0)
         {
             switch (await Ask(c, new Transaction(keys[0], ValueList.From(ops), RequestOptions.Default), RequestOptions.Default))
             {
                 case TransactionSuccess s when s.Results.Count == ops.Count: results = s.Results; break;
-                case RequestFailed f: return RespValue.Error($"ERR EXEC failed, the transaction was not acknowledged: {f.Reason}");
+                case RequestFailed f: return RespValue.Error($"ERR EXEC failed: {f.Reason}");
                 default: return RespValue.Error("ERR unexpected reply");
             }
         }
-        var replies = new List<RespValue>(txn.Commands.Count);
+        var replies = new List<RespValue>(planned.Count);
         var at = 0;
-        foreach (var q in txn.Commands)
+        foreach (var q in planned)
         {
             replies.Add(await q.Reply(results.Skip(at).Take(q.Ops.Count).ToList()));
             at += q.Ops.Count;
@@ -167,8 +183,8 @@ internal static partial class RespCommands
         var reason => RespValue.Error("ERR " + reason),
     };
 
-    private static QueuedCommand Step(RespCall c, RespCommand command, IReadOnlyList<KeyOp> ops, Func<IReadOnlyList<KeyOpResult>, RespValue> reply) =>
-        new(KeysOf(command, c.Args), ops, r => Task.FromResult(reply(r)));
+    private static PlannedCommand Step(IReadOnlyList<KeyOp> ops, Func<IReadOnlyList<KeyOpResult>, RespValue> reply) =>
+        new(ops, r => Task.FromResult(reply(r)));
 
     /// <summary>The first refusal among the results, or <paramref name="ok"/>.</summary>
     private static Func<IReadOnlyList<KeyOpResult>, RespValue> OkUnlessRefused(RespValue ok) =>
@@ -178,25 +194,26 @@ internal static partial class RespCommands
     private static readonly Func<IReadOnlyList<KeyOpResult>, RespValue> FirstNumber = r => NumberOrError(r[0]);
 
     /// <summary>The commands a transaction may queue besides reads of one key (planned into operations here).</summary>
-    private static readonly FrozenSet<string> KeylessInTransaction = new[] { "PING", "ECHO" }.ToFrozenSet();
+    private static readonly FrozenSet<string> KeylessInTransaction = new[] { "PING", "ECHO", "UNWATCH" }.ToFrozenSet();
 
     /// <summary>
     /// The operations <paramref name="c"/> (a <see cref="Queueable"/> command) adds to a transaction
     /// and how its reply is made, or Redis's error for its arguments.
     /// </summary>
-    private static RespValue? Plan(RespCommand command, RespCall c, out QueuedCommand? queued)
+    private static RespValue? Plan(RespCommand command, RespCall c, out PlannedCommand? queued)
     {
         queued = null;
         if (KeylessInTransaction.Contains(command.Name))
         {
-            queued = new QueuedCommand([], [], _ => command.Run(c));
+            // UNWATCH inside MULTI is queued and answers OK, as Redis; it does not clear a refused WATCH (the EXEC is refused).
+            queued = new PlannedCommand([], _ => command.Name == "UNWATCH" ? Done(RespValue.Ok) : command.Run(c));
             return null;
         }
         if (command.Kind == CommandKind.Read && command.FirstKey == 1 && command.Name != "KV.GET")
         {
             // Every read command of one key runs as it does outside, on what the transaction's read saw.
             var key = c.Args[1];
-            queued = new QueuedCommand(KeysOf(command, c.Args), [KeyOp.Read()],
+            queued = new PlannedCommand([KeyOp.Read()],
                 r => command.Run(c with { Preread = r[0].Read is { } read ? AsReadReply(key, read) : new RequestFailed(key, r[0].Error ?? "no read", 0, 0) }));
             return null;
         }
@@ -216,10 +233,10 @@ internal static partial class RespCommands
                 return PlanSet(c, command, c.Args[3], exSpec, out queued);
             case "MSET":
                 if (c.Args.Length % 2 != 1) return RespValue.Error("ERR wrong number of arguments for 'mset' command");
-                queued = Step(c, command, Enumerable.Range(0, (c.Args.Length - 1) / 2).Select(i => KeyOp.Set(c.Args[2 + 2 * i])).ToList(), OkUnlessRefused(RespValue.Ok));
+                queued = Step(Enumerable.Range(0, (c.Args.Length - 1) / 2).Select(i => KeyOp.Set(c.Args[2 + 2 * i])).ToList(), OkUnlessRefused(RespValue.Ok));
                 return null;
             case "DEL" or "UNLINK":
-                queued = Step(c, command, [KeyOp.Delete()], FirstNumber);
+                queued = Step([KeyOp.Delete()], FirstNumber);
                 return null;
             case "EXPIRE" or "PEXPIRE" or "EXPIREAT" or "PEXPIREAT":
             {
@@ -234,31 +251,31 @@ internal static partial class RespCommands
                 if (!spec.IsPastAt(now) && spec.TtlAt(now) > long.MaxValue - now) return InvalidExpire(c);
                 // A deadline not in the future deletes the key (a negative TTL says so to the gateway).
                 var ttl = spec.IsPastAt(now) ? -1 : Math.Max(1, spec.TtlAt(now));
-                queued = Step(c, command, [KeyOp.Expire(ttl, condition)], FirstNumber);
+                queued = Step([KeyOp.Expire(ttl, condition)], FirstNumber);
                 return null;
             }
             case "PERSIST":
-                queued = Step(c, command, [KeyOp.Persist()], FirstNumber);
+                queued = Step([KeyOp.Persist()], FirstNumber);
                 return null;
             case "INCR" or "DECR" or "INCRBY" or "DECRBY":
             {
                 if (ParseDelta(c, out var delta) is { } error) return error;
-                queued = Step(c, command, [KeyOp.Increment(delta)], FirstNumber);
+                queued = Step([KeyOp.Increment(delta)], FirstNumber);
                 return null;
             }
             case "HSET" or "HMSET":
             {
                 if (c.Args.Length % 2 != 0) return RespValue.Error($"ERR wrong number of arguments for '{command.Name.ToLowerInvariant()}' command");
                 var op = KeyOp.Of(HashOp.Set(HashPairs(c)));
-                queued = Step(c, command, [op], command.Name == "HMSET" ? OkUnlessRefused(RespValue.Ok) : FirstNumber);
+                queued = Step([op], command.Name == "HMSET" ? OkUnlessRefused(RespValue.Ok) : FirstNumber);
                 return null;
             }
             case "HDEL":
-                queued = Step(c, command, [KeyOp.Of(HashOp.Delete(c.Args.Skip(2).ToArray()))], FirstNumber);
+                queued = Step([KeyOp.Of(HashOp.Delete(c.Args.Skip(2).ToArray()))], FirstNumber);
                 return null;
             case "HINCRBY":
                 if (!CounterRules.TryParse(c.Args[3], out var by)) return NotAnInteger;
-                queued = Step(c, command, [KeyOp.Of(HashOp.Increment(c.Args[2], by))], FirstNumber);
+                queued = Step([KeyOp.Of(HashOp.Increment(c.Args[2], by))], FirstNumber);
                 return null;
             default:
                 throw new InvalidOperationException($"{command.Name} is not planned for transactions");
@@ -266,7 +283,7 @@ internal static partial class RespCommands
     }
 
     /// <summary>SET, SETEX, PSETEX in a transaction: a value with the deadline <paramref name="spec"/> gives (one already past deletes the key, as Redis stores nothing).</summary>
-    private static RespValue? PlanSet(RespCall c, RespCommand command, Bytes value, ExpirySpec spec, out QueuedCommand? queued)
+    private static RespValue? PlanSet(RespCall c, RespCommand command, Bytes value, ExpirySpec spec, out PlannedCommand? queued)
     {
         queued = null;
         var now = NowMs(c);
@@ -276,7 +293,7 @@ internal static partial class RespCommands
         else if (spec.IsPastAt(now)) op = KeyOp.Delete();
         else if (spec.TtlAt(now) > long.MaxValue - now) return InvalidExpire(c);
         else op = KeyOp.Set(value, Math.Max(1, spec.TtlAt(now)));
-        queued = Step(c, command, [op], OkUnlessRefused(RespValue.Ok));
+        queued = Step([op], OkUnlessRefused(RespValue.Ok));
         return null;
     }
 }

@@ -38,10 +38,31 @@ public static class Limits
     public static string? CheckKeyOps(IReadOnlyList<Transactions.KeyOp>? ops, KvSettings settings, bool fromClient)
     {
         if (Transactions.KeyOp.CheckShape(ops, MaxHashOps, fromClient) is { } shape) return shape;
+        long total = 0;
         foreach (var op in ops!)
             foreach (var arg in op.Args)
+            {
                 if (arg.Length > settings.MaxValueBytes)
                     return $"a value or hash field of {arg.Length} bytes, over the limit of {settings.MaxValueBytes} bytes (akka-kv.limits.max-value-bytes)";
-        return null;
+                total += arg.Length;
+            }
+        return total > settings.MaxBytesPerKey
+            ? $"the operations carry {total} bytes, over the limit of {settings.MaxBytesPerKey} bytes for one write of one key (akka-kv.limits.max-bytes-per-key)"
+            : null;
+    }
+
+    /// <summary>
+    /// Why a transaction's results must not be sent back (what its reads saw adds up past
+    /// <c>limits.max-bytes-per-key</c>, so the reply might not fit a remoting frame), or null.
+    /// </summary>
+    public static string? CheckResults(IReadOnlyList<Transactions.KeyOpResult> results, KvSettings settings)
+    {
+        long total = 0;
+        foreach (var r in results)
+            if (r.Read is { } read)
+                total += read.Value.Length + read.Fields.Sum(f => (long)f.Length);
+        return total > settings.MaxBytesPerKey
+            ? $"the transaction's reads return {total} bytes in all, over the limit of {settings.MaxBytesPerKey} bytes (akka-kv.limits.max-bytes-per-key): read the key fewer times in one transaction"
+            : null;
     }
 }

@@ -79,6 +79,12 @@ public static class CounterRules
         var floor = FloorOf(set);
         CounterBase? counterBase = null;
         long baseValue = 0, deadline = 0;
+        if (!live.Exists(s => s.IsIncrement))
+        {
+            // No live increment: a read answers the plain value (or nothing), so the entries of
+            // versions that expired or were superseded count for nothing; the count starts there.
+            floor = floor.Merge(entries);
+        }
         if (live.Count > 0)
         {
             if (PickBase(live) is { } p)
@@ -87,11 +93,6 @@ public static class CounterRules
                 counterBase = new CounterBase(p.Dot, p.TimestampMs, baseValue);
             }
             deadline = live[^1].HasDeadline ? live[^1].ExpiresAtMs : 0;
-        }
-        else
-        {
-            // Nothing reads as present (never written, deleted, or expired): the count starts at 0.
-            floor = floor.Merge(entries);
         }
         var after = baseValue + entries.Above(floor) + delta;
         if (after < long.MinValue || after > long.MaxValue) return Overflow;

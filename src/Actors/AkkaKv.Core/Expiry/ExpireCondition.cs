@@ -6,8 +6,9 @@ public enum ExpireCondition : byte { None = 0, Nx = 1, Xx = 2, Gt = 4, Lt = 8 }
 
 public static class ExpireConditions
 {
-    /// <summary>Every condition at once: a byte above it names none.</summary>
-    public const ExpireCondition All = ExpireCondition.Nx | ExpireCondition.Xx | ExpireCondition.Gt | ExpireCondition.Lt;
+    /// <summary>The combinations Redis accepts: none, one of them, or <c>XX</c> with <c>GT</c> or <c>LT</c>.</summary>
+    public static bool IsValid(ExpireCondition c) => c is ExpireCondition.None or ExpireCondition.Nx or ExpireCondition.Xx or ExpireCondition.Gt
+        or ExpireCondition.Lt or (ExpireCondition.Xx | ExpireCondition.Gt) or (ExpireCondition.Xx | ExpireCondition.Lt);
 
     /// <summary>Whether <paramref name="condition"/> holds for a key whose deadline is <paramref name="current"/> (0: none, which counts as infinite for GT and LT, as in Redis) and the new <paramref name="deadline"/>.</summary>
     public static bool Holds(this ExpireCondition condition, long current, long deadline) =>

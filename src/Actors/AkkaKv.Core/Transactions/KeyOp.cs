@@ -88,8 +88,8 @@ public sealed record KeyOp(KeyOpKind Kind, ValueList<Bytes> Args, long Number = 
                 KeyOpKind.HashSet when op.Args.Count == 0 || op.Args.Count % 2 != 0 => "HSET takes field and value pairs",
                 KeyOpKind.HashDelete when op.Args.Count == 0 => "HDEL takes at least one field",
                 KeyOpKind.HashIncrement when op.Args.Count != 1 => "HINCRBY takes one field",
-                KeyOpKind.Expire when op.Args.Count > 1 || (op.Args.Count == 1 && (op.Args[0].Length != 1 || op.Args[0].Span[0] > (byte)ExpireConditions.All))
-                    => "EXPIRE takes at most one condition (NX, XX, GT, LT)",
+                KeyOpKind.Expire when op.Args.Count > 1 || (op.Args.Count == 1 && (op.Args[0].Length != 1 || !ExpireConditions.IsValid((ExpireCondition)op.Args[0].Span[0])))
+                    => "EXPIRE takes at most one condition: NX, XX, GT, LT, or XX with GT or LT",
                 KeyOpKind.Expire when !fromClient && op.Number < 0 => "EXPIRE takes a deadline of 0 or more",
                 KeyOpKind.Set when op.Args.Count != 1 => "SET takes one value",
                 KeyOpKind.Set when op.Number < KeepTtl => "SET takes a TTL of 0 or more ms, or -1 to keep the key's",

@@ -223,8 +223,11 @@ public static class KeyRules
                     // The held string or counter, changed only by increments and deadlines: one increment
                     // of their sum (a deadline on an integer is an increment of 0 that sets it, so a
                     // concurrent increment is never counted twice nor lost).
+                    // The increment must make the number the transaction saw; should the two ever
+                    // differ, the value it saw is written instead (a reset, which concurrent increments count on top of).
                     if (!_replaced && (_counted || (_deadlineSet && CounterRules.TryParse(_value, out _)))
-                        && CounterRules.Increment(held, nowMs, dot, _delta, ownHighest, out var increment, out _, _deadlineSet ? _deadline : null) is null)
+                        && CounterRules.Increment(held, nowMs, dot, _delta, ownHighest, out var increment, out var number, _deadlineSet ? _deadline : null) is null
+                        && CounterRules.TryParse(_value, out var seen) && number == seen)
                         return increment;
                     return new Sibling(dot, past, _value, nowMs, _deadline, reset);
             }
