@@ -337,6 +337,21 @@ public sealed class TransactionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Transactions_are_refused_while_a_member_is_below_their_feature_level()
+    {
+        Assert.True(AkkaKv.Placement.FeatureLevel.AtLeast(AkkaKv.Placement.FeatureLevel.Current, AkkaKv.Placement.FeatureLevel.Transactions));
+        var members = AkkaKv.Placement.Membership.Of(
+        [
+            new AkkaKv.Placement.MemberState("n1", "akka.tcp://kv@127.0.0.1:1", AkkaKv.Placement.MemberStatus.Up, true, AkkaKv.Placement.FeatureLevel.Current),
+            new AkkaKv.Placement.MemberState("n2", "akka.tcp://kv@127.0.0.1:2", AkkaKv.Placement.MemberStatus.Up, true, "1.2.0"),
+        ]);
+        Assert.Equal("a transaction needs every node at feature level 1.3.0 or later, and n2 (1.2.0) is older: finish upgrading every node first",
+            AkkaKv.Placement.FeatureLevel.Refusal(members, AkkaKv.Placement.FeatureLevel.Transactions, "a transaction"));
+        // Hash writes still run beside a 1.2.0 node.
+        Assert.Null(AkkaKv.Placement.FeatureLevel.Refusal(members, AkkaKv.Placement.FeatureLevel.Hashes, "a hash write"));
+    }
+
+    [Fact]
     public void Operations_of_the_wrong_shape_are_refused_before_anything_is_applied()
     {
         var settings = CoreTestSupport.DefaultSettings();
