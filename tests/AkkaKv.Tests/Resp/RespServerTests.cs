@@ -139,6 +139,36 @@ public sealed class RespServerTests
     }
 
     [Fact]
+    public async Task Pipelined_writes_of_different_keys_run_at_once_and_those_of_one_key_in_order()
+    {
+        await using var node = StartNode();
+        await using var c = await node.ConnectAsync();
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var bArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // SET a 1 is held until SET b has reached the store: were writes ordered over the whole
+        // connection (as a multiplexed StackExchange.Redis connection's would then be), b would wait
+        // for a, and a's hold would run out first.
+        node.Backend.BeforeReply = async m =>
+        {
+            if (m is not Put p) return;
+            var name = p.Key.ToUtf8() + p.Value.ToUtf8();
+            events.Enqueue(name + " received");
+            if (name == "b2") bArrived.TrySetResult();
+            if (name == "a1") events.Enqueue(await Task.WhenAny(bArrived.Task, Task.Delay(TimeSpan.FromSeconds(10))) == bArrived.Task ? "a1 released by b2" : "a1 timed out");
+        };
+
+        await c.SendAsync(Command("SET", "a", "1").Concat(Command("SET", "b", "2")).Concat(Command("SET", "a", "3")).Concat(Command("GET", "a")).Concat(Command("GET", "b")).ToArray());
+
+        Assert.Equal("+OK\r\n", await Read(c));
+        Assert.Equal("+OK\r\n", await Read(c));
+        Assert.Equal("+OK\r\n", await Read(c));
+        Assert.Equal(BulkWire("3"), await Read(c));
+        Assert.Equal(BulkWire("2"), await Read(c));
+        // The second write of a started only once the first had finished.
+        Assert.Equal(["a1 received", "b2 received", "a1 released by b2", "a3 received"], events);
+    }
+
+    [Fact]
     public async Task Many_pipelined_GETs_are_answered_in_the_order_they_were_sent_even_when_they_complete_out_of_order()
     {
         await using var node = StartNode();

@@ -11,22 +11,38 @@ internal sealed record RespNodeInfo(KvSettings Settings, int Port, DateTimeOffse
 internal readonly record struct PendingReply(Task<RespValue> Reply, int Protocol, bool CloseAfter);
 
 /// <summary>
-/// The state of one client connection (protocol version, name) and the order its commands run in.
+/// The state of one client connection (protocol version, name, an open transaction) and the
+/// order its commands run in.
 ///
 /// Pipelined commands are answered in the order they arrived (the connection writes replies in
-/// that order), and they also take effect in that order where it matters: a command that writes
-/// starts only once every earlier command of the connection has finished, and a read starts only
-/// once every earlier write has; reads between two writes run concurrently. So a pipelined
-/// <c>SET k v</c> then <c>GET k</c> reads v, exactly as with Redis, while a batch of GETs still
-/// fans out over the cluster at once.
+/// that order), and they take effect in that order **per key**: a command that writes a key starts
+/// only once every earlier command of the connection on that key has finished, and a read of a key
+/// only once every earlier write of it has; commands on different keys run concurrently. So a
+/// pipelined <c>SET k v</c> then <c>GET k</c> reads v, exactly as with Redis, while a batch of GETs,
+/// or the writes of many clients multiplexed over one connection (StackExchange.Redis), fan out over
+/// the cluster at once, as they would over the shards of a Redis Cluster. A command with many keys
+/// waits for each of them; one with none that reads the store (<c>SCAN</c>, <c>KEYS</c>,
+/// <c>DBSIZE</c>, <c>INFO</c>) runs after everything before it and before everything after it.
 /// </summary>
 internal sealed class RespSession
 {
     private static long _nextId;
 
     private readonly IKvBackend _backend;
-    private Task _lastWrite = Task.CompletedTask;
-    private readonly List<Task> _sinceLastWrite = new();
+    /// <summary>Per key with a command in flight: its last write, and the reads of it started since.</summary>
+    private readonly Dictionary<Bytes, KeyOrder> _keys = new();
+    /// <summary>The last command without keys (every command after it waits for it), and every keyed command started since.</summary>
+    private Task _barrier = Task.CompletedTask;
+    private readonly List<Task> _sinceBarrier = new();
+    /// <summary>When <see cref="_keys"/> or <see cref="_sinceBarrier"/> grows to this, finished entries are dropped.</summary>
+    private int _sweepAt = MinSweep;
+    private const int MinSweep = 256;
+
+    private sealed class KeyOrder
+    {
+        public Task LastWrite = Task.CompletedTask;
+        public readonly List<Task> ReadsSince = new();
+    }
 
     public RespSession(IKvBackend backend, RespNodeInfo node, string remoteAddress, string localAddress)
     {
@@ -88,33 +104,62 @@ internal sealed class RespSession
                 var reply = Safe(() => command.Run(call));
                 return new PendingReply(reply, Protocol, command.ClosesConnection);
             case CommandKind.Read:
-                return new PendingReply(Sequence(() => command.Run(call), write: false), Protocol, false);
+                return new PendingReply(Sequence(() => command.Run(call), write: false, RespCommands.KeysOf(command, args)), Protocol, false);
             default:
-                return new PendingReply(Sequence(() => command.Run(call), write: true), Protocol, false);
+                // EXEC writes the keys its queued commands name.
+                var keys = call.Queued is { } queued ? queued.Commands.SelectMany(q => q.Keys).Distinct().ToList() : RespCommands.KeysOf(command, args);
+                return new PendingReply(Sequence(() => command.Run(call), write: true, keys), Protocol, false);
         }
     }
 
-    private Task<RespValue> Sequence(Func<Task<RespValue>> run, bool write)
+    private Task<RespValue> Sequence(Func<Task<RespValue>> run, bool write, IReadOnlyList<Bytes> keys)
     {
-        Task before;
-        if (write)
-        {
-            _sinceLastWrite.Add(_lastWrite);
-            before = _sinceLastWrite.Count == 1 ? _lastWrite : Task.WhenAll(_sinceLastWrite);
-        }
-        else before = _lastWrite;
-        var task = before.IsCompleted ? Safe(run) : After(before, run);
-        if (write)
-        {
-            _lastWrite = task;
-            _sinceLastWrite.Clear();
-        }
+        var waits = new List<Task>();
+        if (!_barrier.IsCompleted) waits.Add(_barrier);
+        if (keys.Count == 0) waits.AddRange(_sinceBarrier.Where(t => !t.IsCompleted));
         else
+            foreach (var key in keys.Distinct())
+            {
+                if (!_keys.TryGetValue(key, out var order)) continue;
+                if (!order.LastWrite.IsCompleted) waits.Add(order.LastWrite);
+                if (write) waits.AddRange(order.ReadsSince.Where(t => !t.IsCompleted));
+            }
+        var task = waits.Count == 0 ? Safe(run) : After(waits.Count == 1 ? waits[0] : Task.WhenAll(waits), run);
+        if (keys.Count == 0)
         {
-            _sinceLastWrite.RemoveAll(t => t.IsCompleted);
-            _sinceLastWrite.Add(task);
+            // Everything earlier is behind it, and everything later waits for it.
+            _barrier = task;
+            _sinceBarrier.Clear();
+            _keys.Clear();
+            return task;
         }
+        _sinceBarrier.Add(task);
+        foreach (var key in keys.Distinct())
+        {
+            if (!_keys.TryGetValue(key, out var order)) _keys[key] = order = new KeyOrder();
+            if (write)
+            {
+                order.LastWrite = task;
+                order.ReadsSince.Clear();
+            }
+            else
+            {
+                order.ReadsSince.RemoveAll(t => t.IsCompleted);
+                order.ReadsSince.Add(task);
+            }
+        }
+        if (_keys.Count >= _sweepAt || _sinceBarrier.Count >= _sweepAt) Sweep();
         return task;
+    }
+
+    /// <summary>Drops the keys whose commands have all finished (a connection that touches many keys keeps only those in flight).</summary>
+    private void Sweep()
+    {
+        foreach (var (key, order) in _keys.ToList())
+            if (order.LastWrite.IsCompleted && order.ReadsSince.TrueForAll(t => t.IsCompleted))
+                _keys.Remove(key);
+        _sinceBarrier.RemoveAll(t => t.IsCompleted);
+        _sweepAt = Math.Max(MinSweep, 2 * Math.Max(_keys.Count, _sinceBarrier.Count));
     }
 
     private static async Task<RespValue> After(Task before, Func<Task<RespValue>> run)

@@ -156,7 +156,7 @@ internal static partial class RespCommands
     }
 
     /// <summary>The keys a command names, by its <c>COMMAND</c> metadata (first, last, step).</summary>
-    private static IReadOnlyList<Bytes> KeysOf(RespCommand command, Bytes[] args)
+    internal static IReadOnlyList<Bytes> KeysOf(RespCommand command, Bytes[] args)
     {
         if (command.FirstKey == 0) return [];
         var last = command.LastKey < 0 ? args.Length + command.LastKey : Math.Min(command.LastKey, args.Length - 1);
