@@ -91,7 +91,7 @@ internal sealed class RespSession
             return Now(RespCommands.Queue(open, command, call));
         if (command.Name == "EXEC")
         {
-            // The queue is taken now, in arrival order; EXEC runs after every earlier command.
+            // The queue is taken now, in arrival order; EXEC runs after every earlier command on its keys.
             call = call with { Queued = Transaction, AfterRefusedWatch = WatchRefused };
             Transaction = null;
             WatchRefused = false;
