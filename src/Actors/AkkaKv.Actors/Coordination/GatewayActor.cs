@@ -236,8 +236,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var error = Limits.CheckKey(request.Key, _settings) ?? (isWrite && value is not null ? Limits.CheckValue(value, _settings) : null);
         if (error is null) options = ResolvedOptions.Resolve(request.Options, _settings, out error);
         if (error is null) return true;
-        Sender.Tell(new RequestFailed(request.Key ?? Bytes.Empty, error, 0, 0));
-        KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+        Refuse(request, error);
         return false;
     }
 
@@ -296,60 +295,36 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(write, null, isWrite: true, out var options)) return;
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var converted = new List<Transactions.KeyOp>();
         var error = Limits.CheckHashOps(write.Ops, _settings)
-            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Hashes, "a hash write");
-        var ops = new List<Hashes.HashOp>(write.Ops?.Count ?? 0);
-        if (error is null)
-            foreach (var op in write.Ops!)
-            {
-                if (op.Kind != Hashes.HashOpKind.Expire) { ops.Add(op); continue; }
-                if (TimeToLive.DeadlineOf(op.Number, now, out var deadline) is { } ttlError) { error = ttlError; break; }
-                ops.Add(op with { Number = deadline });
-            }
-        if (error is not null)
-        {
-            Sender.Tell(new RequestFailed(write.Key, error, 0, 0));
-            KvMetrics.Request(KvMetrics.OperationOf(write), KvMetrics.Outcome.Invalid, _received);
-            return;
-        }
-        StartWrite(write, options!, null, null, 0, hashOps: ValueList.From(ops));
+            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Hashes, "a hash write")
+            ?? Transactions.KeyOp.WithDeadlines(write.Ops!.Select(Transactions.KeyOp.Of).ToList(), _time.GetUtcNow().ToUnixTimeMilliseconds(), out converted);
+        if (error is not null) { Refuse(write, error); return; }
+        StartWrite(write, options!, null, null, 0, hashOps: ValueList.From(converted.Select(o => new Hashes.HashOp((Hashes.HashOpKind)o.Kind, o.Args, o.Number)).ToList()));
     }
 
     /// <summary>
     /// A transaction of one key: validated here (shape, sizes), every TTL turned into a deadline by
-    /// this node's clock (a negative one into a deadline already past), then coordinated like a put
-    /// whose version the coordinating replica makes.
+    /// this node's clock (<see cref="Transactions.KeyOp.WithDeadlines"/>), then coordinated like a
+    /// put whose version the coordinating replica makes.
     /// </summary>
     private void OnTransaction(Transaction txn)
     {
         _received = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Validate(txn, null, isWrite: true, out var options)) return;
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var converted = new List<Transactions.KeyOp>();
         var error = Limits.CheckKeyOps(txn.Ops, _settings, fromClient: true)
-            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Transactions, "a transaction");
-        var ops = new List<Transactions.KeyOp>(txn.Ops?.Count ?? 0);
-        if (error is null)
-            foreach (var op in txn.Ops!)
-            {
-                if (op.Kind is not (Transactions.KeyOpKind.Expire or Transactions.KeyOpKind.Set) || op.Number == 0
-                    || (op.Kind == Transactions.KeyOpKind.Set && op.Number == Transactions.KeyOp.KeepTtl))
-                {
-                    ops.Add(op);
-                    continue;
-                }
-                // An EXPIRE with a TTL not in the future deletes the key: any deadline already past does.
-                if (op.Number < 0) { ops.Add(op with { Number = 1 }); continue; }
-                if (TimeToLive.DeadlineOf(op.Number, now, out var deadline) is { } ttlError) { error = ttlError; break; }
-                ops.Add(op with { Number = deadline });
-            }
-        if (error is not null)
-        {
-            Sender.Tell(new RequestFailed(txn.Key, error, 0, 0));
-            KvMetrics.Request(KvMetrics.OperationOf(txn), KvMetrics.Outcome.Invalid, _received);
-            return;
-        }
-        StartWrite(txn, options!, null, null, 0, transaction: ValueList.From(ops));
+            ?? FeatureLevel.Refusal(_view.Members, FeatureLevel.Transactions, "a transaction")
+            ?? Transactions.KeyOp.WithDeadlines(txn.Ops!, _time.GetUtcNow().ToUnixTimeMilliseconds(), out converted);
+        if (error is not null) { Refuse(txn, error); return; }
+        StartWrite(txn, options!, null, null, 0, transaction: ValueList.From(converted));
+    }
+
+    /// <summary>Answers a request refused before anything was sent (invalid, or a member too old), and counts it.</summary>
+    private void Refuse(IKvRequest request, string error)
+    {
+        Sender.Tell(new RequestFailed(request.Key ?? Bytes.Empty, error, 0, 0));
+        KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
     }
 
     private void OnWrite(IKvRequest request, Bytes? value, string? contextText, long ttlMs, long? incrementBy = null, bool setsDeadline = false)
@@ -359,16 +334,14 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         // A counter version is one an older node cannot read: none is written until every member reads them.
         if (incrementBy is not null && FeatureLevel.Refusal(_view.Members, FeatureLevel.Counters, "an increment") is { } older)
         {
-            Sender.Tell(new RequestFailed(request.Key, older, 0, 0));
-            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+            Refuse(request, older);
             return;
         }
         // The deadline is fixed here, by this node's clock, and travels with the version.
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (TimeToLive.DeadlineOf(ttlMs, now, out var expiresAt) is { } ttlError)
         {
-            Sender.Tell(new RequestFailed(request.Key, ttlError, 0, 0));
-            KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+            Refuse(request, ttlError);
             return;
         }
         // No context: concurrent with everything the store holds (a sibling), unless the request
@@ -378,8 +351,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         {
             if (!_settings.Contexts.TryDecode(contextText, request.Key, out var decoded, out var contextError))
             {
-                Sender.Tell(new RequestFailed(request.Key, contextError!, 0, 0));
-                KvMetrics.Request(KvMetrics.OperationOf(request), KvMetrics.Outcome.Invalid, _received);
+                Refuse(request, contextError!);
                 return;
             }
             context = decoded;

@@ -431,7 +431,7 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
         var dot = new Dot(actorId, counter);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var held = _unpersisted.TryGetValue(put.Key, out var pending) ? _state.Get(put.Key).Merge(pending.Held) : _state.Get(put.Key);
-        SiblingsMerged evt;
+        SiblingsMerged? evt;
         long? number = null;
         ValueList<long>? results = null;
         ValueList<Transactions.KeyOpResult>? outcomes = null;
@@ -445,12 +445,6 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 return;
             }
             outcomes = ValueList.From(made);
-            if (minted is null)
-            {
-                // Only reads, or nothing changed: nothing to mint or persist.
-                replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(put.Key), VersionVector.Empty, Outcomes: outcomes));
-                return;
-            }
             evt = minted;
         }
         else if (put.HashOps is { } ops)
@@ -461,12 +455,6 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
                 return;
             }
             results = ValueList.From(made);
-            if (minted is null)
-            {
-                // Nothing changed (HDEL of absent fields, EXPIRE of a key gone meanwhile): nothing to mint or persist.
-                replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(put.Key), VersionVector.Empty, Results: results));
-                return;
-            }
             evt = minted;
         }
         else if (put.IncrementBy is { } delta)
@@ -481,6 +469,12 @@ internal sealed class ReplicaActor : UntypedPersistentActor, IWithTimers
             number = made;
         }
         else evt = _state.PutEvent(put.Key, dot, put.Value, put.Context, now, put.ExpiresAtMs, held);
+        if (evt is null)
+        {
+            // Operations that changed nothing (only reads, HDEL of absent fields, EXPIRE of a key gone meanwhile): nothing to mint or persist.
+            replyTo.Tell(new ReplicaPutDone(put.RequestId, _slot, _settings.NodeName, _state.Get(put.Key), VersionVector.Empty, Results: results, Outcomes: outcomes));
+            return;
+        }
         if (_state.CheckPutLimits(evt, _settings.MaxSiblings, _settings.MaxBytesPerKey, held) is { } reason)
         {
             // The dot was never handed out or persisted; skipping its counter is harmless.

@@ -107,18 +107,19 @@ internal sealed class RespSession
                 return new PendingReply(Sequence(() => command.Run(call), write: false, RespCommands.KeysOf(command, args)), Protocol, false);
             default:
                 // EXEC writes the keys its queued commands name.
-                var keys = call.Queued is { } queued ? queued.Commands.SelectMany(q => q.Keys).Distinct().ToList() : RespCommands.KeysOf(command, args);
+                var keys = call.Queued is { } queued ? queued.Keys : RespCommands.KeysOf(command, args);
                 return new PendingReply(Sequence(() => command.Run(call), write: true, keys), Protocol, false);
         }
     }
 
-    private Task<RespValue> Sequence(Func<Task<RespValue>> run, bool write, IReadOnlyList<Bytes> keys)
+    private Task<RespValue> Sequence(Func<Task<RespValue>> run, bool write, IReadOnlyList<Bytes> named)
     {
+        var keys = named.Count <= 1 ? named : named.Distinct().ToList();
         var waits = new List<Task>();
         if (!_barrier.IsCompleted) waits.Add(_barrier);
         if (keys.Count == 0) waits.AddRange(_sinceBarrier.Where(t => !t.IsCompleted));
         else
-            foreach (var key in keys.Distinct())
+            foreach (var key in keys)
             {
                 if (!_keys.TryGetValue(key, out var order)) continue;
                 if (!order.LastWrite.IsCompleted) waits.Add(order.LastWrite);
@@ -134,7 +135,7 @@ internal sealed class RespSession
             return task;
         }
         _sinceBarrier.Add(task);
-        foreach (var key in keys.Distinct())
+        foreach (var key in keys)
         {
             if (!_keys.TryGetValue(key, out var order)) _keys[key] = order = new KeyOrder();
             if (write)

@@ -24,6 +24,8 @@ internal sealed class QueuedTransaction
     public bool Aborted { get; set; }
     public int Ops { get; set; }
     public long ArgBytes { get; set; }
+    /// <summary>The distinct keys its commands name (EXEC writes them; more than one is refused).</summary>
+    public List<Bytes> Keys => Commands.SelectMany(q => q.Keys).Distinct().ToList();
 }
 
 /// <summary>
@@ -127,7 +129,7 @@ internal static partial class RespCommands
         if (txn.Aborted) return RespValue.Error("EXECABORT Transaction discarded because of previous errors.");
         if (c.AfterRefusedWatch)
             return RespValue.Error("EXECABORT Transaction discarded: this connection sent WATCH, which AkkaKv refuses (it needs a linearizable store), so the transaction cannot be made conditional on it; send UNWATCH to run transactions without it");
-        var keys = txn.Commands.SelectMany(q => q.Keys).Distinct().ToList();
+        var keys = txn.Keys;
         if (keys.Count > 1)
             return RespValue.Error($"ERR EXEC refused: the transaction touches {keys.Count} keys ({string.Join(", ", keys.Take(4).Select(k => $"'{RespSession.Show(k)}'"))}{(keys.Count > 4 ? ", ..." : "")}); "
                                    + "AkkaKv applies a transaction to one key as one write (as Redis Cluster refuses a transaction across slots): queue each key's commands in their own MULTI/EXEC");

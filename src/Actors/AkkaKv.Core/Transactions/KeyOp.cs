@@ -68,6 +68,29 @@ public sealed record KeyOp(KeyOpKind Kind, ValueList<Bytes> Args, long Number = 
     /// <summary>The same operation on a hash as a key operation (the kinds share their numbers).</summary>
     public static KeyOp Of(HashOp op) => new((KeyOpKind)op.Kind, op.Args, op.Number);
 
+    /// <summary>
+    /// The operations a client sent, with every TTL turned into the deadline a replica put carries,
+    /// by the clock of the node that took them (<paramref name="nowMs"/>): a positive TTL becomes
+    /// now plus it, a negative one (an <c>EXPIRE</c> already past) a deadline already past, and 0
+    /// (none) and <see cref="KeepTtl"/> stay. Null, or why a TTL is invalid (its deadline would overflow).
+    /// </summary>
+    public static string? WithDeadlines(IReadOnlyList<KeyOp> ops, long nowMs, out List<KeyOp> converted)
+    {
+        converted = new List<KeyOp>(ops.Count);
+        foreach (var op in ops)
+        {
+            if (op.Kind is not (KeyOpKind.Expire or KeyOpKind.Set) || op.Number == 0 || (op.Kind == KeyOpKind.Set && op.Number == KeepTtl))
+            {
+                converted.Add(op);
+                continue;
+            }
+            if (op.Number < 0) { converted.Add(op with { Number = 1 }); continue; }
+            if (Expiry.TimeToLive.DeadlineOf(op.Number, nowMs, out var deadline) is { } error) return error;
+            converted.Add(op with { Number = deadline });
+        }
+        return null;
+    }
+
     /// <summary>The condition of an <see cref="KeyOpKind.Expire"/>.</summary>
     public ExpireCondition Condition => Kind == KeyOpKind.Expire && Args.Count == 1 ? (ExpireCondition)Args[0].Span[0] : ExpireCondition.None;
 
