@@ -180,6 +180,27 @@ public sealed class ClusterViewPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_partition_view_holds_answers_as_seen_only_when_every_slot_was_seen_on_the_node_that_answered()
+    {
+        // What decides whether a finished coordinator tells its gateway where the slots answered.
+        var view = View(MembersOf(Nodes(5), new HashSet<string>()));
+        var planned = view.For(3);
+        Assert.False(planned.AllSeen);
+        var asPlanned = Enumerable.Range(0, 3).Select(i => (i, planned.NodeOf(i))).ToList();
+        // Answers from where the ring places the slots are still news: the gateway had not seen them.
+        Assert.False(planned.HoldsSeen(asPlanned));
+
+        var seen = view.WithSlotsSeen(asPlanned.ToImmutableDictionary(a => new SlotId(3, a.Item1), a => a.Item2)).For(3);
+        Assert.True(seen.AllSeen);
+        Assert.True(seen.HoldsSeen(asPlanned));
+        Assert.True(seen.HoldsSeen(asPlanned.Take(2)));
+        // A slot that answered from another node, or an index this view does not hold, is news.
+        var other = Nodes(5).First(n => !seen.SlotNodes.Values.Contains(n));
+        Assert.False(seen.HoldsSeen([(1, other)]));
+        Assert.False(seen.HoldsSeen([(-1, seen.NodeOf(0))]));
+    }
+
+    [Fact]
     public void A_caller_may_narrow_who_counts_as_unreachable_for_routing()
     {
         // The gateway routes around a node only when its own failure detector agrees with the gossip.

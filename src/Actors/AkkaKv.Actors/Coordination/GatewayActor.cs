@@ -30,6 +30,9 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private ClusterView _view;
     private long _nextRequestId;
+    /// <summary>Each partition's <see cref="PartitionView"/> of <see cref="_viewsOf"/> (while no member is unreachable), as computed for an earlier request.</summary>
+    private PartitionView?[] _partitionViews = [];
+    private ClusterView? _viewsOf;
     // Get and put coordinators running (each tells CoordinatorFinished when it stops).
     private int _inFlight;
     /// <summary>When the request being handled arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks): its coordinator times it from there.</summary>
@@ -223,7 +226,17 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private PartitionView ViewOf(int partition)
     {
         var gossip = _view.Members.Unreachable;
-        if (gossip.IsEmpty) return _view.For(partition);
+        if (gossip.IsEmpty)
+        {
+            // A pure function of the view: computed once per partition until the view changes
+            // (every change makes a new ClusterView), not once per request.
+            if (!ReferenceEquals(_viewsOf, _view))
+            {
+                _viewsOf = _view;
+                _partitionViews = new PartitionView?[_view.Partitioner.PartitionCount];
+            }
+            return _partitionViews[partition] ??= _view.For(partition);
+        }
         var detector = Cluster.Get(Context.System).FailureDetector;
         var unreachable = gossip.Where(node => node != _settings.NodeName
             && (_view.Members.AddressOf(node) is not { } address || !detector.IsAvailable(Address.Parse(address)))).ToImmutableHashSet();

@@ -148,7 +148,9 @@ internal sealed class GetCoordinator : ReceiveActor, IWithTimers
         // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
         if (repaired > 0) KvMetrics.ReadRepaired(repaired);
         if (repaired > 0) Context.System.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new AntiEntropy.ReadRepaired(repaired));
-        Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
+        // Only news: a view that already held every answering node as seen needs no update.
+        if (!_view.HoldsSeen(_replies.Values.Select(r => (r.Slot.Partition == _partition ? r.Slot.Index : -1, r.Node))))
+            Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
         Context.Stop(Self);
     }
 }

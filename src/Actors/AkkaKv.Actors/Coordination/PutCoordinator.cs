@@ -284,7 +284,9 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
 
     private void Finish()
     {
-        Context.Parent.Tell(new SlotsSeen(_seen.ToImmutableDictionary()));
+        // Only news: a view that already held every answering node as seen needs no update.
+        if (!_view.HoldsSeen(_seen.Select(kv => (kv.Key.Partition == _partition ? kv.Key.Index : -1, kv.Value))))
+            Context.Parent.Tell(new SlotsSeen(_seen.ToImmutableDictionary()));
         Context.Stop(Self);
     }
 }

@@ -101,7 +101,7 @@ public sealed class ClusterView
         var holders = slots.Values.ToHashSet(StringComparer.Ordinal);
         var fallbacks = preference is null ? ImmutableArray<string>.Empty
             : preference.Fallbacks.Where(f => !down.Contains(f) && !holders.Contains(f)).ToImmutableArray();
-        return new PartitionView(slots.ToImmutable(), down, fallbacks);
+        return new PartitionView(slots.ToImmutable(), down, fallbacks) { AllSeen = allSeen };
     }
 
     /// <summary>Whether hints for <paramref name="node"/> may be replayed now (see <see cref="Membership.AcceptsHandoff"/>).</summary>

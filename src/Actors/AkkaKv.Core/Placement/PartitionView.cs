@@ -17,6 +17,25 @@ public sealed record PartitionView(ImmutableDictionary<int, string> SlotNodes, I
 
     public static readonly PartitionView Empty = new(ImmutableDictionary<int, string>.Empty, ImmutableHashSet<string>.Empty);
 
+    /// <summary>
+    /// Every slot's node was seen answering (none is only where the ring would place it): a
+    /// coordinator whose replies each came from <see cref="NodeOf"/> their slot has nothing new to
+    /// tell its gateway.
+    /// </summary>
+    public bool AllSeen { get; init; }
+
+    /// <summary>
+    /// Whether this view already holds, as seen, every one of these (slot index, node) answers: a
+    /// finished coordinator tells its gateway where slots answered only when it does not.
+    /// </summary>
+    public bool HoldsSeen(IEnumerable<(int Slot, string Node)> answers)
+    {
+        if (!AllSeen) return false;
+        foreach (var (slot, node) in answers)
+            if (NodeOf(slot) != node) return false;
+        return true;
+    }
+
     /// <summary>A slot whose node is unknown counts as reachable: only the failure detector's word makes one unreachable.</summary>
     public bool IsReachable(int slot) => !SlotNodes.TryGetValue(slot, out var node) || !Unreachable.Contains(node);
 
