@@ -108,7 +108,9 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     /// <summary>The highest counter this set holds for <paramref name="actor"/> (in dots or pasts).</summary>
     public long MaxCounterOf(string actor) => Siblings.IsEmpty ? 0 : Siblings.Max(s => Math.Max(s.Past[actor], s.Dot.Actor == actor ? s.Dot.Counter : 0));
 
-    public SiblingSet Merge(SiblingSet other) => ReferenceEquals(this, other) ? this : Merge(other.Siblings);
+    public SiblingSet Merge(SiblingSet other) =>
+        // The same versions (a read's replicas mostly agree), or none: nothing changes.
+        ReferenceEquals(this, other) || other.Siblings.IsEmpty || Siblings.SequenceEqual(other.Siblings) ? this : Merge(other.Siblings);
 
     public SiblingSet Merge(IEnumerable<Sibling> incoming)
     {
