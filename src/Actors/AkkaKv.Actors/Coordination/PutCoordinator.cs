@@ -31,7 +31,7 @@ namespace AkkaKv.Coordination;
 ///   W met and every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
 /// </code>
 /// </summary>
-internal sealed class PutCoordinator : ReceiveActor, IWithTimers
+internal sealed class PutCoordinator : UntypedActor, IWithTimers
 {
     private readonly long _requestId;
     private readonly int _partition;
@@ -113,48 +113,62 @@ internal sealed class PutCoordinator : ReceiveActor, IWithTimers
         _replyTo = replyTo;
         _tally = QuorumTally.Start(options.N, options.W);
         _plan = WritePlan.For(partition, view, options, settings.NodeName);
+    }
 
-        Receive<ReplicaPutDone>(m => m.RequestId == _requestId, OnPutDone);
-        Receive<ReplicaPutRejected>(m => m.RequestId == _requestId, m =>
+    // An UntypedActor, not a ReceiveActor: one is created per write, and a ReceiveActor builds its
+    // handler table for every instance.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            if (_coordinated || _replied) return;
-            _replied = true;
-            KvMetrics.Request(_operation, KvMetrics.Outcome.Invalid, _started);
-            _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
-            Finish();
-        });
-        Receive<ReplicaNotReady>(m => m.RequestId == _requestId, m =>
-        {
-            // Still catching up: the next coordinating replica at once, not after the timeout.
-            if (_coordinated || m.Slot.Index != _plan.CoordinatorOrder[_candidate]) return;
-            Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
-            TryNextCoordinatingReplica();
-        });
-        Receive<ReplicaMergeDone>(m => m.RequestId == _requestId, m =>
-        {
-            _seen[m.Slot] = m.Node;
-            Timers.Cancel(("ack", m.Slot.Index));
-            _tally = _tally.Add(m.Slot.Index);
-            _resolved.Add(m.Slot.Index);
-            Progress();
-        });
-        Receive<HintStored>(m => m.RequestId == _requestId, OnHintStored);
-        Receive<HintRefused>(m => m.RequestId == _requestId, m =>
-        {
-            // The holder is full (it counts the target as needing repair). An unreachable slot is
-            // settled without an ack; a reachable one may still ack.
-            if (!_view.IsReachable(m.Target.Index)) _resolved.Add(m.Target.Index);
-            Progress();
-        });
-        Receive<ReplicaAckTimeout>(t =>
-        {
-            if (!_tally.Answered.Contains(t.Slot) && !_hinted.ContainsKey(t.Slot)) Hint(t.Slot);
-        });
-        // An increment is not sent to a second replica when the first is merely slow: if the first
-        // minted it late as well, it would count twice. Only a replica that declined (ReplicaNotReady,
-        // nothing minted) hands it on; a silent one leaves the request to time out, outcome unknown.
-        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.CoordinatingReplica, _ => { if (!CountsTwice) TryNextCoordinatingReplica(); });
-        Receive<CoordinatorTimeout>(t => t == CoordinatorTimeout.Overall, _ => OnTimeout());
+            case ReplicaPutDone m when m.RequestId == _requestId:
+                OnPutDone(m);
+                break;
+            case ReplicaPutRejected m when m.RequestId == _requestId:
+                if (_coordinated || _replied) return;
+                _replied = true;
+                KvMetrics.Request(_operation, KvMetrics.Outcome.Invalid, _started);
+                _replyTo.Tell(new RequestFailed(_key, m.Reason, 0, _options.W));
+                Finish();
+                break;
+            case ReplicaNotReady m when m.RequestId == _requestId:
+                // Still catching up: the next coordinating replica at once, not after the timeout.
+                if (_coordinated || m.Slot.Index != _plan.CoordinatorOrder[_candidate]) return;
+                Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+                TryNextCoordinatingReplica();
+                break;
+            case ReplicaMergeDone m when m.RequestId == _requestId:
+                _seen[m.Slot] = m.Node;
+                Timers.Cancel(("ack", m.Slot.Index));
+                _tally = _tally.Add(m.Slot.Index);
+                _resolved.Add(m.Slot.Index);
+                Progress();
+                break;
+            case HintStored m when m.RequestId == _requestId:
+                OnHintStored(m);
+                break;
+            case HintRefused m when m.RequestId == _requestId:
+                // The holder is full (it counts the target as needing repair). An unreachable slot is
+                // settled without an ack; a reachable one may still ack.
+                if (!_view.IsReachable(m.Target.Index)) _resolved.Add(m.Target.Index);
+                Progress();
+                break;
+            case ReplicaAckTimeout t:
+                if (!_tally.Answered.Contains(t.Slot) && !_hinted.ContainsKey(t.Slot)) Hint(t.Slot);
+                break;
+            // An increment is not sent to a second replica when the first is merely slow: if the first
+            // minted it late as well, it would count twice. Only a replica that declined (ReplicaNotReady,
+            // nothing minted) hands it on; a silent one leaves the request to time out, outcome unknown.
+            case CoordinatorTimeout t when t == CoordinatorTimeout.CoordinatingReplica:
+                if (!CountsTwice) TryNextCoordinatingReplica();
+                break;
+            case CoordinatorTimeout t when t == CoordinatorTimeout.Overall:
+                OnTimeout();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     protected override void PostStop() => Context.Parent.Tell(CoordinatorFinished.Instance);
