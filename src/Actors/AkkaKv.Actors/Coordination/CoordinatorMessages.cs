@@ -7,7 +7,18 @@ using AkkaKv.Sharding;
 namespace AkkaKv.Coordination;
 
 /// <summary>Local only: a finished coordinator tells its gateway which node answered for which slot.</summary>
-internal sealed record SlotsSeen(ImmutableDictionary<SlotId, string> Nodes);
+internal sealed record SlotsSeen(ImmutableDictionary<SlotId, string> Nodes)
+{
+    /// <summary>
+    /// Tells <paramref name="gateway"/> which node answered for which slot of <paramref name="partition"/>,
+    /// unless <paramref name="view"/> (the one the coordinator started with) already held exactly that.
+    /// </summary>
+    public static void Report(IActorRef gateway, PartitionView view, int partition, IEnumerable<KeyValuePair<SlotId, string>> answers)
+    {
+        if (view.HoldsSeen(answers.Select(a => (a.Key.Partition == partition ? a.Key.Index : -1, a.Value)))) return;
+        gateway.Tell(new SlotsSeen(answers.ToImmutableDictionary()));
+    }
+}
 
 internal sealed record CoordinatorTimeout(string Kind)
 {

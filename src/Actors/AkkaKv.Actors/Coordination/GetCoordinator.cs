@@ -166,9 +166,7 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
         // Counted with this node's anti-entropy stats, so the status shows every kind of repair.
         if (repaired > 0) KvMetrics.ReadRepaired(repaired);
         if (repaired > 0) Context.System.ActorSelection(NodeActors.LocalPath(NodeActors.AntiEntropy)).Tell(new AntiEntropy.ReadRepaired(repaired));
-        // Only news: a view that already held every answering node as seen needs no update.
-        if (!_view.HoldsSeen(_replies.Values.Select(r => (r.Slot.Partition == _partition ? r.Slot.Index : -1, r.Node))))
-            Context.Parent.Tell(new SlotsSeen(_replies.Values.ToImmutableDictionary(r => r.Slot, r => r.Node)));
+        SlotsSeen.Report(Context.Parent, _view, _partition, _replies.Values.Select(r => KeyValuePair.Create(r.Slot, r.Node)));
         Context.Stop(Self);
     }
 }

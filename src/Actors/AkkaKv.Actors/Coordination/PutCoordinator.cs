@@ -298,9 +298,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
 
     private void Finish()
     {
-        // Only news: a view that already held every answering node as seen needs no update.
-        if (!_view.HoldsSeen(_seen.Select(kv => (kv.Key.Partition == _partition ? kv.Key.Index : -1, kv.Value))))
-            Context.Parent.Tell(new SlotsSeen(_seen.ToImmutableDictionary()));
+        SlotsSeen.Report(Context.Parent, _view, _partition, _seen);
         Context.Stop(Self);
     }
 }
