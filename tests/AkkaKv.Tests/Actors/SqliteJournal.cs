@@ -20,8 +20,12 @@ internal static class SqliteJournal
         return dir;
     }
 
-    /// <summary>Journal and snapshot store on <paramref name="dir"/>, with the store's serializer bindings.</summary>
-    public static Config Config(string dir)
+    /// <summary>
+    /// Journal and snapshot store on <paramref name="dir"/>, with the store's serializer bindings,
+    /// behind the node's group commit (<see cref="GroupCommitJournal"/>, <paramref name="linger"/>
+    /// as the node's default unless given).
+    /// </summary>
+    public static Config Config(string dir, string linger = "2ms", int maxRows = 100)
     {
         var connection = AkkaKvHosting.SqliteConnectionString(dir).Replace("\"", "\\\"");
         return ConfigurationFactory.ParseString($$"""
@@ -29,6 +33,7 @@ internal static class SqliteJournal
               journal {
                 plugin = "akka.persistence.journal.sql"
                 sql {
+                  class = "{{typeof(GroupCommitJournal).AssemblyQualifiedName}}"
                   connection-string = "{{connection}}"
                   provider-name = "SQLite.MS"
                   auto-initialize = on
@@ -43,6 +48,7 @@ internal static class SqliteJournal
                 }
               }
             }
+            akka-kv.storage.group-commit { linger = {{linger}}, max-rows = {{maxRows}} }
             """)
             .WithFallback(KvConfig.Serialization)
             .WithFallback(SqlPersistence.DefaultConfiguration);

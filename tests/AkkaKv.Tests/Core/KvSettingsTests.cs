@@ -30,6 +30,8 @@ public sealed class KvSettingsTests
         Assert.Equal(4 * 1024 * 1024, s.MaxRepairReplyBytes);
         Assert.Equal(1000, s.SnapshotEvery);
         Assert.Equal(StorageDurability.ProcessCrash, s.Durability);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), s.GroupCommitLinger);
+        Assert.Equal(100, s.GroupCommitMaxRows);
         Assert.Equal(JournalBackend.Sqlite, s.Journal);
         Assert.Equal("", s.PostgresConnectionString);
         Assert.Equal("akkakv_n1", s.PostgresDatabase);
@@ -99,6 +101,9 @@ public sealed class KvSettingsTests
     [InlineData("akka-kv.resp.max-inline-bytes = 10", "resp.max-inline-bytes")]
     [InlineData("akka-kv.resp.max-command-bytes = 1000", "resp.max-command-bytes")]
     [InlineData("akka-kv.resp.max-pipelined = 0", "resp.max-pipelined")]
+    [InlineData("akka-kv.storage.group-commit.linger = 101ms", "storage.group-commit.linger")]
+    [InlineData("akka-kv.storage.group-commit.max-rows = 0", "storage.group-commit.max-rows")]
+    [InlineData("akka-kv.storage.group-commit.max-rows = 10001", "storage.group-commit.max-rows")]
     public void An_invalid_setting_stops_the_node_with_a_message_naming_the_key(string hocon, string key)
     {
         var e = Assert.Throws<ConfigurationException>(() => KvSettings.FromConfig(CoreTestSupport.DefaultNodeConfig(hocon)));
@@ -109,6 +114,7 @@ public sealed class KvSettingsTests
     [Theory]
     [InlineData("akka-kv.request.read-repair-window = -1s", "request.read-repair-window")]
     [InlineData("akka-kv.request.timeout = soon", "request.timeout")]
+    [InlineData("akka-kv.storage.group-commit.linger = -1ms", "storage.group-commit.linger")]
     [InlineData("akka-kv.request.w = two", "request.w")]
     public void A_value_that_does_not_parse_stops_the_node_with_a_message_naming_the_key(string hocon, string key)
     {

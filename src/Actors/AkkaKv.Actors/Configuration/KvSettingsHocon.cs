@@ -107,6 +107,8 @@ public static class KvSettingsHocon
                     "power-loss" => StorageDurability.PowerLoss,
                     var other => throw new FormatException($"expected process-crash or power-loss, got '{other}'"),
                 }),
+                GroupCommitLinger = Read("storage.group-commit.linger", k => c.GetTimeSpan(k)),
+                GroupCommitMaxRows = Read("storage.group-commit.max-rows", k => c.GetInt(k)),
                 Journal = Read("storage.journal", k => KvSettings.ParseJournal(c.GetString(k))),
                 PostgresConnectionString = c.GetString("storage.postgresql.connection-string", ""),
                 PostgresDatabase = string.IsNullOrEmpty(postgresDatabase) ? KvSettings.DefaultPostgresDatabase(nodeName) : postgresDatabase,

@@ -42,8 +42,18 @@ public sealed record KvSettings
     /// <summary>Room in a frame for a message's own fields besides the versions it carries.</summary>
     public const long FrameMarginBytes = 1024 * 1024;
     public required int SnapshotEvery { get; init; }
+    /// <summary>Upper bounds of <see cref="GroupCommitLinger"/> and <see cref="GroupCommitMaxRows"/>.</summary>
+    public static readonly TimeSpan MaxGroupCommitLinger = TimeSpan.FromMilliseconds(100);
+    public const int MaxGroupCommitRows = 10_000;
     /// <summary><c>storage.durability</c>: what an acknowledged write survives on the node that acknowledged it.</summary>
     public required StorageDurability Durability { get; init; }
+    /// <summary>
+    /// <c>storage.group-commit.linger</c>: how long the journal holds a write for others to share its
+    /// transaction (0: no group commit).
+    /// </summary>
+    public TimeSpan GroupCommitLinger { get; init; } = TimeSpan.FromMilliseconds(2);
+    /// <summary><c>storage.group-commit.max-rows</c>: a group commits at once when it holds this many events.</summary>
+    public int GroupCommitMaxRows { get; init; } = 100;
     /// <summary><c>storage.journal</c>: which database holds this node's journal and snapshots.</summary>
     public required JournalBackend Journal { get; init; }
     /// <summary>
@@ -181,6 +191,9 @@ public sealed record KvSettings
         Require(RemoteFrameBytes == 0 || RemoteFrameBytes >= (long)MaxRepairReplyBytes + MaxValueBytes + FrameMarginBytes,
             $"akka.remote.dot-netty.tcp.maximum-frame-size ({RemoteFrameBytes} bytes) must hold limits.max-repair-reply-bytes plus limits.max-value-bytes ({MaxRepairReplyBytes} + {MaxValueBytes}) plus 1 MiB: the largest repair reply");
         Require(SnapshotEvery >= 1, "replica.snapshot-every must be >= 1");
+        Require(GroupCommitLinger >= TimeSpan.Zero && GroupCommitLinger <= MaxGroupCommitLinger,
+            $"storage.group-commit.linger must be from 0 to {MaxGroupCommitLinger.TotalMilliseconds} ms, got {GroupCommitLinger.TotalMilliseconds} ms (it adds up to that much to every write's latency)");
+        Require(GroupCommitMaxRows is >= 1 and <= MaxGroupCommitRows, $"storage.group-commit.max-rows must be from 1 to {MaxGroupCommitRows}, got {GroupCommitMaxRows}");
         Require(Enum.IsDefined(Journal), $"storage.journal must be sqlite or postgresql, got {Journal}");
         if (Journal == JournalBackend.PostgreSql)
         {
