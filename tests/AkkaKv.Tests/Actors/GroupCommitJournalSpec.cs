@@ -74,6 +74,12 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         const int actors = 20;
         var writers = Enumerable.Range(0, actors).Select(i => StartWriter($"gc-{i}")).ToList();
+        // Each one recovered (from nothing) before any writes, so that all writes come at once.
+        foreach (var w in writers)
+        {
+            w.Tell("state", TestActor);
+            Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
+        }
         for (var i = 0; i < actors; i++) writers[i].Tell($"event-{i}", TestActor);
         var acks = ReceiveN(actors, Wait).Cast<string>().ToHashSet();
         Assert.Equal(Enumerable.Range(0, actors).Select(i => $"written event-{i}").ToHashSet(), acks);
@@ -97,5 +103,27 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
             again.Tell("state", TestActor);
             Assert.Equal([$"event-{i}", $"second-{i}"], ExpectMsg<ImmutableList<string>>(Wait));
         }
+    }
+
+    [Fact]
+    public void A_new_incarnation_recovers_the_write_its_predecessor_left_waiting_for_its_group()
+    {
+        var first = StartWriter("gc-restart");
+        first.Tell("state", TestActor);
+        Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
+        // Stopped right after its write reached the journal, inside the 500 ms linger: the write
+        // waits in the group when the next incarnation asks for its highest sequence number.
+        Watch(first);
+        first.Tell("before-restart", TestActor);
+        first.Tell(PoisonPill.Instance);
+        ExpectTerminated(first, Wait);
+
+        var second = StartWriter("gc-restart");
+        second.Tell("state", TestActor);
+        Assert.Equal(["before-restart"], ExpectMsg<ImmutableList<string>>(Wait));
+        // And it goes on from there: its next write takes the next sequence number.
+        second.Tell("after-restart", TestActor);
+        ExpectMsg("written after-restart", Wait);
+        Assert.Equal((2L, 2L), JournalRows());
     }
 }

@@ -22,7 +22,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     // this only for the first id of a call, and a recovering actor must not read its highest
     // sequence number while a write of its own is still going to the database.
     private readonly Dictionary<string, Task> _inFlight = new();
-    private readonly Dictionary<string, List<Action>> _readsWaiting = new();
+    private readonly Dictionary<string, List<WaitingRead>> _readsWaiting = new();
     private bool _flushScheduled;
 
     public GroupCommitJournal(Akka.Configuration.Config journalConfig) : base(journalConfig)
@@ -62,7 +62,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                     if (!_inFlight.TryGetValue(id, out var latest) || latest != written.Write) continue;
                     _inFlight.Remove(id);
                     if (_readsWaiting.Remove(id, out var reads))
-                        foreach (var read in reads) read();
+                        foreach (var read in reads) read.Start();
                 }
                 return true;
             default:
@@ -71,30 +71,47 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     }
 
     /// <summary>
-    /// A recovering actor reads its highest sequence number only after its own writes still going
-    /// to the database have finished (else it could reuse a number one of them takes). The plugin
-    /// waits only for the first id of a call; this waits for every id of a combined write. The
-    /// plugin's read starts on this actor's thread, when the last such write has finished.
+    /// A recovering actor reads its highest sequence number only after its own writes have finished
+    /// (else it could reuse a number one of them takes; an earlier incarnation's write can still be
+    /// waiting for its group or going to the database). The plugin waits only for the first id of a
+    /// call; this sends the waiting group at once when it holds the id, waits for every id of a
+    /// combined write, and starts the plugin's read on this actor's thread when the last one ended.
     /// </summary>
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
+        if (_group.Holds(persistenceId)) Flush();
         if (!_inFlight.ContainsKey(persistenceId)) return base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
-        var read = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = new WaitingRead(() => base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken));
         if (!_readsWaiting.TryGetValue(persistenceId, out var waiting)) _readsWaiting[persistenceId] = waiting = [];
-        waiting.Add(() => base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ContinueWith(t =>
-        {
-            if (t.IsFaulted) read.TrySetException(t.Exception!.InnerExceptions);
-            else if (t.IsCanceled) read.TrySetCanceled();
-            else read.TrySetResult(t.Result);
-        }, TaskContinuationOptions.ExecuteSynchronously));
-        return read.Task;
+        waiting.Add(read);
+        return read.Result;
     }
 
     protected override void PostStop()
     {
         // Writes still waiting for their group never reached the database: they fail, unacknowledged.
-        if (!_group.IsEmpty) _group.Take().Complete(Task.FromException<IImmutableList<Exception>>(new InvalidOperationException("the journal stopped before this write's group commit")));
+        var stopped = new InvalidOperationException("the journal stopped before this write's group commit");
+        if (!_group.IsEmpty) _group.Take().Complete(Task.FromException<IImmutableList<Exception>>(stopped));
+        foreach (var read in _readsWaiting.Values.SelectMany(r => r)) read.Fail(stopped);
+        _readsWaiting.Clear();
         base.PostStop();
+    }
+
+    /// <summary>A highest-sequence-number read held until a write of its persistence id has finished.</summary>
+    private sealed class WaitingRead(Func<Task<long>> read)
+    {
+        private readonly TaskCompletionSource<long> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<long> Result => _done.Task;
+
+        public void Start() => read().ContinueWith(t =>
+        {
+            if (t.IsFaulted) _done.TrySetException(t.Exception!.InnerExceptions);
+            else if (t.IsCanceled) _done.TrySetCanceled();
+            else _done.TrySetResult(t.Result);
+        }, TaskContinuationOptions.ExecuteSynchronously);
+
+        public void Fail(Exception e) => _done.TrySetException(e);
     }
 
     private void Flush()
@@ -132,11 +149,15 @@ public sealed class GroupCommitJournal : SqlWriteJournal
 public sealed class GroupCommit(int maxRows)
 {
     private List<(IReadOnlyList<AtomicWrite> Writes, TaskCompletionSource<IImmutableList<Exception>> Done)> _waiting = [];
+    private HashSet<string> _ids = [];
     private int _rows;
 
     public int MaxRows { get; } = maxRows >= 1 ? maxRows : throw new ArgumentOutOfRangeException(nameof(maxRows), maxRows, "group commit needs at least 1 row per transaction");
 
     public bool IsEmpty => _waiting.Count == 0;
+
+    /// <summary>True when a waiting write is of <paramref name="persistenceId"/>.</summary>
+    public bool Holds(string persistenceId) => _ids.Contains(persistenceId);
 
     /// <summary>True once the waiting writes hold at least <see cref="MaxRows"/> events.</summary>
     public bool Full => _rows >= MaxRows;
@@ -144,17 +165,20 @@ public sealed class GroupCommit(int maxRows)
     /// <summary>Queues one call's atomic writes; the task ends when the combined write they go out in does.</summary>
     public Task<IImmutableList<Exception>> Add(IReadOnlyList<AtomicWrite> writes)
     {
+        var rows = writes.Sum(w => ((IImmutableList<IPersistentRepresentation>)w.Payload).Count);
         var done = new TaskCompletionSource<IImmutableList<Exception>>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiting.Add((writes, done));
-        foreach (var w in writes) _rows += ((IImmutableList<IPersistentRepresentation>)w.Payload).Count;
+        _rows += rows;
+        foreach (var w in writes) _ids.Add(w.PersistenceId);
         return done.Task;
     }
 
     /// <summary>Everything waiting, as one combined write; the group starts empty again.</summary>
     public Batch Take()
     {
-        var batch = new Batch(_waiting);
+        var batch = new Batch(_waiting, _ids);
         _waiting = [];
+        _ids = [];
         _rows = 0;
         return batch;
     }
@@ -163,16 +187,11 @@ public sealed class GroupCommit(int maxRows)
     {
         private readonly List<(IReadOnlyList<AtomicWrite> Writes, TaskCompletionSource<IImmutableList<Exception>> Done)> _calls;
 
-        internal Batch(List<(IReadOnlyList<AtomicWrite> Writes, TaskCompletionSource<IImmutableList<Exception>> Done)> calls)
+        internal Batch(List<(IReadOnlyList<AtomicWrite> Writes, TaskCompletionSource<IImmutableList<Exception>> Done)> calls, HashSet<string> ids)
         {
             _calls = calls;
             var writes = new List<AtomicWrite>();
-            var ids = new HashSet<string>();
-            foreach (var (w, _) in calls)
-            {
-                writes.AddRange(w);
-                foreach (var one in w) ids.Add(one.PersistenceId);
-            }
+            foreach (var (w, _) in calls) writes.AddRange(w);
             Writes = writes;
             PersistenceIds = ids;
         }
@@ -192,20 +211,18 @@ public sealed class GroupCommit(int maxRows)
                 return;
             }
             var results = combined.Result;
-            // A null or empty list means every write went in (Akka.Persistence's convention).
+            // Akka.Persistence's contract: null means every write went in; otherwise one entry per
+            // atomic write, null for a written one and the rejection for one that was not.
+            if (results is not null && results.Count != Writes.Count)
+            {
+                var mismatch = new InvalidOperationException($"the journal answered {results.Count} results for {Writes.Count} atomic writes");
+                foreach (var (_, done) in _calls) done.TrySetException(mismatch);
+                return;
+            }
             var offset = 0;
             foreach (var (writes, done) in _calls)
             {
-                if (results is null || results.Count == 0) done.TrySetResult(ImmutableList<Exception>.Empty);
-                else
-                {
-                    if (results.Count != Writes.Count)
-                    {
-                        done.TrySetException(new InvalidOperationException($"the journal answered {results.Count} results for {Writes.Count} atomic writes"));
-                        continue;
-                    }
-                    done.TrySetResult(results.Skip(offset).Take(writes.Count).ToImmutableList());
-                }
+                done.TrySetResult(results is null ? null! : results.Skip(offset).Take(writes.Count).ToImmutableList());
                 offset += writes.Count;
             }
         }
