@@ -22,10 +22,10 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
 
     public GroupCommitJournalSpec(ITestOutputHelper output) : this(SqliteJournal.NewDataDir("group-commit"), output) { }
 
-    // A long linger, so that every write the test sends at once falls in the first group however
-    // slow the machine is; max-rows above the writes sent, so only the linger ends the group.
+    // A linger longer than any test: a lone write goes at once, and a group goes at max-rows (19
+    // rows) or when a recovering actor needs it, never by the clock.
     private GroupCommitJournalSpec(string dir, ITestOutputHelper output)
-        : base(ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = INFO").WithFallback(SqliteJournal.Config(dir, linger: "500ms", maxRows: 1000)), "group-commit-spec", output) => _dir = dir;
+        : base(ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = INFO").WithFallback(SqliteJournal.Config(dir, linger: "60s", maxRows: 19)), "group-commit-spec", output) => _dir = dir;
 
     protected override void AfterAll()
     {
@@ -69,28 +69,80 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    /// <summary>
+    /// Holds SQLite's write lock (as another writer would) until <see cref="IDisposable.Dispose"/>:
+    /// the journal's transactions wait for it (the driver retries a busy database), readers do not.
+    /// </summary>
+    private IDisposable HoldWriteLock()
+    {
+        // Its own connection, not the pool's: the journal must never be handed this one.
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(AkkaKvHosting.SqliteConnectionString(_dir)) { Pooling = false }.ToString());
+        connection.Open();
+        Run(connection, "BEGIN IMMEDIATE");
+        return new Unlock(connection);
+    }
+
+    private static void Run(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private sealed class Unlock(SqliteConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            Run(connection, "ROLLBACK");
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Returns once the journal actor has handled every message sent to it before this call:
+    /// Akka answers Identify in mailbox order, without the database.
+    /// </summary>
+    private void JournalBarrier()
+    {
+        var journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        journal.Tell(new Identify("barrier"), TestActor);
+        ExpectMsg<ActorIdentity>(i => "barrier".Equals(i.MessageId), Wait);
+    }
+
     [Fact]
-    public void Writes_of_many_actors_within_the_linger_commit_in_one_transaction_and_all_recover()
+    public void Writes_that_arrive_while_a_group_is_written_commit_together_and_all_recover()
     {
         const int actors = 20;
         var writers = Enumerable.Range(0, actors).Select(i => StartWriter($"gc-{i}")).ToList();
-        // Each one recovered (from nothing) before any writes, so that all writes come at once.
+        // Each one recovered (from nothing) before any writes.
         foreach (var w in writers)
         {
             w.Tell("state", TestActor);
             Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
         }
-        for (var i = 0; i < actors; i++) writers[i].Tell($"event-{i}", TestActor);
+
+        using (HoldWriteLock())
+        {
+            // Nothing is being written: the first write goes to the database at once (and waits
+            // for the lock there). The other 19 come while it is written: they wait in one group,
+            // which goes (and waits for the lock) when it holds max-rows.
+            writers[0].Tell("event-0", TestActor);
+            for (var i = 1; i < actors; i++)
+            {
+                writers[i].Tell($"event-{i}", TestActor);
+                // Handled after the write it follows, so that write has gone to the journal.
+                writers[i].Tell("state", TestActor);
+                ExpectMsg<ImmutableList<string>>(Wait);
+            }
+            JournalBarrier();
+            ExpectNoMsg(TimeSpan.Zero); // no write acknowledged while the database was locked
+        }
+
         var acks = ReceiveN(actors, Wait).Cast<string>().ToHashSet();
         Assert.Equal(Enumerable.Range(0, actors).Select(i => $"written event-{i}").ToHashSet(), acks);
-        Assert.Equal((actors, 1L), JournalRows());
+        Assert.Equal((actors, 2L), JournalRows());
 
-        // A second round: each actor's next event, again one group.
-        for (var i = 0; i < actors; i++) writers[i].Tell($"second-{i}", TestActor);
-        ReceiveN(actors, Wait);
-        Assert.Equal((2L * actors, 2L), JournalRows());
-
-        // New incarnations recover both events of their own, in order, from the file.
+        // New incarnations recover their event from the file.
         foreach (var w in writers)
         {
             Watch(w);
@@ -101,29 +153,45 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         {
             var again = StartWriter($"gc-{i}");
             again.Tell("state", TestActor);
-            Assert.Equal([$"event-{i}", $"second-{i}"], ExpectMsg<ImmutableList<string>>(Wait));
+            Assert.Equal([$"event-{i}"], ExpectMsg<ImmutableList<string>>(Wait));
         }
     }
 
     [Fact]
     public void A_new_incarnation_recovers_the_write_its_predecessor_left_waiting_for_its_group()
     {
+        var blocker = StartWriter("gc-blocker");
         var first = StartWriter("gc-restart");
-        first.Tell("state", TestActor);
-        Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
-        // Stopped right after its write reached the journal, inside the 500 ms linger: the write
-        // waits in the group when the next incarnation asks for its highest sequence number.
-        Watch(first);
-        first.Tell("before-restart", TestActor);
-        first.Tell(PoisonPill.Instance);
-        ExpectTerminated(first, Wait);
+        foreach (var w in new[] { blocker, first })
+        {
+            w.Tell("state", TestActor);
+            Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
+        }
+        IImmutableList<string> recovered;
+        using (HoldWriteLock())
+        {
+            // The blocker's write is being written (waiting for the lock), so the next one waits
+            // in the group; its actor stops before it is written.
+            blocker.Tell("blocking", TestActor);
+            Watch(first);
+            first.Tell("before-restart", TestActor);
+            first.Tell(PoisonPill.Instance);
+            ExpectTerminated(first, Wait);
+            JournalBarrier();
 
-        var second = StartWriter("gc-restart");
-        second.Tell("state", TestActor);
-        Assert.Equal(["before-restart"], ExpectMsg<ImmutableList<string>>(Wait));
+            // The next incarnation's recovery waits for that write: it must not finish while the
+            // write cannot be committed (it would not see its own last event).
+            var second = StartWriter("gc-restart");
+            second.Tell("state", TestActor);
+            ExpectNoMsg(TimeSpan.FromSeconds(1));
+            first = second;
+        }
+        ExpectMsg("written blocking", Wait);
+        recovered = ExpectMsg<ImmutableList<string>>(Wait);
+        Assert.Equal(["before-restart"], recovered);
         // And it goes on from there: its next write takes the next sequence number.
-        second.Tell("after-restart", TestActor);
+        first.Tell("after-restart", TestActor);
         ExpectMsg("written after-restart", Wait);
-        Assert.Equal((2L, 2L), JournalRows());
+        Assert.Equal(2L, SqliteJournal.Scalar(_dir, "SELECT count(*) FROM journal WHERE persistence_id = $pid", "gc-restart"));
     }
 }

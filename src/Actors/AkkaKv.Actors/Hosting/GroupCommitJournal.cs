@@ -7,12 +7,13 @@ using Akka.Persistence.Sql.Journal;
 namespace AkkaKv.Hosting;
 
 /// <summary>
-/// Akka.Persistence.Sql's journal with group commit in front of it: the writes of many persistent
-/// actors (replica slots, hints) that arrive within <c>akka-kv.storage.group-commit.linger</c> of
-/// each other go to the plugin as one call, so they land in one database transaction (one
-/// multi-row insert) instead of one transaction each. Every write is still acknowledged only after
-/// that transaction committed; a failed transaction fails every write in it, as the plugin's own
-/// batching does. A linger of 0 passes every write straight to the plugin.
+/// Akka.Persistence.Sql's journal with group commit in front of it. A write goes to the plugin at
+/// once when none of this journal's is being written; the writes of many persistent actors
+/// (replica slots, hints) that arrive while one is go to the plugin as one call when it finished,
+/// or <c>akka-kv.storage.group-commit.linger</c> after the first of them, or at <c>max-rows</c>,
+/// so they land in one database transaction (one multi-row insert) instead of one each. Every write
+/// is still acknowledged only after that transaction committed; a failed transaction fails every
+/// write in it, as the plugin's own batching does. A linger of 0 passes every write straight on.
 /// </summary>
 public sealed class GroupCommitJournal : SqlWriteJournal
 {
@@ -24,6 +25,8 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private readonly Dictionary<string, Task> _inFlight = new();
     private readonly Dictionary<string, List<WaitingRead>> _readsWaiting = new();
     private bool _flushScheduled;
+    // Groups handed to the plugin whose write has not finished.
+    private int _groupsWriting;
 
     public GroupCommitJournal(Akka.Configuration.Config journalConfig) : base(journalConfig)
     {
@@ -36,8 +39,12 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         if (_linger <= TimeSpan.Zero) return base.WriteMessagesAsync(messages, cancellationToken);
+        // Nothing of ours in the database and no group waiting: this write goes at once (a lone
+        // write waits for no linger). Otherwise there is load: it joins the waiting group, which
+        // goes when the linger has passed since its first write, or at max-rows.
+        var alone = _groupsWriting == 0 && _group.IsEmpty;
         var task = _group.Add(messages as IReadOnlyList<AtomicWrite> ?? messages.ToList());
-        if (_group.Full) Flush();
+        if (alone || _group.Full) Flush();
         else if (!_flushScheduled)
         {
             _flushScheduled = true;
@@ -57,6 +64,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                 Flush();
                 return true;
             case GroupWritten written:
+                _groupsWriting--;
                 foreach (var id in written.PersistenceIds)
                 {
                     if (!_inFlight.TryGetValue(id, out var latest) || latest != written.Write) continue;
@@ -124,6 +132,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         try { write = base.WriteMessagesAsync(batch.Writes, CancellationToken.None); }
         catch (Exception e) { write = Task.FromException<IImmutableList<Exception>>(e); } // every write of the group learns it, not just the one that filled it
         var ids = batch.PersistenceIds;
+        _groupsWriting++;
         foreach (var id in ids) _inFlight[id] = write;
         var self = Self;
         write.ContinueWith(t =>
