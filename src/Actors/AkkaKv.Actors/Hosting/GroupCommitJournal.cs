@@ -92,7 +92,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var read = new WaitingRead(() => base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken));
         if (!_readsWaiting.TryGetValue(persistenceId, out var waiting)) _readsWaiting[persistenceId] = waiting = [];
         waiting.Add(read);
-        return read.Result;
+        return read.Answer;
     }
 
     protected override void PostStop()
@@ -110,14 +110,9 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     {
         private readonly TaskCompletionSource<long> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<long> Result => _done.Task;
+        public Task<long> Answer => _done.Task;
 
-        public void Start() => read().ContinueWith(t =>
-        {
-            if (t.IsFaulted) _done.TrySetException(t.Exception!.InnerExceptions);
-            else if (t.IsCanceled) _done.TrySetCanceled();
-            else _done.TrySetResult(t.Result);
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        public void Start() => read().ContinueWith(t => _done.TrySetFromTask(t), TaskContinuationOptions.ExecuteSynchronously);
 
         public void Fail(Exception e) => _done.TrySetException(e);
     }
