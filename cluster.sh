@@ -88,6 +88,16 @@ port_of() { echo $((4000 + OFFSET + ${1#n})); }
 resp_port_of() { echo $((6380 + OFFSET + ${1#n})); }
 http_port_of() { echo $((8000 + OFFSET + ${1#n})); }
 
+# dotnet build, its output shown only when it fails (a compile error must not end the script silently).
+build_quietly() {
+  local out
+  if ! out=$(dotnet build "$1" -c Release -o "$2" -v quiet -nologo 2>&1); then
+    echo "$out" >&2
+    echo "build of $1 failed" >&2
+    exit 1
+  fi
+}
+
 build() {
   if [[ -n "${AKKAKV_NODE_DLL:-}" ]]; then
     [[ -f "$NODE_DLL" ]] || { echo "AKKAKV_NODE_DLL='$NODE_DLL': no such file" >&2; exit 2; }
@@ -95,8 +105,8 @@ build() {
   fi
   if [[ ! -f .build/host/akkakv-node.dll || -n "${AKKAKV_REBUILD:-}" ]] || [[ -n "$(find src hocon -newer .build/host/akkakv-node.dll -type f -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -1)" ]]; then
     echo "building the node and the CLI (Release)..."
-    dotnet build src/Host/AkkaKv.Host.csproj -c Release -o .build/host -v quiet -nologo >/dev/null
-    dotnet build src/Client/AkkaKv.Cli/AkkaKv.Cli.csproj -c Release -o .build/cli -v quiet -nologo >/dev/null
+    build_quietly src/Host/AkkaKv.Host.csproj .build/host
+    build_quietly src/Client/AkkaKv.Cli/AkkaKv.Cli.csproj .build/cli
   fi
 }
 
