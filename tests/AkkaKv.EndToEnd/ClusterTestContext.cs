@@ -126,6 +126,30 @@ public sealed class ClusterTestContext : IAsyncDisposable
     public async Task<List<byte[]>> JournalBlobsAsync(string node) =>
         Postgres is null ? JournalBlobs(DataDir(node)) : await Postgres.JournalBlobsAsync(DatabaseOf(node));
 
+    /// <summary>
+    /// How <paramref name="node"/>'s journal finds one replica's rows (what its recovery, its
+    /// highest-sequence-number read and its deletes after a snapshot ask for): SQLite's query plan
+    /// for that lookup, or on PostgreSQL the definitions of the journal table's indexes.
+    /// </summary>
+    public async Task<string> JournalLookupByReplicaAsync(string node)
+    {
+        if (Postgres is not null) return await Postgres.JournalIndexesAsync(DatabaseOf(node));
+        var cs = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(DataDir(node), "akkakv.db"),
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        };
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(cs.ToString());
+        await connection.OpenAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN SELECT message FROM journal WHERE persistence_id = 'x' AND sequence_number >= 1 ORDER BY sequence_number";
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var plan = new List<string>();
+        while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
+        return string.Join("; ", plan);
+    }
+
     /// <summary>Whether a journal payload holds <paramref name="key"/> (keys are written length-prefixed).</summary>
     public static bool MentionsKey(byte[] blob, string key)
     {

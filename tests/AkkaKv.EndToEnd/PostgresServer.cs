@@ -91,6 +91,17 @@ public sealed class PostgresServer : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The definitions of the journal table's indexes in <paramref name="database"/>, one per line.</summary>
+    public async Task<string> JournalIndexesAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        await using var cmd = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE tablename = 'journal' ORDER BY indexname", connection);
+        var indexes = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) indexes.Add(reader.GetString(0));
+        return string.Join("\n", indexes);
+    }
+
     /// <summary>Every live event and snapshot payload in <paramref name="database"/>, as <see cref="ClusterTestContext.JournalBlobs"/> reads a SQLite file.</summary>
     public async Task<List<byte[]>> JournalBlobsAsync(string database)
     {

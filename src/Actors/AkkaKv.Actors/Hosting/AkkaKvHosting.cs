@@ -108,6 +108,18 @@ public static class AkkaKvHosting
         }
     }
 
+    /// <summary>
+    /// The journal's provider name in its plugin config, beside the connections given as
+    /// <see cref="DataOptions"/>. The plugin takes the connections from the options, but picks the
+    /// statements that index its table (a unique index on persistence id and sequence number) by
+    /// the configured provider name: without it (Akka.Hosting's <c>WithSqlPersistence(DataOptions)</c>
+    /// leaves it empty) the table has no index, and every replay, highest-sequence-number read and
+    /// delete of a replica scans the whole journal.
+    /// </summary>
+    public static Config JournalProviderHocon(DataOptions journal) =>
+        ConfigurationFactory.ParseString(
+            $"akka.persistence.journal.sql.provider-name = \"{journal.ConnectionOptions.ProviderName}\"");
+
     /// <summary>Where the node's journal is, for people: the SQLite file, or the PostgreSQL server and database (never a password).</summary>
     public static string DescribeJournal(NodeOptions node, KvSettings settings) =>
         settings.Journal == JournalBackend.PostgreSql
@@ -189,6 +201,7 @@ public static class AkkaKvHosting
         }
         return builder
             .AddHocon(config, HoconAddMode.Prepend)
+            .AddHocon(JournalProviderHocon(journal), HoconAddMode.Prepend)
             .WithRemoting(remoting)
             .WithClustering(new ClusterOptions
             {
