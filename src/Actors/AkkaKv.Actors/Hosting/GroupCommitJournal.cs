@@ -8,10 +8,10 @@ namespace AkkaKv.Hosting;
 
 /// <summary>
 /// Akka.Persistence.Sql's journal with group commit in front of it. A write goes to the plugin at
-/// once when none of this journal's is being written; the writes of many persistent actors
-/// (replica slots, hints) that arrive while one is go to the plugin as one call when it finished,
-/// or <c>akka-kv.storage.group-commit.linger</c> after the first of them, or at <c>max-rows</c>,
-/// so they land in one database transaction (one multi-row insert) instead of one each. Every write
+/// once when none of this journal's is being written and none waits; the writes of many
+/// persistent actors (replica slots, hints) that arrive otherwise gather and go to the plugin as
+/// one call <c>akka-kv.storage.group-commit.linger</c> after the first of them, or at
+/// <c>max-rows</c>, so they land in one database transaction (one multi-row insert) instead of one each. Every write
 /// is still acknowledged only after that transaction committed; a failed transaction fails every
 /// write in it, as the plugin's own batching does. A linger of 0 passes every write straight on.
 /// </summary>
