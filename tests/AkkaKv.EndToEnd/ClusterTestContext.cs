@@ -98,18 +98,10 @@ public sealed class ClusterTestContext : IAsyncDisposable
 
     /// <summary>
     /// Every event and snapshot payload in the SQLite journal file of <paramref name="dataDir"/>.
-    /// Read-only, so it never creates the file, and unpooled: a pooled connection would keep the
-    /// file open past a test deleting it, and be handed back for the new file of the same name.
     /// </summary>
     public static List<byte[]> JournalBlobs(string dataDir)
     {
-        var cs = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dataDir, "akkakv.db"),
-            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        };
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(cs.ToString());
+        using var connection = ReadOnlyJournal(dataDir);
         connection.Open();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT message FROM journal WHERE deleted = 0 UNION ALL SELECT snapshot FROM snapshot WHERE snapshot IS NOT NULL";
@@ -118,6 +110,19 @@ public sealed class ClusterTestContext : IAsyncDisposable
         while (reader.Read()) blobs.Add((byte[])reader[0]);
         return blobs;
     }
+
+    /// <summary>
+    /// A connection to the SQLite journal file of <paramref name="dataDir"/>: read-only, so it never
+    /// creates the file, and unpooled: a pooled connection would keep the file open past a test
+    /// deleting it, and be handed back for the new file of the same name.
+    /// </summary>
+    private static Microsoft.Data.Sqlite.SqliteConnection ReadOnlyJournal(string dataDir) =>
+        new(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDir, "akkakv.db"),
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
 
     /// <summary>A node's database when the journal is on PostgreSQL: the node's default, <c>akkakv_&lt;name&gt;</c>.</summary>
     public static string DatabaseOf(string node) => "akkakv_" + node;
@@ -134,13 +139,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
     public async Task<string> JournalLookupByReplicaAsync(string node)
     {
         if (Postgres is not null) return await Postgres.JournalIndexesAsync(DatabaseOf(node));
-        var cs = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(DataDir(node), "akkakv.db"),
-            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        };
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(cs.ToString());
+        await using var connection = ReadOnlyJournal(DataDir(node));
         await connection.OpenAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = "EXPLAIN QUERY PLAN SELECT message FROM journal WHERE persistence_id = 'x' AND sequence_number >= 1 ORDER BY sequence_number";
