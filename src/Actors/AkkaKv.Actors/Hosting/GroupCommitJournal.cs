@@ -2,13 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using Akka.Persistence.Sql;
-using Akka.Persistence.Sql.Config;
-using Akka.Persistence.Sql.Db;
-using Akka.Persistence.Sql.Extensions;
 using Akka.Persistence.Sql.Journal;
-using Akka.Persistence.Sql.Journal.Types;
-using LinqToDB;
 
 namespace AkkaKv.Hosting;
 
@@ -34,18 +28,8 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     // Groups handed to the plugin whose write has not finished.
     private int _groupsWriting;
 
-    // The plugin's own configuration and connections, for the deletes below.
-    private readonly JournalConfig _config;
-    private AkkaPersistenceDataConnectionFactory? _connections;
-
     public GroupCommitJournal(Akka.Configuration.Config journalConfig) : base(journalConfig)
     {
-        // As the plugin reads its configuration: its HOCON, then the connections Akka.Hosting
-        // registered for its plugin id.
-        _config = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
-        var multi = Context.System.Settings.Setup.Get<MultiDataOptionsSetup>();
-        if (_config.PluginId is not null && multi.HasValue && multi.Value.TryGetDataOptionsFor(_config.PluginId, out var options) && options is not null)
-            _config = _config.WithDataOptions(options);
         var settings = Context.System.Settings.Config;
         _linger = settings.GetTimeSpan("akka-kv.storage.group-commit.linger", TimeSpan.Zero);
         _group = new GroupCommit(settings.GetInt("akka-kv.storage.group-commit.max-rows", 100));
@@ -109,33 +93,6 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         if (!_readsWaiting.TryGetValue(persistenceId, out var waiting)) _readsWaiting[persistenceId] = waiting = [];
         waiting.Add(read);
         return read.Answer;
-    }
-
-    /// <summary>
-    /// Deletes a persistent actor's events up to <paramref name="toSequenceNr"/> (after its
-    /// snapshot), leaving the same rows as the plugin's delete: the highest of them stays, marked
-    /// deleted, so the actor's highest sequence number survives. The plugin first marks every one of
-    /// them deleted and then deletes all but the highest: each row is written twice (a snapshot's
-    /// 1,000 rows, spread over the pages of a journal shared by every slot, made about 1.3 MB of
-    /// SQLite WAL). This deletes them and marks only the one kept: a fifth of the bytes, half the
-    /// time the database is locked (docs/performance.md, "Deletes after a snapshot").
-    /// </summary>
-    protected override async Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
-    {
-        _connections ??= new AkkaPersistenceDataConnectionFactory(_config);
-        var tags = _config.PluginConfig.TagMode != TagMode.Csv;
-        await _connections.ExecuteWithTransactionAsync(_config.WriteIsolationLevel, cancellationToken, async (connection, token) =>
-        {
-            var rows = connection.GetTable<JournalRow>();
-            var kept = await LinqToDB.Async.AsyncExtensions.MaxAsync(
-                rows.Where(r => r.PersistenceId == persistenceId && r.SequenceNumber <= toSequenceNr).Select(r => (long?)r.SequenceNumber), token);
-            if (kept is not { } highest) return;
-            await rows.Where(r => r.PersistenceId == persistenceId && r.SequenceNumber < highest).DeleteAsync(token);
-            await rows.Where(r => r.PersistenceId == persistenceId && r.SequenceNumber == highest && !r.Deleted)
-                .Set(r => r.Deleted, true).UpdateAsync(token);
-            if (tags)
-                await connection.GetTable<JournalTagRow>().Where(r => r.SequenceNumber <= toSequenceNr && r.PersistenceId == persistenceId).DeleteAsync(token);
-        });
     }
 
     protected override void PostStop()
