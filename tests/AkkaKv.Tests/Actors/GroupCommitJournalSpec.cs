@@ -40,12 +40,16 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
     private sealed class Writer(string persistenceId) : UntypedPersistentActor
     {
         private readonly List<string> _events = [];
+        private IActorRef? _deleteReplyTo;
 
         public override string PersistenceId => persistenceId;
 
         protected override void OnCommand(object message)
         {
             if (message is "state") Sender.Tell(_events.ToImmutableList());
+            else if (message is "seq") Sender.Tell(LastSequenceNr);
+            else if (message is long upTo) { _deleteReplyTo = Sender; DeleteMessages(upTo); }
+            else if (message is DeleteMessagesSuccess or DeleteMessagesFailure) _deleteReplyTo?.Tell(message);
             else if (message is string evt) PersistAsync(Encoding.UTF8.GetBytes(evt), e => { _events.Add(evt); Sender.Tell($"written {evt}"); });
         }
 
@@ -197,5 +201,66 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         first.Tell("after-restart", TestActor);
         ExpectMsg("written after-restart", Wait);
         Assert.Equal(2L, SqliteJournal.Scalar(_dir, "SELECT count(*) FROM journal WHERE persistence_id = $pid", "gc-restart"));
+    }
+
+    /// <summary>(sequence number, deleted) of every row of <paramref name="persistenceId"/>, in order.</summary>
+    private List<(long Seq, bool Deleted)> Rows(string persistenceId)
+    {
+        using var connection = new SqliteConnection(AkkaKvHosting.SqliteConnectionString(_dir));
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT sequence_number, deleted FROM journal WHERE persistence_id = $pid ORDER BY sequence_number";
+        cmd.Parameters.AddWithValue("$pid", persistenceId);
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<(long, bool)>();
+        while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetBoolean(1)));
+        return rows;
+    }
+
+    [Fact]
+    public void A_delete_after_a_snapshot_removes_the_covered_events_and_keeps_the_highest_sequence_number()
+    {
+        var other = StartWriter("gc-del-other");
+        var writer = StartWriter("gc-del");
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Tell($"e{i}", TestActor);
+            ExpectMsg($"written e{i}", Wait);
+            other.Tell($"o{i}", TestActor);
+            ExpectMsg($"written o{i}", Wait);
+        }
+
+        writer.Tell(6L, TestActor);
+        ExpectMsg<DeleteMessagesSuccess>(Wait);
+        // Events 1-5 are gone; 6 stays, marked deleted (it carries the highest deleted sequence
+        // number); 7-10 are untouched, and so is the other actor's journal.
+        Assert.Equal([(6, true), (7, false), (8, false), (9, false), (10, false)], Rows("gc-del"));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => ((long)i, false)).ToList(), Rows("gc-del-other"));
+
+        // Everything deleted: the last row stays, so a new incarnation replays nothing and still
+        // continues from sequence number 10 (the plugin reads the highest from the rows).
+        writer.Tell(10L, TestActor);
+        ExpectMsg<DeleteMessagesSuccess>(Wait);
+        Assert.Equal([(10, true)], Rows("gc-del"));
+        Watch(writer);
+        writer.Tell(PoisonPill.Instance);
+        ExpectTerminated(writer, Wait);
+        var again = StartWriter("gc-del");
+        again.Tell("state", TestActor);
+        Assert.Empty(ExpectMsg<ImmutableList<string>>(Wait));
+        again.Tell("seq", TestActor);
+        ExpectMsg(10L, Wait);
+        again.Tell("e11", TestActor);
+        ExpectMsg("written e11", Wait);
+        Assert.Equal([(10, true), (11, false)], Rows("gc-del"));
+
+        // A delete of everything (long.MaxValue) removes up to the last event and keeps it; a
+        // delete with nothing left to remove changes nothing.
+        again.Tell(long.MaxValue, TestActor);
+        ExpectMsg<DeleteMessagesSuccess>(Wait);
+        Assert.Equal([(11, true)], Rows("gc-del"));
+        again.Tell(3L, TestActor);
+        ExpectMsg<DeleteMessagesSuccess>(Wait);
+        Assert.Equal([(11, true)], Rows("gc-del"));
     }
 }
