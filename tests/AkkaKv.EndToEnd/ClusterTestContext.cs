@@ -17,6 +17,17 @@ public sealed class ClusterTestContext : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly Dictionary<string, Process> _processes = new();
+    // When each node was last killed (kill -9), for Start's minimum down time.
+    private readonly Dictionary<string, Stopwatch> _killed = new();
+
+    /// <summary>
+    /// How long a killed node stays down at least before <see cref="Start"/> runs it again: a new
+    /// incarnation that starts listening while a peer's first reconnect to the dead one is due
+    /// (about 5 s after the crash, Akka.Remote's <c>retry-gate-closed-for</c>) can fail to join
+    /// for good (docs/operations.md, "Restarting a crashed node"): the tests restart as an operator
+    /// is told to.
+    /// </summary>
+    public static readonly TimeSpan MinimumDownTime = TimeSpan.FromSeconds(10);
     private readonly string? _extraHocon;
 
     /// <summary>The server holding the nodes' journals; null: each node's SQLite file.</summary>
@@ -234,6 +245,11 @@ public sealed class ClusterTestContext : IAsyncDisposable
     /// <param name="identity">With TLS: which certificate of <paramref name="certs"/> the node presents (<c>node</c> or, to play a client posing as a node, <c>client</c>).</param>
     public void Start(string node, string? certs = null, string identity = "node")
     {
+        if (_killed.Remove(node, out var down) && down.Elapsed < MinimumDownTime)
+        {
+            _output.WriteLine($"{node} was killed {down.Elapsed.TotalSeconds:0.0} s ago; it stays down {MinimumDownTime.TotalSeconds:0} s before its restart");
+            Thread.Sleep(MinimumDownTime - down.Elapsed);
+        }
         var args = new List<string> { HostDll(), "--name", node, "--host", "127.0.0.1", "--port", Ports[node].ToString(), "--resp-port", RespPorts[node].ToString(), "--data-dir", DataDir(node), "--context-keys", ContextKeysFile };
         foreach (var seed in Names.Take(2)) { args.Add("--seed"); args.Add(Endpoint(seed)); }
         if (_extraHocon is not null) { args.Add("--config"); args.Add(Path.Combine(Root, "extra.conf")); }
@@ -283,6 +299,7 @@ public sealed class ClusterTestContext : IAsyncDisposable
         process.Kill(entireProcessTree: true);
         process.WaitForExit(10_000);
         _processes.Remove(node);
+        _killed[node] = Stopwatch.StartNew();
         _output.WriteLine($"killed {node} (pid {process.Id})");
     }
 
