@@ -175,8 +175,15 @@ public sealed class GroupCommitJournalSpec : Akka.TestKit.Xunit2.TestKit
         using (HoldWriteLock())
         {
             // The blocker's write is being written (waiting for the lock), so the next one waits
-            // in the group; its actor stops before it is written.
+            // in the group; its actor stops before it is written. The blocker's write must reach
+            // the journal first (two actors' writes arrive in any order; had the other come first,
+            // it would be the one written and the blocker's would wait in the group for the 60 s
+            // linger): the blocker answers "state" after it has sent its write, and the barrier
+            // returns once the journal has taken it.
             blocker.Tell("blocking", TestActor);
+            blocker.Tell("state", TestActor);
+            ExpectMsg<ImmutableList<string>>(Wait);
+            JournalBarrier();
             Watch(first);
             first.Tell("before-restart", TestActor);
             first.Tell(PoisonPill.Instance);
