@@ -112,7 +112,11 @@ public sealed class JournalFormatSpec : Akka.TestKit.Xunit2.TestKit
     }
 }
 
-/// <summary>The journal's connections get the SQLite sync mode that gives the configured durability.</summary>
+/// <summary>
+/// The journal's connections get the SQLite sync mode that gives the configured durability, and
+/// wait for the write lock inside SQLite (busy timeout) rather than in Microsoft.Data.Sqlite's
+/// 150 ms sleeps.
+/// </summary>
 public sealed class StorageDurabilityTests
 {
     [Theory]
@@ -126,6 +130,7 @@ public sealed class StorageDurabilityTests
             using var db = new DataConnection(AkkaKvHosting.SqliteDataOptions(dir, durability));
             Assert.Equal(synchronous, db.Execute<long>("PRAGMA synchronous;"));
             Assert.Equal("wal", db.Execute<string>("PRAGMA journal_mode;"));
+            Assert.Equal(AkkaKvHosting.SqliteBusyTimeoutMs, db.Execute<long>("PRAGMA busy_timeout;"));
         }
         finally
         {

@@ -51,13 +51,25 @@ public static class AkkaKvHosting
         new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkakv.db"), Pooling = true }.ToString();
 
     /// <summary>
+    /// How long a connection of the journal or snapshot store waits inside SQLite for the file's
+    /// write lock (SQLite's busy handler, which retries after 1, 2, 5, 10 ... ms). Without it
+    /// Microsoft.Data.Sqlite sleeps 150 ms after every busy answer: with group commits, snapshot
+    /// saves and post-snapshot deletes all writing one file, that sleep was the put tail
+    /// (docs/performance.md, "SQLite's busy wait"). 10 s: the journal's circuit breaker fails a
+    /// write after 10 s anyway.
+    /// </summary>
+    public const int SqliteBusyTimeoutMs = 10_000;
+
+    /// <summary>
     /// The journal's and snapshot store's connections to the node's SQLite file: each connection,
-    /// when it opens, gets the <c>synchronous</c> mode that gives <paramref name="durability"/>
-    /// (a per-connection setting, so it cannot live in the file or the connection string).
+    /// when it opens, gets the <c>synchronous</c> mode that gives <paramref name="durability"/> and
+    /// the <see cref="SqliteBusyTimeoutMs"/> busy timeout (per-connection settings, so they cannot
+    /// live in the file or the connection string).
     /// </summary>
     public static DataOptions SqliteDataOptions(string dataDir, StorageDurability durability)
     {
-        var pragma = durability == StorageDurability.PowerLoss ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+        var pragma = (durability == StorageDurability.PowerLoss ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;")
+            + $" PRAGMA busy_timeout={SqliteBusyTimeoutMs};";
         return new DataOptions()
             .UseConnectionString(LinqToDB.ProviderName.SQLiteMS, SqliteConnectionString(dataDir))
             .UseAfterConnectionOpened(
