@@ -34,6 +34,9 @@ OFFSET=${AKKAKV_PORT_OFFSET:-0}
 [[ $OFFSET =~ ^[0-9]+$ ]] && (( OFFSET <= 20000 )) || { echo "AKKAKV_PORT_OFFSET='$OFFSET' must be a number from 0 to 20000" >&2; exit 2; }
 SEEDS=(--seed "127.0.0.1:$((4001 + OFFSET))" --seed "127.0.0.1:$((4002 + OFFSET))" --seed "127.0.0.1:$((4003 + OFFSET))")
 NODE_DLL=${AKKAKV_NODE_DLL:-.build/host/akkakv-node.dll}
+# Seconds a node killed by `kill` stays down before `start-node` runs it again (docs/operations.md,
+# "Restarting a crashed node"; the end-to-end tests' ClusterTestContext.MinimumDownTime).
+MIN_DOWN_S=10
 # The CLI this script runs (status, certs): a given build, or ./akkakv (which builds .build/cli once).
 cli() {
   if [[ -n "${AKKAKV_CLI_DLL:-}" ]]; then dotnet "$AKKAKV_CLI_DLL" "$@"; else "$ROOT/akkakv" "$@"; fi
@@ -219,12 +222,13 @@ wait_settled() {
 # until the oldest of them reports every replica slot allocated again. The slots of the node that
 # left get new homes; if the next node were told to leave first, the coordinator could be writing a
 # home on it as it goes, miss its majority and log an error (seen once in CI).
+# Takes the nodes from stop's RUNNING (youngest first), so the oldest running is the last alive.
 wait_rehomed() {
-  local left=() m deadline=$((SECONDS + 30))
-  for m in $(ls "$DATA" 2>/dev/null | grep -E '^n[0-9]+$' | sort -V); do alive "$m" && left+=("$m"); done
-  (( ${#left[@]} >= 2 )) || return 0
+  local running=0 oldest="" m deadline=$((SECONDS + 30))
+  for m in "${RUNNING[@]}"; do alive "$m" && { running=$((running + 1)); oldest=$m; }; done
+  (( running >= 2 )) || return 0
   while (( SECONDS < deadline )); do
-    cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "${left[0]}")" status 2>/dev/null | grep -q "^unallocated slots: 0 " && return 0
+    cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "$oldest")" status 2>/dev/null | grep -q "^unallocated slots: 0 " && return 0
     sleep 0.5
   done
 }
@@ -257,11 +261,11 @@ case "${1:-}" in
     check_journal "${2:-n1}"
     build
     n=${2:?node name}; mkdir -p "$DATA/$n"; touch "$DATA/$n/node.log"; off=$(wc -l < "$DATA/$n/node.log")
-    # A node killed moments ago stays down 10 s in all: a new incarnation that starts listening
-    # while a peer's first reconnect to the dead one is due (about 5 s after the crash) can fail to
-    # join for good (docs/operations.md, "Restarting a crashed node").
+    # A node killed moments ago stays down MIN_DOWN_S in all: a new incarnation that starts
+    # listening while a peer's first reconnect to the dead one is due (about 5 s after the crash)
+    # can fail to join for good (docs/operations.md, "Restarting a crashed node").
     if [[ -f $DATA/$n/killed-at ]]; then
-      left=$(( $(cat "$DATA/$n/killed-at") + 10 - $(date +%s) )); rm -f "$DATA/$n/killed-at"
+      left=$(( $(cat "$DATA/$n/killed-at") + MIN_DOWN_S - $(date +%s) )); rm -f "$DATA/$n/killed-at"
       if (( left > 0 )); then echo "$n was killed moments ago: starting it in $left s"; sleep "$left"; fi
     fi
     start_node "$n"; wait_up "$n" "$off"; echo "$n is up"; wait_settled
