@@ -219,16 +219,20 @@ wait_settled() {
 }
 
 # After a node left during `stop`: while two or more nodes still run, waits (up to 30 s, quietly)
-# until the oldest of them reports every replica slot allocated again. The slots of the node that
-# left get new homes; if the next node were told to leave first, the coordinator could be writing a
-# home on it as it goes, miss its majority and log an error (seen once in CI).
+# until the oldest of them reports every replica slot allocated again and none waiting to move to
+# its ring position. The slots of the node that left get new homes, then the rebalancer moves up to
+# all of them to the smaller ring's positions (256 moves pending right after a node of 3 left, done
+# about a second later); if the next node were told to leave first, the coordinator could be writing
+# a home or a hand-off on it as it goes, miss its majority and log an error (seen twice in CI:
+# ShardHomeAllocated, then ShardHomeDeallocated once the wait covered allocation only).
 # Takes the nodes from stop's RUNNING (youngest first), so the oldest running is the last alive.
 wait_rehomed() {
-  local running=0 oldest="" m deadline=$((SECONDS + 30))
+  local running=0 oldest="" m out deadline=$((SECONDS + 30))
   for m in "${RUNNING[@]}"; do alive "$m" && { running=$((running + 1)); oldest=$m; }; done
   (( running >= 2 )) || return 0
   while (( SECONDS < deadline )); do
-    cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "$oldest")" status 2>/dev/null | grep -q "^unallocated slots: 0 " && return 0
+    out=$(cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "$oldest")" status 2>/dev/null || true)
+    grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && return 0
     sleep 0.5
   done
 }
