@@ -392,7 +392,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         if (firstFast is null || firstFast.Start >= healAt)
             violations.Add($"no put of a key whose coordinating replica is on {Victim} completed in under {Fast.TotalSeconds:0} s while {Victim} was down: the data path never routed around it");
         if (drainedAt is null)
-            violations.Add($"hints did not drain within {DrainTimeout.TotalSeconds:0} s after the cluster settled; last status:\n{(status is null ? "(none)" : StatusText.Render(status))}");
+            violations.Add($"hints did not drain within {DrainTimeout.TotalSeconds:0} s after the cluster settled; last status:\n{(status is null ? "(none)" : StatusText.Render(status))}\n" +
+                $"the nodes' log lines about hints:\n{string.Join("\n", cluster.Names.SelectMany(n => LogLines(cluster, n).Where(l => l.Contains("hints:", StringComparison.Ordinal)).TakeLast(10).Select(l => $"{n}: {l}")))}");
         if (status?.Hints?.SelectMany(h => h.Targets).Any(t => t.Overflowed > 0) == true)
             violations.Add("some writes were not held as hints (hints.max-per-target overflowed)");
         Assert.True(violations.Count == 0, string.Join("\n", violations));

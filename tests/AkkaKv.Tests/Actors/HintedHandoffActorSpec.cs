@@ -237,6 +237,24 @@ public sealed class HintedHandoffActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_target_the_view_holds_unreachable_while_the_cluster_state_shows_it_reachable_is_replayed_to_at_the_next_tick()
+    {
+        var region = CreateTestProbe("region");
+        var hints = StartHints(region, Resending);
+        Store(hints, SlotA, AwayNode, "known", Left);
+        Ack(hints, region, ExpectReplay(region, SlotA, "known"), SlotA, AwayNode);
+        AwaitStats(hints, [new HintTargetStats(AwayNode, 0, 1, 0)]);
+        // An UnreachableMember the cluster never published: this actor's view now keeps n1 from
+        // replay, while Cluster.State (and every later event) still shows n1 Up and reachable.
+        hints.Tell(new ClusterEvent.UnreachableMember(Cluster.Get(Sys).SelfMember), TestActor);
+        Store(hints, SlotB, SelfNode, "k", Right);
+
+        var merge = ExpectReplay(region, SlotB, "k");
+        Ack(hints, region, merge, SlotB, SelfNode);
+        AwaitAssert(() => Assert.Contains(new HintTargetStats(SelfNode, 0, 1, 0), Stats(hints)), Wait);
+    }
+
+    [Fact]
     public void At_most_replay_window_hints_are_in_flight_and_the_next_go_out_as_acks_arrive()
     {
         var region = CreateTestProbe("region");

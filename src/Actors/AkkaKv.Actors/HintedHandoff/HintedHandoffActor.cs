@@ -133,7 +133,10 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
                 break;
             case ReplayTick:
                 var expired = _time.GetUtcNow() - _settings.HintsReplayTimeout;
-                foreach (var id in _inFlight.Where(kv => kv.Value < expired).Select(kv => kv.Key).ToList()) _inFlight.Remove(id);
+                var unanswered = _inFlight.Where(kv => kv.Value < expired).Select(kv => kv.Key).ToList();
+                foreach (var id in unanswered) _inFlight.Remove(id);
+                if (unanswered.Count > 0) LogUnanswered(unanswered);
+                CheckViewAgainstCluster();
                 Replay();
                 break;
             case GetHintStats:
@@ -293,6 +296,40 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
                 if (!_inFlight.TryAdd(hint.Id, now)) continue;
                 _region().Tell(new SlotEnvelope(hint.Target, new ReplicaMerge(hint.Id, hint.Key, hint.Siblings, AckWanted: true)));
             }
+    }
+
+    /// <summary>
+    /// The view this actor builds from cluster events decides which targets take replay. Should it
+    /// ever keep a target from replay that the cluster's own current state shows Up and reachable
+    /// (an event applied out of turn), the hints would wait forever: so at every replay tick, while
+    /// a target holds hints and is not replayed to, the view is checked against the cluster state
+    /// and replaced by it, with a line in the log saying so.
+    /// </summary>
+    private void CheckViewAgainstCluster()
+    {
+        if (!_knowCluster || _handOverFor is not null || _store.Count == 0) return;
+        var held = _store.Targets.Where(t => !Deliverable(t)).ToList();
+        if (held.Count == 0) return;
+        var current = ClusterMembership.Of(Cluster.Get(Context.System).State);
+        var wrong = held.Where(current.AcceptsHandoff).ToList();
+        if (wrong.Count == 0) return;
+        _log.Info("hints: {0} held for {1}, which this node's view of the members ({2}) keeps from replay while the cluster state ({3}) shows them Up and reachable: the view is reset to the cluster state",
+            wrong.Sum(_store.HeldFor), string.Join(", ", wrong), _view.Members, current);
+        _view = _view.WithMembers(current);
+    }
+
+    private DateTimeOffset _lastUnansweredLog = DateTimeOffset.MinValue;
+
+    /// <summary>Hints sent for replay whose target did not acknowledge them within replay-timeout: they go again; said in the log at most once a minute.</summary>
+    private void LogUnanswered(List<long> ids)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _lastUnansweredLog < TimeSpan.FromMinutes(1)) return;
+        _lastUnansweredLog = now;
+        var hints = ids.Select(id => _store.Hints.GetValueOrDefault(id)).OfType<Hint>().ToList();
+        if (hints.Count == 0) return;
+        _log.Info("hints: {0} replayed hint(s) not acknowledged within {1} s, sent again (slots {2}); members as this node sees them: {3}",
+            hints.Count, _settings.HintsReplayTimeout.TotalSeconds, string.Join(", ", hints.Select(h => $"{h.Target} on {h.TargetNode}").Distinct().Take(5)), _view.Members);
     }
 
     private void AfterEvent()
