@@ -303,21 +303,28 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
     /// ever keep a target from replay that the cluster's own current state shows Up and reachable
     /// (an event applied out of turn), the hints would wait forever: so at every replay tick, while
     /// a target holds hints and is not replayed to, the view is checked against the cluster state
-    /// and replaced by it, with a line in the log saying so.
+    /// and, when they disagree on that target at two ticks in a row (not just while an event is on
+    /// its way to one of the two), replaced by it, with a line in the log saying so.
     /// </summary>
     private void CheckViewAgainstCluster()
     {
+        var suspectedBefore = _viewSuspected;
+        _viewSuspected = [];
         if (!_knowCluster || _handOverFor is not null || _store.Count == 0) return;
         var held = _store.Targets.Where(t => !Deliverable(t)).ToList();
         if (held.Count == 0) return;
         var current = ClusterMembership.Of(Cluster.Get(Context.System).State);
-        var wrong = held.Where(current.AcceptsHandoff).ToList();
+        _viewSuspected = held.Where(current.AcceptsHandoff).ToHashSet(StringComparer.Ordinal);
+        var wrong = _viewSuspected.Where(suspectedBefore.Contains).Order(StringComparer.Ordinal).ToList();
         if (wrong.Count == 0) return;
+        _viewSuspected = [];
         _log.Info("hints: {0} held for {1}, which this node's view of the members ({2}) keeps from replay while the cluster state ({3}) shows them Up and reachable: the view is reset to the cluster state",
             wrong.Sum(_store.HeldFor), string.Join(", ", wrong), _view.Members, current);
         _view = _view.WithMembers(current);
     }
 
+    // Targets the view kept from replay at the last tick while the cluster state did not.
+    private HashSet<string> _viewSuspected = [];
     private DateTimeOffset _lastUnansweredLog = DateTimeOffset.MinValue;
 
     /// <summary>Hints sent for replay whose target did not acknowledge them within replay-timeout: they go again; said in the log at most once a minute.</summary>
