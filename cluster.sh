@@ -204,12 +204,16 @@ wait_ready() {
 
 # Until every replica slot is placed on its ring position (a new cluster places all Q*N slots once,
 # which takes a few seconds), requests may wait on slots that are still starting.
+# True when a `status` output ($1) shows every replica slot allocated and none waiting to move to its
+# ring position.
+slots_placed() { grep -q "^unallocated slots: 0 " <<<"$1" && grep -q "ring position: 0$" <<<"$1"; }
+
 wait_settled() {
   local deadline=$((SECONDS + 120)) out
   echo -n "placing replica slots"
   while (( SECONDS < deadline )); do
     out=$(cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of n1)" status 2>/dev/null || true)
-    if grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && grep -q "^co-located partitions: 0$" <<<"$out" \
+    if slots_placed "$out" && grep -q "^co-located partitions: 0$" <<<"$out" \
       && grep -q "^slots catching up: 0 " <<<"$out"; then
       echo " done"; return
     fi
@@ -232,7 +236,7 @@ wait_rehomed() {
   (( running >= 2 )) || return 0
   while (( SECONDS < deadline )); do
     out=$(cli "${CLI_TLS[@]}" --nodes "$(client_endpoint_of "$oldest")" status 2>/dev/null || true)
-    grep -q "^unallocated slots: 0 " <<<"$out" && grep -q "ring position: 0$" <<<"$out" && return 0
+    slots_placed "$out" && return 0
     sleep 0.5
   done
 }

@@ -39,6 +39,9 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
     private ClusterView _view;
     private bool _knowCluster;
     private int _eventsSinceSnapshot;
+    // Targets the view kept from replay at the last tick while the cluster state did not.
+    private HashSet<string> _viewSuspected = [];
+    private DateTimeOffset _lastUnansweredLog = DateTimeOffset.MinValue;
     private readonly TimeProvider _time;
     // The hand-over at a leave (HandOverHints): who waits, the members that take hints, the hints
     // not yet placed, those in flight (id: how many receivers were tried), and the counts.
@@ -323,9 +326,6 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         _view = _view.WithMembers(current);
     }
 
-    // Targets the view kept from replay at the last tick while the cluster state did not.
-    private HashSet<string> _viewSuspected = [];
-    private DateTimeOffset _lastUnansweredLog = DateTimeOffset.MinValue;
 
     /// <summary>Hints sent for replay whose target did not acknowledge them within replay-timeout: they go again; said in the log at most once a minute.</summary>
     private void LogUnanswered(List<long> ids)
