@@ -18,7 +18,7 @@ namespace AkkaKv.Coordination;
 /// rest during the read-repair window, then sends the merged set to every slot that answered
 /// stale or not-found, and stops.
 /// </summary>
-internal sealed class GetCoordinator : UntypedActor, IWithTimers
+internal sealed class GetCoordinator : UntypedActor
 {
     private readonly long _requestId;
     private readonly int _partition;
@@ -29,18 +29,19 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
     private readonly IActorRef _replyTo;
     private readonly PartitionView _view;
     private readonly TimeProvider _time;
+    /// <summary>This request's timers (not Akka's: see <see cref="RequestTimers"/>).</summary>
+    private readonly RequestTimers _timers;
     private readonly Dictionary<int, ReplicaReadResult> _replies = new();
     private SiblingSet _merged = SiblingSet.Empty;
     private bool _replied;
     /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), for <c>akkakv.request.duration</c>.</summary>
     private readonly long _started;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
         IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
+        _timers = new RequestTimers(_time, Self);
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
         _requestId = requestId;
         _partition = partition;
@@ -58,6 +59,9 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case RequestTimers.Due due:
+                if (_timers.Accept(due) is { } fired) OnReceive(fired);
+                break;
             case ReplicaReadResult result when result.RequestId == _requestId:
                 OnResult(result);
                 break;
@@ -73,7 +77,11 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
         }
     }
 
-    protected override void PostStop() => Context.Parent.Tell(CoordinatorFinished.Instance);
+    protected override void PostStop()
+    {
+        _timers.CancelAll();
+        Context.Parent.Tell(CoordinatorFinished.Instance);
+    }
 
     protected override void PreStart()
     {
@@ -85,7 +93,7 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
+        _timers.Start(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
         for (var i = 0; i < _options.N; i++)
             _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaRead(_requestId, _key)));
     }
@@ -103,7 +111,7 @@ internal sealed class GetCoordinator : UntypedActor, IWithTimers
             if (reply is GetSuccess success) KvMetrics.Siblings(success.IsHash ? 1 : success.Values.Count);
             _replyTo.Tell(reply);
             if (_replies.Count < _options.N)
-                Timers.StartSingleTimer(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
+                _timers.Start(CoordinatorTimeout.ReadRepair, CoordinatorTimeout.ReadRepair, _settings.ReadRepairWindow);
         }
         if (_replies.Count == _options.N) Finish();
     }

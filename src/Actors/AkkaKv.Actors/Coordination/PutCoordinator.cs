@@ -31,7 +31,7 @@ namespace AkkaKv.Coordination;
 ///   W met and every slot acked or hinted, or request timeout: stop (before W: RequestFailed with the count)
 /// </code>
 /// </summary>
-internal sealed class PutCoordinator : UntypedActor, IWithTimers
+internal sealed class PutCoordinator : UntypedActor
 {
     private readonly long _requestId;
     private readonly int _partition;
@@ -67,6 +67,8 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
     private readonly WritePlan _plan;
     private readonly KvSettings _settings;
     private readonly TimeProvider _time;
+    /// <summary>This request's timers (not Akka's: see <see cref="RequestTimers"/>).</summary>
+    private readonly RequestTimers _timers;
     private int _candidate;
     private QuorumTally _tally;
     private bool _coordinated;
@@ -80,8 +82,6 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
     private readonly Dictionary<int, bool> _hinted = new();
     private int _hintsSent;
     private SiblingSet _written = SiblingSet.Empty;
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks) and what it is, for <c>akkakv.request.duration</c>.</summary>
     private readonly long _started;
@@ -100,6 +100,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
         _started = started == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : started;
         _operation = incrementBy is not null ? "incr" : hashOps is not null ? "hash" : transaction is not null ? "transaction" : value is null ? "delete" : "put";
         _time = time ?? TimeProvider.System;
+        _timers = new RequestTimers(_time, Self);
         _view = view;
         _hintsOf = hintsOf ?? NoHints.Instance;
         _requestId = requestId;
@@ -121,6 +122,9 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case RequestTimers.Due due:
+                if (_timers.Accept(due) is { } fired) OnReceive(fired);
+                break;
             case ReplicaPutDone m when m.RequestId == _requestId:
                 OnPutDone(m);
                 break;
@@ -134,12 +138,12 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
             case ReplicaNotReady m when m.RequestId == _requestId:
                 // Still catching up: the next coordinating replica at once, not after the timeout.
                 if (_coordinated || m.Slot.Index != _plan.CoordinatorOrder[_candidate]) return;
-                Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+                _timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
                 TryNextCoordinatingReplica();
                 break;
             case ReplicaMergeDone m when m.RequestId == _requestId:
                 _seen[m.Slot] = m.Node;
-                Timers.Cancel(("ack", m.Slot.Index));
+                _timers.Cancel(("ack", m.Slot.Index));
                 _tally = _tally.Add(m.Slot.Index);
                 _resolved.Add(m.Slot.Index);
                 Progress();
@@ -171,7 +175,11 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
         }
     }
 
-    protected override void PostStop() => Context.Parent.Tell(CoordinatorFinished.Instance);
+    protected override void PostStop()
+    {
+        _timers.CancelAll();
+        Context.Parent.Tell(CoordinatorFinished.Instance);
+    }
 
     protected override void PreStart()
     {
@@ -183,7 +191,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        Timers.StartSingleTimer(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
+        _timers.Start(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
         SendToCoordinatingReplica();
     }
 
@@ -191,7 +199,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
         _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps, _transaction)));
-        Timers.StartSingleTimer(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
+        _timers.Start(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
     private void TryNextCoordinatingReplica()
@@ -208,7 +216,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
         // version of the same write; it is durable there and later reads merge it.
         if (_coordinated) return;
         _coordinated = true;
-        Timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
+        _timers.Cancel(CoordinatorTimeout.CoordinatingReplica);
         _resultContext = _settings.Contexts.Encode(_key, done.Written);
         _resultSiblings = done.Siblings.Count;
         _number = done.Number ?? 0;
@@ -232,7 +240,7 @@ internal sealed class PutCoordinator : UntypedActor, IWithTimers
             // The merge goes to every slot, even one believed unreachable: the belief (where the
             // slot lives, whether its node is down) can be stale, and a durable ack always counts.
             _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
-            if (_view.IsReachable(i)) Timers.StartSingleTimer(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
+            if (_view.IsReachable(i)) _timers.Start(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
         }
         foreach (var slot in _plan.HintNow)
             if (slot != done.Slot.Index) Hint(slot);
