@@ -18,6 +18,8 @@ public class CoreBenchmarks
     private Bytes _key = null!;
     private SiblingSet _three = null!;
     private SiblingSet _incoming = null!;
+    private SiblingSet _one = null!;
+    private SiblingSet _overwrite = null!;
     private ReplicaMerge _merge = null!;
     private byte[] _mergeBytes = null!;
     private ActorSystem _system = null!;
@@ -34,6 +36,9 @@ public class CoreBenchmarks
         var s3 = new Sibling(new Dot("n3/2.cccccccc", 7), VersionVector.Empty, value, 3);
         _three = SiblingSet.Of([s1, s2, s3]);
         _incoming = SiblingSet.Of([new Sibling(new Dot("n1/0.aaaaaaaa", 11), _three.Context, value, 4)]);
+        // The common write: one held version, replaced by a put that saw it.
+        _one = SiblingSet.Of([s1]);
+        _overwrite = SiblingSet.Of([new Sibling(new Dot("n1/0.aaaaaaaa", 11), _one.Context, value, 4)]);
         _merge = new ReplicaMerge(42, _key, _three, true);
         _system = ActorSystem.Create("bench", KvConfig.Serialization);
         _serializer = (KvSerializer)_system.Serialization.FindSerializerFor(_merge);
@@ -51,6 +56,9 @@ public class CoreBenchmarks
 
     [Benchmark]
     public SiblingSet MergeConcurrentSiblings() => _three.Merge(_incoming);
+
+    [Benchmark]
+    public SiblingSet MergeSupersedingWrite() => _one.Merge(_overwrite);
 
     [Benchmark]
     public byte[] SerializeReplicaMerge() => _serializer.ToBinary(_merge);

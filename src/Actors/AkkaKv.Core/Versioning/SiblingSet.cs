@@ -114,24 +114,40 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
 
     public SiblingSet Merge(IEnumerable<Sibling> incoming)
     {
-        var all = new Dictionary<Dot, Sibling>();
-        foreach (var s in Siblings) all[s.Dot] = s;
+        // Run for every write and most read replies, on sets of one or two siblings: a list and
+        // loops, not a dictionary and LINQ (a dot is found by a scan, as the dominance check scans).
+        var all = new List<Sibling>(Siblings.Length + 1);
+        all.AddRange(Siblings);
         var changed = false;
         foreach (var s in incoming)
         {
-            if (all.TryAdd(s.Dot, s)) { changed = true; continue; }
+            var i = IndexOfDot(all, s.Dot);
+            if (i < 0) { all.Add(s); changed = true; continue; }
             // One dot in two forms: only a node from before expiry, which stored a version without
             // its deadline, makes one. Every replica keeps the same form (the one with the earliest
             // deadline), so the replicas converge and the deadline is not lost.
-            if (Preferred(s, all[s.Dot])) { all[s.Dot] = s; changed = true; }
+            if (Preferred(s, all[i])) { all[i] = s; changed = true; }
         }
         if (!changed) return this;
-        var pasts = all.Values.Select(s => (s.Dot, s.Past)).ToList();
-        var kept = all.Values
-            .Where(s => !pasts.Any(p => p.Dot != s.Dot && p.Past.Covers(s.Dot)))
-            .OrderBy(s => s, ByDot)
-            .ToImmutableArray();
-        return new SiblingSet(kept);
+        var kept = ImmutableArray.CreateBuilder<Sibling>(all.Count);
+        foreach (var s in all)
+            if (!IsCoveredByAnother(all, s)) kept.Add(s);
+        kept.Sort(ByDot);
+        return new SiblingSet(kept.DrainToImmutable());
+    }
+
+    private static int IndexOfDot(List<Sibling> siblings, Dot dot)
+    {
+        for (var i = 0; i < siblings.Count; i++)
+            if (siblings[i].Dot == dot) return i;
+        return -1;
+    }
+
+    private static bool IsCoveredByAnother(List<Sibling> siblings, Sibling s)
+    {
+        foreach (var p in siblings)
+            if (p.Dot != s.Dot && p.Past.Covers(s.Dot)) return true;
+        return false;
     }
 
     private static bool Preferred(Sibling candidate, Sibling held) =>
