@@ -12,7 +12,8 @@
 #     allocated, on its ring position and none catching up; then SET p99 through n2 in the first
 #     5,000 SETs after that (a fresh process: its code is still being compiled) and the next 5,000.
 #   tests/AkkaKv.Benchmarks/data-growth.sh [K ...]      (default: 10000 100000)
-# Environment: SETS (20000), FILL_CONCURRENCY (64). Needs redis-tools, dotnet-counters and
+# Environment: SETS (20000), FILL_CONCURRENCY (64), MEMORY_ONLY (set: only the memory and disk
+# table, without the SET rates and the restart). Needs redis-tools, dotnet-counters and
 # dotnet-gcdump (dotnet tool install -g ...). Ports 4001-4003 and 6381-6383 must be free.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,12 +45,14 @@ set_rate() { redis-benchmark -p "${2:-6381}" -t set -n "$1" -c 50 -d 100 -r 1000
 
 start_fresh() { rm -rf "$AKKAKV_DATA"; ./cluster.sh start >"$work/cluster.log" 2>&1 || { cat "$work/cluster.log" >&2; exit 1; }; }
 
+if [[ -z "${MEMORY_ONLY:-}" ]]; then
 echo "== empty store: fresh cluster, redis-benchmark -t set -n $SETS" >&2
 start_fresh
 redis-benchmark -p 6381 -t set -n 10000 -c 50 -d 100 -r 100 -q >/dev/null 2>&1
 read -r empty_rate _ empty_p99 < <(set_rate "$SETS")
 ./cluster.sh stop >/dev/null
 echo "empty-store SET: $empty_rate/s, p99 $empty_p99 ms"
+fi
 
 printf "\n| keys | node | RSS before → after (MB) | RSS per key-replica beyond the value | after a full GC: RSS before → after (MB) | RSS per key-replica beyond the value | live GC heap before → after (MB) | GC heap per key-replica beyond the value | data dir before → after (MB) | disk per key-replica beyond the value |\n|---|---|---|---|---|---|---|---|---|---|\n" > "$work/mem.md"
 printf "\n| keys | fill rate (puts/s) | SET/s on the filled store (vs empty) | SET p99 | n2 restart: up and settled | SET p99 through n2 after restart: first 5,000 / next 5,000 |\n|---|---|---|---|---|---|\n" > "$work/rate.md"
@@ -68,20 +71,22 @@ for k in "${KEYS[@]}"; do
       printf "| %d | %s | %.0f → %.0f | %.0f B | %.0f → %.0f | %.0f B | %.0f → %.0f | %.0f B | %.1f → %.1f | %.0f B |\n", k, n, r0/1024, r1/1024, (r1-r0)*1024/k-100,
         g0/1024, g1/1024, (g1-g0)*1024/k-100, h0/1048576, h1/1048576, (h1-h0)/k-100, d0/1024, d1/1024, (d1-d0)*1024/k-100 }' >> "$work/mem.md"
   done
-  read -r full_rate _ full_p99 < <(set_rate "$SETS")
-  echo "== $k keys: kill -9 n2, restart it" >&2
-  ./cluster.sh kill n2 >/dev/null
-  # The 10 s a crashed node stays down before start-node runs it again (docs/operations.md,
-  # "Restarting a crashed node") are spent here, outside the restart time measured below.
-  sleep 10
-  t0=$(date +%s.%N)
-  ./cluster.sh start-node n2 >"$work/restart.log" 2>&1 || { cat "$work/restart.log" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  settled=$(grep -c "still settling" "$work/restart.log" || true)
-  read -r _ _ n2_p99 < <(set_rate 5000 6382)
-  read -r _ _ n2_p99_warm < <(set_rate 5000 6382)
-  awk -v k="$k" -v s="$secs" -v fr="$full_rate" -v er="$empty_rate" -v fp="$full_p99" -v t0="$t0" -v t1="$t1" -v ns="$settled" -v np="$n2_p99" -v nw="$n2_p99_warm" 'BEGIN {
-    printf "| %d | %.0f | %d (%.0f%%) | %s ms | %.1f s%s | %s / %s ms |\n", k, k/s, fr, 100*fr/er, fp, t1-t0, (ns>0 ? " (NOT settled)" : ""), np, nw }' >> "$work/rate.md"
+  if [[ -z "${MEMORY_ONLY:-}" ]]; then
+    read -r full_rate _ full_p99 < <(set_rate "$SETS")
+    echo "== $k keys: kill -9 n2, restart it" >&2
+    ./cluster.sh kill n2 >/dev/null
+    # The 10 s a crashed node stays down before start-node runs it again (docs/operations.md,
+    # "Restarting a crashed node") are spent here, outside the restart time measured below.
+    sleep 10
+    t0=$(date +%s.%N)
+    ./cluster.sh start-node n2 >"$work/restart.log" 2>&1 || { cat "$work/restart.log" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    settled=$(grep -c "still settling" "$work/restart.log" || true)
+    read -r _ _ n2_p99 < <(set_rate 5000 6382)
+    read -r _ _ n2_p99_warm < <(set_rate 5000 6382)
+    awk -v k="$k" -v s="$secs" -v fr="$full_rate" -v er="$empty_rate" -v fp="$full_p99" -v t0="$t0" -v t1="$t1" -v ns="$settled" -v np="$n2_p99" -v nw="$n2_p99_warm" 'BEGIN {
+      printf "| %d | %.0f | %d (%.0f%%) | %s ms | %.1f s%s | %s / %s ms |\n", k, k/s, fr, 100*fr/er, fp, t1-t0, (ns>0 ? " (NOT settled)" : ""), np, nw }' >> "$work/rate.md"
+  fi
   ./cluster.sh stop >/dev/null
 done
-cat "$work/mem.md" "$work/rate.md"
+if [[ -n "${MEMORY_ONLY:-}" ]]; then cat "$work/mem.md"; else cat "$work/mem.md" "$work/rate.md"; fi
