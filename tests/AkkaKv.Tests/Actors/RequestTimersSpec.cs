@@ -84,6 +84,27 @@ public sealed class RequestTimersSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_timer_never_delivers_before_its_delay_even_when_the_clock_s_timers_fire_early()
+    {
+        // The system timers count in coarse ticks and can fire a few ms early; these fire 50 ms early.
+        var owner = CreateTestProbe();
+        var timers = new RequestTimers(new EarlyTimers(TimeSpan.FromMilliseconds(50)), owner.Ref);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        timers.Start("read-repair", "window over", TimeSpan.FromMilliseconds(300));
+
+        var due = owner.ExpectMsg<RequestTimers.Due>(TimeSpan.FromSeconds(3));
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"delivered after {started.Elapsed.TotalMilliseconds} ms, before its 300 ms");
+        Assert.Equal("window over", timers.Accept(due));
+    }
+
+    /// <summary>The system clock, with timers that fire <c>early</c> before their due time.</summary>
+    private sealed class EarlyTimers(TimeSpan early) : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, dueTime > early ? dueTime - early : TimeSpan.Zero, period);
+    }
+
+    [Fact]
     public void A_cancelled_timer_holds_nothing_of_what_it_would_have_delivered()
     {
         // The real clock's timers: a 5-minute timer, cancelled at once, must let go of its message

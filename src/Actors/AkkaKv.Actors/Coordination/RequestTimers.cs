@@ -33,7 +33,7 @@ internal sealed class RequestTimers
     public void Start(object key, object message, TimeSpan delay)
     {
         Cancel(key);
-        var due = new Due(key, message, _owner);
+        var due = new Due(key, message, _owner, _time, delay);
         _running.Add(due);
         due.Timer = _time.CreateTimer(static state => ((Due)state!).Fire(), due, delay, Timeout.InfiniteTimeSpan);
     }
@@ -73,18 +73,41 @@ internal sealed class RequestTimers
     /// <summary>What a timer sends its coordinator when it fires; handed back to <see cref="Accept"/>.</summary>
     internal sealed class Due : IDeadLetterSuppression
     {
-        public Due(object key, object message, IActorRef owner)
+        private static readonly TimeSpan AtLeast = TimeSpan.FromMilliseconds(1);
+        private readonly IActorRef _owner;
+        private readonly TimeProvider _time;
+        private readonly long _started;
+        private readonly TimeSpan _delay;
+
+        public Due(object key, object message, IActorRef owner, TimeProvider time, TimeSpan delay)
         {
             Key = key;
             Message = message;
             _owner = owner;
+            _time = time;
+            _delay = delay;
+            _started = time.GetTimestamp();
         }
 
-        private readonly IActorRef _owner;
         public object Key { get; }
         public object Message { get; }
         public ITimer? Timer { get; set; }
 
-        public void Fire() => _owner.Tell(this, ActorRefs.NoSender);
+        /// <summary>
+        /// Delivers, never before the delay has passed by the provider's own high-resolution clock:
+        /// the system timers count in coarse ticks (a few ms on Linux) and can fire that much early,
+        /// and a timeout that fires before its time is a bug a user can see (a read repaired, a
+        /// second replica asked, too soon). Early: armed again for what is left.
+        /// </summary>
+        public void Fire()
+        {
+            var left = _delay - _time.GetElapsedTime(_started);
+            if (left > TimeSpan.Zero && Timer is { } timer)
+            {
+                timer.Change(left < AtLeast ? AtLeast : left, Timeout.InfiniteTimeSpan);
+                return;
+            }
+            _owner.Tell(this, ActorRefs.NoSender);
+        }
     }
 }
