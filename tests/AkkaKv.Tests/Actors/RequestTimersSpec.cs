@@ -17,12 +17,18 @@ public sealed class RequestTimersSpec : Akka.TestKit.Xunit2.TestKit
 
     public RequestTimersSpec(ITestOutputHelper output) : base((Akka.Configuration.Config?)null, "request-timers-spec", output) { }
 
-    [Fact]
-    public void A_timer_delivers_its_message_once_its_delay_has_passed_and_not_before()
+    /// <summary>Timers on a clock the spec advances, delivering to a probe.</summary>
+    private (FakeTimeProvider Time, Akka.TestKit.TestProbe Owner, RequestTimers Timers) OnFakeTime()
     {
         var time = new FakeTimeProvider();
         var owner = CreateTestProbe();
-        var timers = new RequestTimers(time, owner.Ref);
+        return (time, owner, new RequestTimers(time, owner.Ref));
+    }
+
+    [Fact]
+    public void A_timer_delivers_its_message_once_its_delay_has_passed_and_not_before()
+    {
+        var (time, owner, timers) = OnFakeTime();
         timers.Start("overall", "timed out", TimeSpan.FromSeconds(5));
 
         time.Advance(TimeSpan.FromMilliseconds(4999));
@@ -37,9 +43,7 @@ public sealed class RequestTimersSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_timer_cancelled_after_it_fired_does_not_deliver_its_message()
     {
-        var time = new FakeTimeProvider();
-        var owner = CreateTestProbe();
-        var timers = new RequestTimers(time, owner.Ref);
+        var (time, owner, timers) = OnFakeTime();
         timers.Start(("ack", 2), "ack timeout", TimeSpan.FromSeconds(1));
         timers.Start(("ack", 1), "other ack timeout", TimeSpan.FromSeconds(1));
 
@@ -53,9 +57,7 @@ public sealed class RequestTimersSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_restarted_timer_delivers_only_its_newest_message()
     {
-        var time = new FakeTimeProvider();
-        var owner = CreateTestProbe();
-        var timers = new RequestTimers(time, owner.Ref);
+        var (time, owner, timers) = OnFakeTime();
         timers.Start("coordinating-replica", "first", TimeSpan.FromSeconds(2));
         time.Advance(TimeSpan.FromSeconds(2));
         var stale = owner.ExpectMsg<RequestTimers.Due>();
@@ -71,9 +73,7 @@ public sealed class RequestTimersSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Cancelled_timers_never_fire()
     {
-        var time = new FakeTimeProvider();
-        var owner = CreateTestProbe();
-        var timers = new RequestTimers(time, owner.Ref);
+        var (time, owner, timers) = OnFakeTime();
         timers.Start("overall", "timed out", TimeSpan.FromSeconds(5));
         timers.Start("read-repair", "window over", TimeSpan.FromSeconds(1));
         timers.Cancel("read-repair");

@@ -326,7 +326,6 @@ internal sealed class HintedHandoffActor : UntypedPersistentActor, IWithTimers
         _view = _view.WithMembers(current);
     }
 
-
     /// <summary>Hints sent for replay whose target did not acknowledge them within replay-timeout: they go again; said in the log at most once a minute.</summary>
     private void LogUnanswered(List<long> ids)
     {
