@@ -28,4 +28,13 @@ internal static class ActorSpecSupport
     public static SiblingSet Set(params Sibling[] siblings) => SiblingSet.Of(siblings);
 
     public static string[] ValuesOf(IEnumerable<Bytes> values) => values.Select(v => v.ToUtf8()).ToArray();
+
+    /// <summary>Stops <paramref name="actor"/> and returns once it has terminated (its journal writes, if any, are done).</summary>
+    public static void StopAndAwaitTermination(this Akka.TestKit.Xunit2.TestKit kit, Akka.Actor.IActorRef actor, TimeSpan wait)
+    {
+        kit.Watch(actor);
+        kit.Sys.Stop(actor);
+        kit.ExpectTerminated(actor, wait);
+        kit.Unwatch(actor);
+    }
 }

@@ -83,13 +83,7 @@ public sealed class HintedHandoffActorSpec : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef StartHints(TestProbe region, KvSettings? settings = null) => StartHints(Sys, settings ?? _settings, region);
 
-    private void StopAndAwaitTermination(IActorRef actor)
-    {
-        Watch(actor);
-        Sys.Stop(actor);
-        ExpectTerminated(actor, Wait);
-        Unwatch(actor);
-    }
+    private void StopAndAwaitTermination(IActorRef actor) => this.StopAndAwaitTermination(actor, Wait);
 
     private long Scalar(string sql) => SqliteJournal.Scalar(_dir, sql, "hints-" + SelfNode);
 

@@ -577,13 +577,7 @@ public sealed class ReplicaActorSpec : Akka.TestKit.Xunit2.TestKit
     private IActorRef StartReplica(KvSettings? settings = null) =>
         Sys.ActorOf(ReplicaActor.PropsFor(settings ?? _settings, EntityId, TimeProvider.System));
 
-    private void StopAndAwaitTermination(IActorRef replica)
-    {
-        Watch(replica);
-        Sys.Stop(replica);
-        ExpectTerminated(replica, Wait);
-        Unwatch(replica);
-    }
+    private void StopAndAwaitTermination(IActorRef replica) => this.StopAndAwaitTermination(replica, Wait);
 
     private ReplicaPutDone Put(IActorRef replica, Bytes key, Bytes? value, VersionVector? context)
     {

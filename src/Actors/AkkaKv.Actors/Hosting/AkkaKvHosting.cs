@@ -88,17 +88,21 @@ public static class AkkaKvHosting
     }
 
     /// <summary>
-    /// Creates the data dir and turns on SQLite's write-ahead log (a property of the file, so once
-    /// is enough): WAL doubles journal throughput and keeps reads from blocking the writer.
+    /// Creates the data dir, turns on SQLite's write-ahead log (a property of the file, so once
+    /// is enough: WAL doubles journal throughput and keeps reads from blocking the writer), and
+    /// makes the journal table with only the index the store reads through (<see cref="SqliteJournalSchema"/>).
     /// </summary>
     public static void PrepareSqlite(string dataDir)
     {
         Directory.CreateDirectory(dataDir);
         using var connection = new SqliteConnection(SqliteConnectionString(dataDir));
         connection.Open();
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL;";
-        cmd.ExecuteNonQuery();
+        using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={SqliteBusyTimeoutMs};";
+            cmd.ExecuteNonQuery();
+        }
+        SqliteJournalSchema.Prepare(connection);
     }
 
     /// <summary>
