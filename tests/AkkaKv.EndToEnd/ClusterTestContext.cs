@@ -160,6 +160,25 @@ public sealed class ClusterTestContext : IAsyncDisposable
         return string.Join("; ", plan);
     }
 
+    /// <summary>
+    /// A node's SQLite journal as the disk sees it: how many rows carry a writer id, and each index
+    /// on the journal table with its statement.
+    /// </summary>
+    public async Task<(long RowsWithWriterId, Dictionary<string, string> Indexes)> SqliteJournalLayoutAsync(string node)
+    {
+        await using var connection = ReadOnlyJournal(DataDir(node));
+        await connection.OpenAsync();
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM journal WHERE writer_uuid IS NOT NULL AND writer_uuid <> ''";
+        var withId = Convert.ToInt64(await count.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal' AND sql IS NOT NULL";
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var indexes = new Dictionary<string, string>();
+        while (await reader.ReadAsync()) indexes[reader.GetString(0)] = reader.GetString(1);
+        return (withId, indexes);
+    }
+
     /// <summary>Whether a journal payload holds <paramref name="key"/> (keys are written length-prefixed).</summary>
     public static bool MentionsKey(byte[] blob, string key)
     {

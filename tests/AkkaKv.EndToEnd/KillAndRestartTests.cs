@@ -95,6 +95,16 @@ public abstract class KillAndRestartScenario(ITestOutputHelper output)
         output.WriteLine($"n2's journal, one replica's rows: {lookup}");
         if (cluster.Postgres is null) Assert.Contains("USING INDEX", lookup);
         else Assert.Contains("UNIQUE INDEX journal_uq ON public.journal USING btree (persistence_id, sequence_number)", lookup);
+        if (cluster.Postgres is null)
+        {
+            // Only that index holds entries, and rows carry no writer id (docs/performance.md,
+            // "The journal's two unused indexes and its writer ids").
+            var (withWriterId, indexes) = await cluster.SqliteJournalLayoutAsync("n2");
+            Assert.Equal(0, withWriterId);
+            Assert.Equal(["journal_created_idx", "journal_sequence_number_idx", "journal_uq"], indexes.Keys.Order());
+            Assert.EndsWith("WHERE 0", indexes["journal_created_idx"]);
+            Assert.EndsWith("WHERE 0", indexes["journal_sequence_number_idx"]);
+        }
         await using var survivors = cluster.Client("n1", "n3");
         var sw = Stopwatch.StartNew();
         var failures = 0;

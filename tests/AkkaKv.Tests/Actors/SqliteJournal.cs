@@ -37,6 +37,7 @@ internal static class SqliteJournal
                   connection-string = "{{connection}}"
                   provider-name = "SQLite.MS"
                   auto-initialize = on
+                  default.journal.use-writer-uuid-column = {{(AkkaKvHosting.JournalWriterIds ? "on" : "off")}}
                 }
               }
               snapshot-store {

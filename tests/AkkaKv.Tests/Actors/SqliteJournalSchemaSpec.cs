@@ -12,7 +12,8 @@ namespace AkkaKv.Tests.Actors;
 /// <summary>
 /// The node's SQLite journal is indexed only by replica (persistence id, sequence number): the
 /// plugin's indexes on <c>created</c> and on <c>sequence_number</c> alone are there by name but
-/// empty, on a fresh file after the plugin has run and on a file an earlier build made.
+/// empty, on a fresh file after the plugin has run and on a file an earlier build made. Its rows
+/// carry no writer id.
 /// </summary>
 public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
 {
@@ -47,6 +48,7 @@ public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
             Assert.Equal($"CREATE INDEX {name} ON journal ({column}) WHERE 0", indexes[name]);
         // The replica's incarnation, then a row per put (those before its snapshot may be deleted since; the last never is).
         Assert.Equal(41, Count(_dir, "SELECT max(sequence_number) FROM journal WHERE persistence_id = 'replica-10-0'"));
+        Assert.Equal(0, Count(_dir, "SELECT count(*) FROM journal WHERE writer_uuid IS NOT NULL"));
         // The replica's own rows are found through the unique index, not a scan of the table.
         Assert.Contains("USING INDEX journal_uq", Plan(_dir, "SELECT * FROM journal WHERE persistence_id = 'replica-10-0' AND sequence_number >= 1"));
 

@@ -136,6 +136,18 @@ public static class AkkaKvHosting
         ConfigurationFactory.ParseString(
             $"akka.persistence.journal.sql.provider-name = \"{journal.ConnectionOptions.ProviderName}\"");
 
+    /// <summary>
+    /// Whether the journal stores a writer id in every row (the plugin's <c>use-writer-uuid-column</c>):
+    /// no. It would store its journal instance's GUID
+    /// (32 characters) in every row, a sixth of what a 100-byte value's row holds beyond the value
+    /// (docs/performance.md, "The journal's two unused indexes and its writer ids"). On replay it
+    /// serves Akka.Persistence's replay filter, which tells apart two writers of one persistence id
+    /// that wrote the same sequence numbers; the journal's unique index on (persistence id,
+    /// sequence number) refuses such a second write, so there is nothing to tell apart. Rows of
+    /// earlier builds keep their ids in the column (it stays, nullable); new rows leave it empty.
+    /// </summary>
+    public const bool JournalWriterIds = false;
+
     /// <summary>Where the node's journal is, for people: the SQLite file, or the PostgreSQL server and database (never a password).</summary>
     public static string DescribeJournal(NodeOptions node, KvSettings settings) =>
         settings.Journal == JournalBackend.PostgreSql
@@ -225,7 +237,8 @@ public static class AkkaKvHosting
                 SeedNodes = node.Seeds.Select(seed => NodeOptions.AddressOf(seed, protocol)).ToArray(),
             })
             // autoInitialize: the journal and the snapshot store each create their tables when missing.
-            .WithSqlPersistence(journal, autoInitialize: true)
+            // No writer id in every row: see JournalWriterIds.
+            .WithSqlPersistence(journal, autoInitialize: true, useWriterUuidColumn: JournalWriterIds)
             .WithActors(async (system, registry) =>
             {
                 var log = Logging.GetLogger(system, "akka-kv");
