@@ -12,8 +12,8 @@ namespace AkkaKv.Hosting;
 /// persistence queries the store never runs. Every journal row is an entry in each, and the
 /// <c>sequence_number</c> one puts the rows of many replicas on pages all over its tree: on a
 /// 3-node cluster under SET load the two doubled the bytes each node wrote per SET (43 KB against
-/// 22 KB: write-ahead-log pages and their checkpoints) and cost about 15 % of the nodes' CPU
-/// (docs/performance.md, "The journal's two unused indexes").
+/// 22 KB: write-ahead-log pages and their checkpoints) and cost about 12 % of the nodes' CPU per SET
+/// (docs/performance.md, "The journal's two unused indexes and its writer ids").
 /// </para>
 /// <para>
 /// The plugin creates its indexes with <c>CREATE INDEX IF NOT EXISTS</c> on every start, which
