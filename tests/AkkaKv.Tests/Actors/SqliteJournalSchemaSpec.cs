@@ -20,6 +20,8 @@ public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private readonly string _dir;
     private readonly KvSettings _settings = DefaultSettings();
+    /// <summary>The persistence id of slot 10/0's replica, the one the first spec writes.</summary>
+    private const string Replica = "replica-10-0";
 
     public SqliteJournalSchemaSpec(ITestOutputHelper output) : this(SqliteJournal.NewDataDir("journal-schema"), output) { }
 
@@ -47,8 +49,8 @@ public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
         foreach (var (name, column) in SqliteJournalSchema.Unused)
             Assert.Equal($"CREATE INDEX {name} ON journal ({column}) WHERE 0", indexes[name]);
         // The replica's incarnation, then a row per put (those before its snapshot may be deleted since; the last never is).
-        Assert.Equal(41, Count(_dir, "SELECT max(sequence_number) FROM journal WHERE persistence_id = 'replica-10-0'"));
-        Assert.Equal(0, Count(_dir, "SELECT count(*) FROM journal WHERE writer_uuid IS NOT NULL"));
+        Assert.Equal(41, SqliteJournal.Scalar(_dir, "SELECT max(sequence_number) FROM journal WHERE persistence_id = $pid", Replica));
+        Assert.Equal(0, SqliteJournal.Scalar(_dir, "SELECT count(*) FROM journal WHERE writer_uuid IS NOT NULL", Replica));
         // The replica's own rows are found through the unique index, not a scan of the table.
         Assert.Contains("USING INDEX journal_uq", Plan(_dir, "SELECT * FROM journal WHERE persistence_id = 'replica-10-0' AND sequence_number >= 1"));
 
@@ -86,8 +88,8 @@ public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
             foreach (var (name, column) in SqliteJournalSchema.Unused)
                 Assert.Equal($"CREATE INDEX {name} ON journal ({column}) WHERE 0", first[name]);
             Assert.Equal("CREATE UNIQUE INDEX journal_uq ON journal (persistence_id, sequence_number)", first["journal_uq"]);
-            Assert.Equal(3, Count(dir, "SELECT count(*) FROM journal"));
-            Assert.Equal(2, Count(dir, "SELECT max(sequence_number) FROM journal WHERE persistence_id = 'replica-1-0'"));
+            Assert.Equal(3, SqliteJournal.Scalar(dir, "SELECT count(*) FROM journal", "replica-1-0"));
+            Assert.Equal(2, SqliteJournal.Scalar(dir, "SELECT max(sequence_number) FROM journal WHERE persistence_id = $pid", "replica-1-0"));
             Assert.Equal("ok", Scalar(dir, "PRAGMA integrity_check"));
         }
         finally
@@ -117,8 +119,6 @@ public sealed class SqliteJournalSchemaSpec : Akka.TestKit.Xunit2.TestKit
         while (reader.Read()) plan.Add(reader.GetString(3));
         return string.Join("; ", plan);
     }
-
-    private static long Count(string dir, string sql) => Convert.ToInt64(Scalar(dir, sql), System.Globalization.CultureInfo.InvariantCulture);
 
     private static object? Scalar(string dir, string sql)
     {
