@@ -21,6 +21,9 @@ public static class NodeActors
     /// <summary>The anti-entropy actor (<c>/user/kv-anti-entropy</c>).</summary>
     public const string AntiEntropy = "kv-anti-entropy";
 
+    /// <summary>The courier (<c>/user/kv-courier</c>): carries requests to replica slots, and their replies, in one message per destination node.</summary>
+    public const string Courier = "kv-courier";
+
     /// <summary>A node's remoting address from <c>host:port</c>.</summary>
     public static string AddressOf(string hostPort, string protocol = "akka.tcp") => $"{protocol}://{SystemName}@{hostPort}";
 

@@ -202,6 +202,18 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         ["PurgeTombstones"] = new SlotEnvelope(new SlotId(9, 2), new PurgeTombstones(21, 3, ValueList.From([new MerkleEntry(B("a"), 5UL)]))),
         ["TombstonesPurgedAck"] = new TombstonesPurgedAck(21, new SlotId(9, 2), 1),
         ["GcGenerationSeen"] = new SlotEnvelope(new SlotId(9, 1), new GcGenerationSeen(22, 3)),
+        ["SlotBatch"] = new SlotBatch(ValueList.From([
+            new BatchedRequest(1, new SlotEnvelope(new SlotId(3, 0), new ReplicaRead(40, B("k")))),
+            new BatchedRequest(long.MaxValue, new SlotEnvelope(new SlotId(12, 2), new ReplicaPut(41, B("k"), B("v"), Siblings.Context, 1, ExpiresAtMs: 5))),
+            new BatchedRequest(0, new SlotEnvelope(new SlotId(255, 1), new ReplicaMerge(42, B("k"), Siblings, false)))])),
+        ["SlotBatch, empty"] = new SlotBatch(ValueList<BatchedRequest>.Empty),
+        ["ReplyBatch"] = new ReplyBatch(ValueList.From([
+            new BatchedReply(1, new ReplicaReadResult(40, new SlotId(3, 0), "n2", Siblings)),
+            new BatchedReply(2, new ReplicaPutDone(41, new SlotId(12, 2), "n2", Siblings, Siblings.Context)),
+            new BatchedReply(3, new ReplicaPutDone(43, new SlotId(12, 2), "n2", Siblings, VersionVector.Empty, Number: -7)),
+            new BatchedReply(4, new ReplicaMergeDone(42, new SlotId(255, 1), "n3")),
+            new BatchedReply(5, new ReplicaNotReady(44, new SlotId(1, 1), "n3")),
+            new BatchedReply(long.MaxValue, new ReplicaPutRejected(45, new SlotId(1, 0), "n2", "too many siblings"))])),
         ["ListTombstones alone"] = new ListTombstones(21, 1),
         ["PurgeTombstones alone"] = new PurgeTombstones(21, 3, ValueList<MerkleEntry>.Empty),
         ["GcGenerationSeen alone"] = new GcGenerationSeen(22, long.MaxValue),
@@ -330,6 +342,16 @@ public sealed class SerializationTests(SerializationSystemFixture fixture) : ICl
         var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
         var e = Assert.Throws<FormatException>(() => kv.FromBinary([], "??"));
         Assert.Contains("??", e.Message);
+    }
+
+    [Fact]
+    public void A_reply_batch_carrying_anything_but_a_replica_reply_is_refused()
+    {
+        var kv = (KvSerializer)fixture.System.Serialization.FindSerializerFor(GetStatus.Instance);
+        // A request where a reply belongs (a peer's bug or a forged frame): refused, not decoded.
+        var forged = kv.ToBinary(new ReplyBatch(ValueList.From([new BatchedReply(1, new ReplicaRead(40, B("k")))])));
+        var e = Assert.Throws<FormatException>(() => kv.FromBinary(forged, "CR"));
+        Assert.Contains("'RR'", e.Message);
     }
 
     [Fact]

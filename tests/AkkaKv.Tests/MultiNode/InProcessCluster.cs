@@ -90,6 +90,9 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public IActorRef Gateway(string node) => _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<KvGateway>();
 
+    /// <summary><paramref name="node"/>'s courier (<c>/user/kv-courier</c>).</summary>
+    public IActorRef Courier(string node) => _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<KvCourier>();
+
     /// <summary>What <paramref name="node"/>'s hint actor (<c>/user/kv-hints</c>) holds, per target node.</summary>
     public async Task<HintStats> HintStatsAsync(string node) =>
         await _hosts[node].Services.GetRequiredService<ActorRegistry>().Get<KvHints>().Ask<HintStats>(GetHintStats.Instance, TimeSpan.FromSeconds(10));

@@ -93,6 +93,7 @@ public static class KvSettingsHocon
                 RequestTimeout = Read("request.timeout", k => c.GetTimeSpan(k)),
                 CoordinatingReplicaTimeout = Read("request.coordinating-replica-timeout", k => c.GetTimeSpan(k)),
                 ReadRepairWindow = Read("request.read-repair-window", k => c.GetTimeSpan(k)),
+                BatchPerNode = Read("request.batch-per-node", k => c.GetBoolean(k)),
                 MaxKeyBytes = Read("limits.max-key-bytes", k => c.GetInt(k)),
                 MaxValueBytes = Read("limits.max-value-bytes", k => c.GetInt(k)),
                 MaxSiblings = Read("limits.max-siblings", k => c.GetInt(k)),

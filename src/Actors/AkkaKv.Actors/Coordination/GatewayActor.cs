@@ -40,10 +40,13 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private bool _warmedUp;
     private readonly HintsOf _hintsOf;
 
-    public GatewayActor(KvSettings settings, IActorRef region, TimeProvider time)
+    private readonly IActorRef? _courier;
+
+    public GatewayActor(KvSettings settings, IActorRef region, TimeProvider time, IActorRef? courier = null)
     {
         _settings = settings;
         _region = region;
+        _courier = courier;
         _time = time;
         _view = ClusterView.Empty(settings);
         var system = Context.System;
@@ -101,8 +104,9 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
     }
 
-    public static Props PropsFor(KvSettings settings, IActorRef region, TimeProvider? time = null) =>
-        Props.Create(() => new GatewayActor(settings, region, time ?? TimeProvider.System));
+    /// <param name="courier">The node's <see cref="Courier"/>, or null: every request to a replica slot goes through the region on its own.</param>
+    public static Props PropsFor(KvSettings settings, IActorRef region, TimeProvider? time = null, IActorRef? courier = null) =>
+        Props.Create(() => new GatewayActor(settings, region, time ?? TimeProvider.System, courier));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -261,7 +265,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received, _time)));
+        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received, _time, _courier)));
     }
 
     private void OnScan(Scan scan)
@@ -381,6 +385,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps, transaction)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps, transaction, _courier)));
     }
 }

@@ -25,7 +25,7 @@ internal sealed class GetCoordinator : UntypedActor
     private readonly Bytes _key;
     private readonly ResolvedOptions _options;
     private readonly KvSettings _settings;
-    private readonly IActorRef _region;
+    private readonly SlotSender _slots;
     private readonly IActorRef _replyTo;
     private readonly PartitionView _view;
     private readonly TimeProvider _time;
@@ -38,7 +38,7 @@ internal sealed class GetCoordinator : UntypedActor
     private readonly long _started;
 
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
-        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null)
+        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null, IActorRef? courier = null)
     {
         _time = time ?? TimeProvider.System;
         _timers = new RequestTimers(_time, Self);
@@ -48,7 +48,7 @@ internal sealed class GetCoordinator : UntypedActor
         _key = key;
         _options = options;
         _settings = settings;
-        _region = region;
+        _slots = new SlotSender(region, courier, settings.NodeName);
         _replyTo = replyTo;
         _view = view;
     }
@@ -95,7 +95,7 @@ internal sealed class GetCoordinator : UntypedActor
         }
         _timers.Start(CoordinatorTimeout.Overall, CoordinatorTimeout.Overall, _options.Timeout);
         for (var i = 0; i < _options.N; i++)
-            _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaRead(_requestId, _key)));
+            _slots.Send(new SlotId(_partition, i), _view.NodeOf(i), new ReplicaRead(_requestId, _key), Self);
     }
 
     private void OnResult(ReplicaReadResult result)
@@ -168,7 +168,7 @@ internal sealed class GetCoordinator : UntypedActor
         foreach (var (slot, reply) in _replies)
             if (!reply.Siblings.Equals(_merged))
             {
-                _region.Tell(new SlotEnvelope(new SlotId(_partition, slot), new ReplicaMerge(_requestId, _key, _merged, AckWanted: false)));
+                _slots.Send(new SlotId(_partition, slot), _view.NodeOf(slot), new ReplicaMerge(_requestId, _key, _merged, AckWanted: false), Self);
                 repaired++;
             }
         // Counted with this node's anti-entropy stats, so the status shows every kind of repair.

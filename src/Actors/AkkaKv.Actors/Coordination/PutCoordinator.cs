@@ -62,7 +62,7 @@ internal sealed class PutCoordinator : UntypedActor
     private bool CountsTwice => _incrementBy is not null || _hashOps?.Any(o => o.Kind == Hashes.HashOpKind.Increment) == true
         || _transaction?.Any(o => o.Kind is Transactions.KeyOpKind.Increment or Transactions.KeyOpKind.HashIncrement) == true;
     private readonly ResolvedOptions _options;
-    private readonly IActorRef _region;
+    private readonly SlotSender _slots;
     private readonly IActorRef _replyTo;
     private readonly WritePlan _plan;
     private readonly KvSettings _settings;
@@ -90,7 +90,7 @@ internal sealed class PutCoordinator : UntypedActor
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
         TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null,
-        ValueList<Transactions.KeyOp>? transaction = null)
+        ValueList<Transactions.KeyOp>? transaction = null, IActorRef? courier = null)
     {
         _hashOps = hashOps;
         _transaction = transaction;
@@ -110,7 +110,7 @@ internal sealed class PutCoordinator : UntypedActor
         _context = context;
         _options = options;
         _settings = settings;
-        _region = region;
+        _slots = new SlotSender(region, courier, settings.NodeName);
         _replyTo = replyTo;
         _tally = QuorumTally.Start(options.N, options.W);
         _plan = WritePlan.For(partition, view, options, settings.NodeName);
@@ -198,7 +198,7 @@ internal sealed class PutCoordinator : UntypedActor
     private void SendToCoordinatingReplica()
     {
         var slot = new SlotId(_partition, _plan.CoordinatorOrder[_candidate]);
-        _region.Tell(new SlotEnvelope(slot, new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps, _transaction)));
+        _slots.Send(slot, _view.NodeOf(slot.Index), new ReplicaPut(_requestId, _key, _value, _context, _time.GetUtcNow().ToUnixTimeMilliseconds(), _plan.MayDecline(_candidate), _expiresAtMs, _incrementBy, _setsDeadline, _hashOps, _transaction), Self);
         _timers.Start(CoordinatorTimeout.CoordinatingReplica, CoordinatorTimeout.CoordinatingReplica, _settings.CoordinatingReplicaTimeout);
     }
 
@@ -239,7 +239,7 @@ internal sealed class PutCoordinator : UntypedActor
             if (i == done.Slot.Index) continue;
             // The merge goes to every slot, even one believed unreachable: the belief (where the
             // slot lives, whether its node is down) can be stale, and a durable ack always counts.
-            _region.Tell(new SlotEnvelope(new SlotId(_partition, i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true)));
+            _slots.Send(new SlotId(_partition, i), _view.NodeOf(i), new ReplicaMerge(_requestId, _key, done.Siblings, AckWanted: true), Self);
             if (_view.IsReachable(i)) _timers.Start(("ack", i), new ReplicaAckTimeout(i), _settings.ReplicaAckTimeout);
         }
         foreach (var slot in _plan.HintNow)

@@ -33,6 +33,9 @@ public sealed class KvHints;
 /// <summary>Registry key of this node's <see cref="AntiEntropy.AntiEntropyActor"/>.</summary>
 public sealed class KvAntiEntropy;
 
+/// <summary>Registry key of this node's <see cref="Coordination.Courier"/>.</summary>
+public sealed class KvCourier;
+
 /// <summary>Wires one AkkaKv node into an Akka.Hosting builder: the Host process and the multi-node specs use exactly this.</summary>
 public static class AkkaKvHosting
 {
@@ -257,7 +260,10 @@ public static class AkkaKvHosting
                 var antiEntropy = system.ActorOf(AntiEntropy.AntiEntropyActor.PropsFor(settings, region, clock), NodeActors.AntiEntropy);
                 registry.Register<KvAntiEntropy>(antiEntropy);
                 AddLeaveHandOver(system, antiEntropy, hints);
-                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock), NodeActors.Gateway);
+                // Started on every node (a peer at 1.4.0 or later sends it batches whatever this node's setting).
+                var courier = system.ActorOf(Courier.PropsFor(region, settings.NodeName), NodeActors.Courier);
+                registry.Register<KvCourier>(courier);
+                var gateway = system.ActorOf(GatewayActor.PropsFor(settings, region, clock, settings.BatchPerNode ? courier : null), NodeActors.Gateway);
                 registry.Register<KvGateway>(gateway);
                 if (node.RespPort > 0) StartResp(system, node, settings, gateway, clock, identity);
                 if (node.ClientPort > 0) ClientEndpoint.Start(system, node, settings, gateway, identity, nodeCa);

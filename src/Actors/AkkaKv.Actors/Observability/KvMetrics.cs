@@ -42,6 +42,12 @@ public static class KvMetrics
     private static readonly Counter<long> HintsOverflowed = Meter.CreateCounter<long>("akkakv.hints.overflowed", "{hint}",
         "Writes this node could not hold as hints (its bound was full; the target needs repair)");
 
+    private static readonly Counter<long> BatchMessages = Meter.CreateCounter<long>("akkakv.batch.messages", "{message}",
+        "Remote messages the courier sent to other nodes, each carrying a batch of requests to replica slots or of their replies (kind: request, reply)");
+
+    private static readonly Counter<long> BatchItems = Meter.CreateCounter<long>("akkakv.batch.items", "{item}",
+        "Requests to replica slots and replies the courier carried in those messages (kind: request, reply); items / messages is the mean batch");
+
     private static readonly Counter<long> AntiEntropyKeys = Meter.CreateCounter<long>("akkakv.anti_entropy.keys_repaired", "{key}",
         "Keys Merkle exchanges (anti-entropy rounds and slot catch-ups) run by this node merged into a replica");
 
@@ -91,6 +97,14 @@ public static class KvMetrics
     public static void Siblings(int count) => ReadSiblings.Record(count);
 
     public static void ReadRepaired(int replicas) => ReadRepairs.Add(replicas);
+
+    /// <summary>The courier sent a batch of <paramref name="items"/> requests (or replies, <paramref name="replies"/>).</summary>
+    public static void BatchSent(int items, bool replies)
+    {
+        var kind = new KeyValuePair<string, object?>("kind", replies ? "reply" : "request");
+        BatchMessages.Add(1, kind);
+        BatchItems.Add(items, kind);
+    }
 
     public static void HintStored() => HintsStored.Add(1);
 

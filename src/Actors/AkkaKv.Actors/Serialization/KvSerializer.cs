@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using AkkaKv.AntiEntropy;
 using AkkaKv.Codec;
+using AkkaKv.Coordination;
 using AkkaKv.HintedHandoff;
 using AkkaKv.Merkle;
 using AkkaKv.Protocol;
@@ -32,6 +33,10 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
     public static string ManifestOf(object o) => ProtocolCodec.ManifestOf(o) ?? o switch
     {
         SlotEnvelope => "E",
+        // A courier's batch of slot requests ("CB": count, then each one's reply id and envelope, as "E")
+        // and of replies ("CR": count, then each one's reply id, manifest and fields).
+        SlotBatch => "CB",
+        ReplyBatch => "CR",
         // A put with a deadline: "RP" and then the deadline (a put without one keeps "RP").
         // An increment ("RI"), a put with a deadline ("RT"): the fields of "RP", then the delta or the deadline.
         // An increment that sets the deadline ("RK"): the fields of "RI", then the deadline (0: none).
@@ -103,6 +108,13 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
         return ProtocolCodec.TryRead(r, manifest) ?? Read(r, manifest);
     }
 
+    private static SlotEnvelope ReadEnvelope(KvReader r)
+    {
+        var slot = r.ReadSlot();
+        var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
+        return new SlotEnvelope(slot, inner);
+    }
+
     private static void WriteEntries(KvWriter w, ValueList<MerkleEntry> entries)
     {
         w.WriteInt(entries.Count);
@@ -155,6 +167,14 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 var inner = (IKvMessage)m.Command;
                 w.WriteString(ManifestOf(inner));
                 Write(w, inner);
+                break;
+            case SlotBatch m:
+                w.WriteInt(m.Items.Count);
+                foreach (var item in m.Items) { w.WriteVarLong(item.ReplyId); Write(w, item.Envelope); }
+                break;
+            case ReplyBatch m:
+                w.WriteInt(m.Items.Count);
+                foreach (var item in m.Items) { w.WriteVarLong(item.ReplyId); w.WriteString(ManifestOf(item.Reply)); Write(w, item.Reply); }
                 break;
             case ReplicaPut m:
                 w.WriteVarLong(m.RequestId); w.WriteBytes(m.Key); w.WriteNullableBytes(m.Value);
@@ -284,10 +304,25 @@ internal sealed class KvSerializer(ExtendedActorSystem system) : SerializerWithS
                 return new HintSnapshot(nextId, hints.ToImmutable(), ReadCounters(r), ReadCounters(r));
             }
             case "E":
+                return ReadEnvelope(r);
+            case "CB":
             {
-                var slot = r.ReadSlot();
-                var inner = Read(r, r.ReadString()) as IReplicaCommand ?? throw new FormatException("a slot envelope must carry a replica command");
-                return new SlotEnvelope(slot, inner);
+                var items = new BatchedRequest[r.ReadCount()];
+                for (var i = 0; i < items.Length; i++) items[i] = new BatchedRequest(r.ReadVarLong(), ReadEnvelope(r));
+                return new SlotBatch(ValueList.From(items));
+            }
+            case "CR":
+            {
+                var items = new BatchedReply[r.ReadCount()];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    var id = r.ReadVarLong();
+                    var kind = r.ReadString();
+                    // Only what a replica answers a batched request with: nothing else is decoded here.
+                    if (kind is not ("PD" or "PI" or "PH" or "PO" or "PX" or "PN" or "MD" or "RD")) throw new FormatException($"a reply batch cannot carry '{kind}'");
+                    items[i] = new BatchedReply(id, (IKvMessage)Read(r, kind));
+                }
+                return new ReplyBatch(ValueList.From(items));
             }
             case "RP" or "RT" or "RI" or "RK" or "RH" or "RX":
             {

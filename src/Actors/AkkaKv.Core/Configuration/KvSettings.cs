@@ -20,6 +20,11 @@ public sealed record KvSettings
     public required TimeSpan RequestTimeout { get; init; }
     public required TimeSpan CoordinatingReplicaTimeout { get; init; }
     public required TimeSpan ReadRepairWindow { get; init; }
+    /// <summary>
+    /// <c>request.batch-per-node</c>: coordinators' requests to replica slots on another node, and
+    /// the replies, travel many to a message through each node's courier (on by default).
+    /// </summary>
+    public bool BatchPerNode { get; init; } = true;
     public required int MaxKeyBytes { get; init; }
     public required int MaxValueBytes { get; init; }
     public required int MaxSiblings { get; init; }

@@ -11,7 +11,7 @@ namespace AkkaKv.Placement;
 public static class FeatureLevel
 {
     /// <summary>This build's level; <c>hocon/cluster.conf</c>'s app-version must equal it (a test checks).</summary>
-    public const string Current = "1.3.0";
+    public const string Current = "1.4.0";
 
     /// <summary>The first level that reads counter versions (<c>INCR</c>).</summary>
     public const string Counters = "1.1.0";
@@ -21,6 +21,12 @@ public static class FeatureLevel
 
     /// <summary>The first level that applies a transaction's operations (<c>MULTI</c>/<c>EXEC</c>) at the coordinating replica.</summary>
     public const string Transactions = "1.3.0";
+
+    /// <summary>
+    /// The first level whose courier takes requests to replica slots in batches (one remote message
+    /// for many requests to the same node): a node sends batches only to nodes at this level.
+    /// </summary>
+    public const string Batches = "1.4.0";
 
     /// <summary>True when <paramref name="appVersion"/> is at least <paramref name="required"/>.</summary>
     public static bool AtLeast(string appVersion, string required)
