@@ -9,7 +9,7 @@ SEEDS=(--seed 127.0.0.1:4001 --seed 127.0.0.1:4002 --seed 127.0.0.1:4003)
 for i in 1 2 3; do
   n=n$i; mkdir -p $DATA/$n; touch $DATA/$n/node.log
   if [[ -f $DATA/$n/pid ]] && kill -0 "$(cat $DATA/$n/pid)" 2>/dev/null; then echo "$n already running"; continue; fi
-  DOTNET_PerfMapEnabled=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet ${NODE_DLL:-.build/host/akkakv-node.dll} --name $n --host 127.0.0.1 --port $((4000+i)) --resp-port $((6380+i)) "${SEEDS[@]}" --data-dir $DATA/$n >>$DATA/$n/node.log 2>&1 </dev/null &
+  DOTNET_PerfMapEnabled=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 nohup dotnet ${NODE_DLL:-.build/host/akkakv-node.dll} --name $n --host 127.0.0.1 --port $((4000+i)) --resp-port $((6380+i)) "${SEEDS[@]}" --data-dir $DATA/$n ${HTTP_PORTS:+--http-port $((8000+i))} >>$DATA/$n/node.log 2>&1 </dev/null &
   echo $! > $DATA/$n/pid; echo "started $n pid $!"
 done
 for i in 1 2 3; do

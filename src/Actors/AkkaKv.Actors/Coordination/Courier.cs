@@ -172,7 +172,9 @@ internal sealed class Courier : UntypedActor, IWithTimers
         buffer.Add(item, bytes);
         if (_flushScheduled) return;
         _flushScheduled = true;
-        Self.Tell(Flush.Instance);
+        // Through the thread pool's queue, not straight into the mailbox: the flush comes after the
+        // work queued before it (other coordinators, other replicas), which adds to the batch.
+        ThreadPool.UnsafeQueueUserWorkItem(static self => self.Tell(Flush.Instance), Self, preferLocal: false);
     }
 
     private void SendRequests(IActorRef to, BatchBuffer<BatchedRequest> buffer)
