@@ -87,11 +87,17 @@ internal sealed class Courier : UntypedActor, IWithTimers
     private bool _flushScheduled;
     private long _requestBatches, _requestsSent, _replyBatches, _repliesSent;
 
+    private readonly Action<IActorRef, BatchBuffer<BatchedRequest>> _sendRequests;
+    private readonly Action<IActorRef, BatchBuffer<BatchedReply>> _sendReplies;
+
     public Courier(IActorRef region, string selfNode)
     {
         _region = region;
         _self = selfNode;
         _provider = ((ExtendedActorSystem)Context.System).Provider;
+        // Made once: a method group passed as a delegate is a new delegate on every call.
+        _sendRequests = SendRequests;
+        _sendReplies = SendReplies;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -124,7 +130,7 @@ internal sealed class Courier : UntypedActor, IWithTimers
                     return;
                 }
                 var id = to.ReplyWanted ? _waiting.Add(Sender) : 0;
-                Enqueue(_requests, peer, new BatchedRequest(id, to.Envelope), to.Bytes, SendRequests);
+                Enqueue(_requests, peer, new BatchedRequest(id, to.Envelope), to.Bytes, _sendRequests);
                 break;
             case SlotBatch batch:
                 var origin = Sender;
@@ -132,7 +138,7 @@ internal sealed class Courier : UntypedActor, IWithTimers
                     _region.Tell(item.Envelope, item.ReplyId == 0 ? ActorRefs.NoSender : new BatchReplyRef(Self, origin, item.ReplyId, _provider, _registered));
                 break;
             case BatchReplyRef.Reply reply:
-                Enqueue(_replies, reply.Origin, new BatchedReply(reply.ReplyId, reply.Message), EstimateBytes(reply.Message), SendReplies);
+                Enqueue(_replies, reply.Origin, new BatchedReply(reply.ReplyId, reply.Message), EstimateBytes(reply.Message), _sendReplies);
                 break;
             case ReplyBatch replies:
                 foreach (var item in replies.Items)
