@@ -85,7 +85,10 @@ internal sealed class Courier : UntypedActor, IWithTimers
     private readonly ConcurrentQueue<BatchReplyRef> _registered = new();
     private readonly List<BatchReplyRef> _registeredBefore = new();
     private bool _flushScheduled;
-    private long _requestBatches, _requestsSent, _replyBatches, _repliesSent;
+    // What was sent, per kind (Requests, Replies): batches, and the items they carried.
+    private const int Requests = 0, Replies = 1;
+    private readonly long[] _batches = new long[2];
+    private readonly long[] _items = new long[2];
 
     private readonly Action<IActorRef, BatchBuffer<BatchedRequest>> _sendRequests;
     private readonly Action<IActorRef, BatchBuffer<BatchedReply>> _sendReplies;
@@ -159,7 +162,7 @@ internal sealed class Courier : UntypedActor, IWithTimers
                 while (_registered.TryDequeue(out var r)) _registeredBefore.Add(r);
                 break;
             case GetCourierStats:
-                Sender.Tell(new CourierStats(_peers.Keys.ToImmutableSortedSet(StringComparer.Ordinal), _requestBatches, _requestsSent, _replyBatches, _repliesSent, _waiting.Count));
+                Sender.Tell(new CourierStats(_peers.Keys.ToImmutableSortedSet(StringComparer.Ordinal), _batches[Requests], _items[Requests], _batches[Replies], _items[Replies], _waiting.Count));
                 break;
             case ClusterEvent.IClusterDomainEvent or ClusterEvent.CurrentClusterState:
                 _members = ClusterMembership.Apply(_members, message);
@@ -185,20 +188,23 @@ internal sealed class Courier : UntypedActor, IWithTimers
 
     private void SendRequests(IActorRef to, BatchBuffer<BatchedRequest> buffer)
     {
-        var items = buffer.Take();
-        to.Tell(new SlotBatch(ValueList.From(items)), Self);
-        _requestBatches++;
-        _requestsSent += items.Count;
-        KvMetrics.BatchSent(items.Count, replies: false);
+        var items = ValueList.From(buffer.Take());
+        Send(to, new SlotBatch(items), items.Count, replies: false);
     }
 
     private void SendReplies(IActorRef to, BatchBuffer<BatchedReply> buffer)
     {
-        var items = buffer.Take();
-        to.Tell(new ReplyBatch(ValueList.From(items)), Self);
-        _replyBatches++;
-        _repliesSent += items.Count;
-        KvMetrics.BatchSent(items.Count, replies: true);
+        var items = ValueList.From(buffer.Take());
+        Send(to, new ReplyBatch(items), items.Count, replies: true);
+    }
+
+    private void Send(IActorRef to, IKvMessage batch, int items, bool replies)
+    {
+        to.Tell(batch, Self);
+        var kind = replies ? Replies : Requests;
+        _batches[kind]++;
+        _items[kind] += items;
+        KvMetrics.BatchSent(items, replies);
     }
 
     private void UpdatePeers()

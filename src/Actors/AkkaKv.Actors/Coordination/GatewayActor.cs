@@ -40,13 +40,14 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
     private bool _warmedUp;
     private readonly HintsOf _hintsOf;
 
-    private readonly IActorRef? _courier;
+    /// <summary>How every coordinator of this gateway sends to replica slots (through the courier when it has one).</summary>
+    private readonly SlotSender _slots;
 
     public GatewayActor(KvSettings settings, IActorRef region, TimeProvider time, IActorRef? courier = null)
     {
         _settings = settings;
         _region = region;
-        _courier = courier;
+        _slots = new SlotSender(region, courier, settings.NodeName);
         _time = time;
         _view = ClusterView.Empty(settings);
         var system = Context.System;
@@ -265,7 +266,7 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received, _time, _courier)));
+        Context.ActorOf(LocalProps.Of(() => new GetCoordinator(id, partition, get.Key, options!, _settings, _region, replyTo, view, _received, _time, _slots)));
     }
 
     private void OnScan(Scan scan)
@@ -385,6 +386,6 @@ internal sealed class GatewayActor : ReceiveActor, IWithTimers
         var id = ++_nextRequestId;
         var replyTo = Sender;
         var view = ViewOf(partition);
-        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps, transaction, _courier)));
+        Context.ActorOf(LocalProps.Of(() => new PutCoordinator(id, partition, request.Key, value, context, options, _settings, _region, replyTo, view, _hintsOf, _time, _received, expiresAt, incrementBy, setsDeadline, hashOps, transaction, _slots)));
     }
 }

@@ -38,7 +38,7 @@ internal sealed class GetCoordinator : UntypedActor
     private readonly long _started;
 
     public GetCoordinator(long requestId, int partition, Bytes key, ResolvedOptions options, KvSettings settings,
-        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null, IActorRef? courier = null)
+        IActorRef region, IActorRef replyTo, PartitionView view, long started = 0, TimeProvider? time = null, SlotSender? slots = null)
     {
         _time = time ?? TimeProvider.System;
         _timers = new RequestTimers(_time, Self);
@@ -48,7 +48,8 @@ internal sealed class GetCoordinator : UntypedActor
         _key = key;
         _options = options;
         _settings = settings;
-        _slots = new SlotSender(region, courier, settings.NodeName);
+        // The gateway's sender; without one (a test of one coordinator), straight to the region.
+        _slots = slots ?? new SlotSender(region, null, settings.NodeName);
         _replyTo = replyTo;
         _view = view;
     }

@@ -90,7 +90,7 @@ internal sealed class PutCoordinator : UntypedActor
     public PutCoordinator(long requestId, int partition, Bytes key, Bytes? value, VersionVector? context,
         ResolvedOptions options, KvSettings settings, IActorRef region, IActorRef replyTo, PartitionView view, HintsOf? hintsOf = null,
         TimeProvider? time = null, long started = 0, long expiresAtMs = 0, long? incrementBy = null, bool setsDeadline = false, ValueList<Hashes.HashOp>? hashOps = null,
-        ValueList<Transactions.KeyOp>? transaction = null, IActorRef? courier = null)
+        ValueList<Transactions.KeyOp>? transaction = null, SlotSender? slots = null)
     {
         _hashOps = hashOps;
         _transaction = transaction;
@@ -110,7 +110,8 @@ internal sealed class PutCoordinator : UntypedActor
         _context = context;
         _options = options;
         _settings = settings;
-        _slots = new SlotSender(region, courier, settings.NodeName);
+        // The gateway's sender; without one (a test of one coordinator), straight to the region.
+        _slots = slots ?? new SlotSender(region, null, settings.NodeName);
         _replyTo = replyTo;
         _tally = QuorumTally.Start(options.N, options.W);
         _plan = WritePlan.For(partition, view, options, settings.NodeName);
